@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfiogroup: the kernel API differences the module cares about, said once.
+ * The HAVE_* macros come from vfiogroup_config.h, written by ./configure
+ * after compiling a probe against the target kernel (config/kernel-*.m4).
+ */
+#ifndef VFIOGROUP_COMPAT_H
+#define VFIOGROUP_COMPAT_H
+
+#include <linux/notifier.h>
+#include <linux/vfiogroup.h>
+
+#include "vfiogroup_config.h"
+
+struct vg_group;
+
+#ifdef HAVE_IOMMU_GROUP_NOTIFIER
+/*
+ * Up to 5.18 the IOMMU core calls a blocking notifier chain per group on
+ * bind and unbind: we follow binds there, exactly as VFIO did.
+ */
+struct vg_group_notifier {
+	struct notifier_block nb;
+};
+
+#define VG_NOTIFIER_PATH	VFIOGROUP_NOTIFIER_IOMMU_GROUP
+#define VG_NOTIFIER_NAME	"IOMMU group"
+#define VG_BUS_TRACKS_DRIVERS	false
+
+int vg_group_notifier_register(struct vg_group *group);
+void vg_group_notifier_unregister(struct vg_group *group);
+#else
+/* From 5.19 the per-group chain is gone: bus notifiers see binds. */
+struct vg_group_notifier {
+};
+
+#define VG_NOTIFIER_PATH	VFIOGROUP_NOTIFIER_BUS
+#define VG_NOTIFIER_NAME	"bus"
+#define VG_BUS_TRACKS_DRIVERS	true
+
+static inline int vg_group_notifier_register(struct vg_group *group)
+{
+	return 0;
+}
+
+static inline void vg_group_notifier_unregister(struct vg_group *group)
+{
+}
+#endif
+
+#endif /* VFIOGROUP_COMPAT_H */

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiogroup: the generic netlink family.  One fill function serves replies,
+ * dumps and notifications; notifications are built only when somebody
+ * listens, and reach only network namespaces owned by the initial user
+ * namespace, as uevents do.  No command changes state, so none needs
+ * privilege.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/rcupdate.h>
+#include <linux/user_namespace.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+#include <net/netlink.h>
+
+#include "vfiogroup.h"
+
+enum vg_mcgrp {
+	VG_MCGRP_EVENTS,
+};
+
+static const struct genl_multicast_group vg_mcgrps[] = {
+	[VG_MCGRP_EVENTS] = { .name = VFIOGROUP_MCGRP_EVENTS },
+};
+
+/* Only these two are requests; strict validation rejects all others. */
+static const struct nla_policy vg_policy[VFIOGROUP_A_MAX + 1] = {
+	[VFIOGROUP_A_GROUP_ID] = { .type = NLA_U32 },
+	[VFIOGROUP_A_GROUP_DEV_NAME] = { .type = NLA_NUL_STRING,
+					 .len = VFIOGROUP_NAME_MAX - 1 },
+};
+
+static struct genl_family vg_family;
+
+static size_t vg_group_msg_size(const struct vg_group *group)
+{
+	const size_t dev = nla_total_size(0) +
+			   3 * nla_total_size(VFIOGROUP_NAME_MAX) +
+			   nla_total_size(sizeof(u8)) +
+			   2 * nla_total_size(sizeof(u16));
+	const size_t event = nla_total_size(0) +
+			     nla_total_size(sizeof(u32)) +
+			     2 * nla_total_size_64bit(sizeof(u64)) +
+			     2 * nla_total_size(VFIOGROUP_NAME_MAX);
+	const struct vg_device *vdev;
+	size_t size;
+
+	size = nla_total_size(sizeof(u32)) + nla_total_size(sizeof(u8)) +
+	       nla_total_size_64bit(sizeof(u64)) + event;
+	list_for_each_entry(vdev, &group->devices, node)
+		size += dev;
+	return size;
+}
+
+static int vg_fill_device(struct sk_buff *skb, const struct vg_device *vdev)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, VFIOGROUP_A_GROUP_DEVICE);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, VFIOGROUP_A_DEV_NAME, vdev->name) ||
+	    nla_put_string(skb, VFIOGROUP_A_DEV_BUS, vdev->bus) ||
+	    (vdev->driver[0] &&
+	     nla_put_string(skb, VFIOGROUP_A_DEV_DRIVER, vdev->driver)) ||
+	    nla_put_u8(skb, VFIOGROUP_A_DEV_VIABLE, !vdev->blocks_viability) ||
+	    (vdev->is_pci &&
+	     (nla_put_u16(skb, VFIOGROUP_A_DEV_VENDOR, vdev->vendor) ||
+	      nla_put_u16(skb, VFIOGROUP_A_DEV_DEVICE, vdev->device)))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int vg_fill_event(struct sk_buff *skb, const struct vg_event *ev)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, VFIOGROUP_A_GROUP_EVENT);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VFIOGROUP_A_EVENT_KIND, ev->kind) ||
+	    nla_put_u64_64bit(skb, VFIOGROUP_A_EVENT_SEQ, ev->seq,
+			      VFIOGROUP_A_EVENT_PAD) ||
+	    nla_put_u64_64bit(skb, VFIOGROUP_A_EVENT_TIME_NS, ev->time_ns,
+			      VFIOGROUP_A_EVENT_PAD) ||
+	    (ev->dev_name &&
+	     nla_put_string(skb, VFIOGROUP_A_EVENT_DEV_NAME, ev->dev_name)) ||
+	    (ev->driver &&
+	     nla_put_string(skb, VFIOGROUP_A_EVENT_DRIVER, ev->driver))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * The family's one fill function: a group-get reply or dump entry, or with
+ * @ev an event notification carrying the group's state after the event.
+ */
+static int vg_fill_group(struct sk_buff *skb, const struct vg_group *group,
+			 const struct vg_event *ev, u32 portid, u32 seq,
+			 int flags, u8 cmd)
+{
+	const struct vg_device *vdev;
+	void *hdr;
+
+	lockdep_assert_held(&vg_lock);
+	hdr = genlmsg_put(skb, portid, seq, &vg_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	/*
+	 * The group id goes first: libvfiogroup's socket filter reads it at
+	 * a fixed offset, and docs/protocol.md promises it.
+	 */
+	if (nla_put_u32(skb, VFIOGROUP_A_GROUP_ID, group->id) ||
+	    nla_put_u8(skb, VFIOGROUP_A_GROUP_VIABLE, vg_group_viable(group)) ||
+	    nla_put_u64_64bit(skb, VFIOGROUP_A_GROUP_SEQ, group->seq,
+			      VFIOGROUP_A_PAD))
+		goto cancel;
+	list_for_each_entry(vdev, &group->devices, node)
+		if (vg_fill_device(skb, vdev))
+			goto cancel;
+	if (ev && vg_fill_event(skb, ev))
+		goto cancel;
+
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* A group with no devices is being born or dying: nobody sees it. */
+static struct vg_group *vg_nl_find_id(u32 id)
+{
+	struct vg_group *group;
+
+	list_for_each_entry(group, &vg_groups, node)
+		if (group->id == id && !list_empty(&group->devices))
+			return group;
+	return NULL;
+}
+
+static struct vg_group *vg_nl_find_dev(const char *name)
+{
+	struct vg_group *group;
+	struct vg_device *vdev;
+
+	list_for_each_entry(group, &vg_groups, node)
+		list_for_each_entry(vdev, &group->devices, node)
+			if (!strcmp(vdev->name, name))
+				return group;
+	return NULL;
+}
+
+static int vg_nl_group_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *id_attr = info->attrs[VFIOGROUP_A_GROUP_ID];
+	struct nlattr *dev_attr = info->attrs[VFIOGROUP_A_GROUP_DEV_NAME];
+	struct vg_group *group;
+	struct sk_buff *msg;
+	int ret;
+
+	if (!id_attr == !dev_attr) {
+		NL_SET_ERR_MSG(info->extack,
+			       "give exactly one of a group id and a device name");
+		return -EINVAL;
+	}
+
+	mutex_lock(&vg_lock);
+	if (id_attr)
+		group = vg_nl_find_id(nla_get_u32(id_attr));
+	else
+		group = vg_nl_find_dev(nla_data(dev_attr));
+	if (!group) {
+		if (id_attr)
+			NL_SET_ERR_MSG_ATTR(info->extack, id_attr,
+					    "no such IOMMU group");
+		else
+			NL_SET_ERR_MSG_ATTR(info->extack, dev_attr,
+					    "no device of that name in any IOMMU group");
+		ret = -ENOENT;
+		goto unlock;
+	}
+
+	msg = genlmsg_new(vg_group_msg_size(group), GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	ret = vg_fill_group(msg, group, NULL, info->snd_portid, info->snd_seq,
+			    0, VFIOGROUP_CMD_GROUP_GET);
+	mutex_unlock(&vg_lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+
+unlock:
+	mutex_unlock(&vg_lock);
+	return ret;
+}
+
+/* cb->args[0]: the lowest group id not yet dumped. */
+static int vg_nl_group_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	unsigned long next_id = cb->args[0];
+	struct vg_group *group;
+	int ret = 0;
+
+	mutex_lock(&vg_lock);
+	list_for_each_entry(group, &vg_groups, node) {
+		if (group->id < next_id || list_empty(&group->devices))
+			continue;
+		ret = vg_fill_group(skb, group, NULL,
+				    NETLINK_CB(cb->skb).portid,
+				    cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				    VFIOGROUP_CMD_GROUP_GET);
+		if (ret)
+			break;
+		next_id = group->id + 1UL;
+	}
+	mutex_unlock(&vg_lock);
+
+	cb->args[0] = next_id;
+	/* A group too large for an empty dump message cannot be sent. */
+	if (ret && !skb->len)
+		return ret;
+	return skb->len;
+}
+
+static int vg_nl_info_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(2 * nla_total_size_64bit(sizeof(u64)) +
+			  2 * nla_total_size(sizeof(u32)) +
+			  nla_total_size(sizeof(VFIOGROUP_VERSION)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put(msg, info->snd_portid, info->snd_seq, &vg_family, 0,
+			  VFIOGROUP_CMD_INFO_GET);
+	if (!hdr)
+		goto nospace;
+
+	mutex_lock(&vg_lock);
+	if (nla_put_u64_64bit(msg, VFIOGROUP_A_INFO_SEQ, vg_last_seq(),
+			      VFIOGROUP_A_PAD) ||
+	    nla_put_u64_64bit(msg, VFIOGROUP_A_INFO_DROPPED, vg_dropped(),
+			      VFIOGROUP_A_PAD) ||
+	    nla_put_u32(msg, VFIOGROUP_A_INFO_GROUPS, vg_group_count())) {
+		mutex_unlock(&vg_lock);
+		goto nospace;
+	}
+	mutex_unlock(&vg_lock);
+	if (nla_put_u32(msg, VFIOGROUP_A_INFO_NOTIFIER, VG_NOTIFIER_PATH) ||
+	    nla_put_string(msg, VFIOGROUP_A_INFO_VERSION, VFIOGROUP_VERSION))
+		goto nospace;
+
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static const struct genl_ops vg_ops[] = {
+	{
+		.cmd = VFIOGROUP_CMD_GROUP_GET,
+		.doit = vg_nl_group_get_doit,
+		.dumpit = vg_nl_group_get_dumpit,
+	},
+	{
+		.cmd = VFIOGROUP_CMD_INFO_GET,
+		.doit = vg_nl_info_get_doit,
+	},
+};
+
+/*
+ * resv_start_op stays 0 where it exists: every command is new, so the core
+ * rejects a non-zero reserved header field and unknown attributes.
+ */
+static struct genl_family vg_family __ro_after_init = {
+	.name = VFIOGROUP_FAMILY_NAME,
+	.version = VFIOGROUP_FAMILY_VERSION,
+	.maxattr = VFIOGROUP_A_MAX,
+	.policy = vg_policy,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = vg_ops,
+	.n_ops = ARRAY_SIZE(vg_ops),
+	.mcgrps = vg_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(vg_mcgrps),
+};
+
+/* As uevents: only namespaces owned by the initial user namespace. */
+static bool vg_net_listens(struct net *net)
+{
+	return net->user_ns == &init_user_ns &&
+	       genl_has_listeners(&vg_family, net, VG_MCGRP_EVENTS);
+}
+
+/**
+ * vg_nl_notify() - multicast an event to every namespace that may see it
+ * @group: the group, in its state right after the event
+ * @ev: the event
+ *
+ * Return: 0 when sent or when nobody listens, -ENOMEM or -EMSGSIZE when the
+ * event could not be sent to every listening namespace.
+ */
+int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
+{
+	struct sk_buff *skb, *clone;
+	bool listening = false;
+	struct net *net;
+	int ret;
+
+	rcu_read_lock();
+	for_each_net_rcu(net) {
+		if (vg_net_listens(net)) {
+			listening = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (!listening)
+		return 0;
+
+	skb = genlmsg_new(vg_group_msg_size(group), GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	ret = vg_fill_group(skb, group, ev, 0, 0, 0, VFIOGROUP_CMD_EVENT_NTF);
+	if (ret) {
+		nlmsg_free(skb);
+		return ret;
+	}
+
+	rcu_read_lock();
+	for_each_net_rcu(net) {
+		if (!vg_net_listens(net))
+			continue;
+		clone = skb_clone(skb, GFP_ATOMIC);
+		if (!clone) {
+			ret = -ENOMEM;
+			continue;
+		}
+		genlmsg_multicast_netns(&vg_family, net, clone, 0,
+					VG_MCGRP_EVENTS, GFP_ATOMIC);
+	}
+	rcu_read_unlock();
+	consume_skb(skb);
+	return ret;
+}
+
+int vg_nl_init(void)
+{
+	return genl_register_family(&vg_family);
+}
+
+void vg_nl_exit(void)
+{
+	struct net *net;
+
+	/*
+	 * Unregistering silently drops every subscription: a listener
+	 * blocked in recv() would wait forever.  Wake it with an error.
+	 */
+	rcu_read_lock();
+	for_each_net_rcu(net)
+		if (net->genl_sock)
+			netlink_set_err(net->genl_sock, 0,
+					vg_family.mcgrp_offset +
+					VG_MCGRP_EVENTS, ESHUTDOWN);
+	rcu_read_unlock();
+	genl_unregister_family(&vg_family);
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfiogroup: internal declarations shared by the module's files.
+ *
+ * Locking, once for the whole module: vg_lock protects the group list, every
+ * group's device list, every group's users count and the event sequence.
+ * Nothing in the module takes an IOMMU group's notifier rwsem, or registers
+ * or unregisters a notifier, while holding vg_lock; notifier callbacks take
+ * vg_lock under their chain's rwsem.  So the order is always
+ * device_lock -> bus/group notifier rwsem -> vg_lock.
+ */
+#ifndef VFIOGROUP_H
+#define VFIOGROUP_H
+
+#include <linux/device.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/types.h>
+#include <linux/vfiogroup.h>
+
+#include "compat.h"
+
+struct iommu_group;
+struct sk_buff;
+
+/*
+ * A tracked IOMMU group.  Every vg_device holds one reference; so does
+ * whoever is between looking a group up and adding a device to it.  The
+ * last reference is dropped with kref_put_mutex(), so the release runs with
+ * vg_lock held and a lookup under vg_lock never finds a dying group.
+ */
+struct vg_group {
+	struct kref kref;
+	struct list_head node;		/* vg_groups, sorted by id */
+	struct iommu_group *iommu_group;	/* reference held */
+	unsigned int id;
+	struct list_head devices;	/* struct vg_device */
+	/*
+	 * Devices bound to a driver that keeps the group from being viable:
+	 * the kernel's own DMA users of the group.  Balanced by bind/unbind
+	 * and by removal, so it is zero whenever the device list is empty.
+	 */
+	unsigned int users;
+	bool viable;			/* as last announced; see group.c */
+	u64 seq;			/* seq of the group's newest event */
+	struct vg_group_notifier nb;	/* compat.h: empty on bus kernels */
+};
+
+struct vg_device {
+	struct list_head node;		/* vg_group.devices */
+	struct vg_group *group;
+	struct device *dev;		/* reference held */
+	bool blocks_viability;		/* its driver is one of group->users */
+	bool is_pci;
+	u16 vendor;
+	u16 device;
+	char name[VFIOGROUP_NAME_MAX];
+	char bus[VFIOGROUP_NAME_MAX];
+	char driver[VFIOGROUP_NAME_MAX];	/* "" when unbound */
+};
+
+struct vg_event {
+	u32 kind;			/* enum vfiogroup_event */
+	u64 seq;
+	u64 time_ns;
+	const char *dev_name;		/* NULL for viability-changed */
+	const char *driver;		/* NULL when no driver is involved */
+};
+
+extern struct mutex vg_lock;
+extern struct list_head vg_groups;
+
+/* group.c: the lifecycle and the state it keeps */
+int vg_track_device(struct device *dev);
+void vg_untrack_device(struct device *dev);
+void vg_sync_driver(struct vg_group *group, struct device *dev);
+void vg_teardown(void);
+u64 vg_last_seq(void);
+u64 vg_dropped(void);
+unsigned int vg_group_count(void);
+
+static inline bool vg_group_viable(const struct vg_group *group)
+{
+	return group->viable;
+}
+
+/* viability.c: the rule VFIO applies on the kernel we were built for */
+bool vg_driver_blocks_viability(struct device *dev,
+				struct device_driver *drv);
+
+/* bus_notifier.c: device discovery, and binds on bus-notifier kernels */
+int vg_bus_init(void);
+void vg_bus_exit(void);
+
+/* netlink.c: the generic netlink family */
+int vg_nl_init(void);
+void vg_nl_exit(void);
+int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev);
+
+#endif /* VFIOGROUP_H */

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiogroup: whether a bound driver keeps its IOMMU group from being viable,
+ * decided as VFIO decides it on the kernel the module was built for.
+ * A group is viable when none of its devices is bound to such a driver.
+ */
+#include <linux/pci.h>
+#include <linux/platform_device.h>
+#include <linux/string.h>
+
+#include "vfiogroup.h"
+
+#ifdef HAVE_DRIVER_MANAGED_DMA
+/*
+ * From 5.19 the IOMMU core counts DMA owners.  When a driver binds, the
+ * bus's dma_configure() claims the group for the kernel unless the driver
+ * sets driver_managed_dma (vfio-pci, pci-stub and pcieport do), and
+ * VFIO_GROUP_GET_STATUS reports VIABLE while iommu_group_dma_owner_claimed()
+ * is false.  driver_managed_dma lives in each bus's driver struct; on a bus
+ * we do not know, assume the driver uses the DMA API, as most do.
+ */
+bool vg_driver_blocks_viability(struct device *dev,
+				struct device_driver *drv)
+{
+	if (dev_is_pci(dev))
+		return !to_pci_driver(drv)->driver_managed_dma;
+	if (dev->bus == &platform_bus_type)
+		return !to_platform_driver(drv)->driver_managed_dma;
+	return true;
+}
+#else
+/*
+ * Up to 5.18, vfio_dev_viable(): a device is fine when it has no driver,
+ * when it is a PCI bridge (any header type but normal), when its driver is
+ * "pci-stub", or when VFIO knows it, which happens when a VFIO bus driver
+ * (vfio-pci, vfio-platform, vfio-amba, vfio-fsl-mc) has bound it.
+ */
+bool vg_driver_blocks_viability(struct device *dev,
+				struct device_driver *drv)
+{
+	if (dev_is_pci(dev) &&
+	    to_pci_dev(dev)->hdr_type != PCI_HEADER_TYPE_NORMAL)
+		return false;
+	if (!strcmp(drv->name, "pci-stub"))
+		return false;
+	return !str_has_prefix(drv->name, "vfio");
+}
+#endif
