@@ -115,10 +115,13 @@ static int vg_fill_group(struct sk_buff *skb, const struct vg_group *group,
 		return -EMSGSIZE;
 
 	/*
-	 * The group id goes first: libvfiogroup's socket filter reads it at
-	 * a fixed offset, and docs/protocol.md promises it.
+	 * The group id goes first and the event right after it, as
+	 * docs/protocol.md promises: libvfiogroup's socket filter reads the
+	 * id at a fixed offset and cuts an unwanted group's event short
+	 * after the event nest, so the listener still sees its sequence.
 	 */
 	if (nla_put_u32(skb, VFIOGROUP_A_GROUP_ID, group->id) ||
+	    (ev && vg_fill_event(skb, ev)) ||
 	    nla_put_u8(skb, VFIOGROUP_A_GROUP_VIABLE, vg_group_viable(group)) ||
 	    nla_put_u64_64bit(skb, VFIOGROUP_A_GROUP_SEQ, group->seq,
 			      VFIOGROUP_A_PAD))
@@ -126,8 +129,6 @@ static int vg_fill_group(struct sk_buff *skb, const struct vg_group *group,
 	list_for_each_entry(vdev, &group->devices, node)
 		if (vg_fill_device(skb, vdev))
 			goto cancel;
-	if (ev && vg_fill_event(skb, ev))
-		goto cancel;
 
 	genlmsg_end(skb, hdr);
 	return 0;
@@ -374,14 +375,15 @@ void vg_nl_exit(void)
 
 	/*
 	 * Unregistering silently drops every subscription: a listener
-	 * blocked in recv() would wait forever.  Wake it with an error.
+	 * blocked in recv() would wait forever.  Wake it with an error
+	 * (netlink_set_err() wants it negative, as an errno return).
 	 */
 	rcu_read_lock();
 	for_each_net_rcu(net)
 		if (net->genl_sock)
 			netlink_set_err(net->genl_sock, 0,
 					vg_family.mcgrp_offset +
-					VG_MCGRP_EVENTS, ESHUTDOWN);
+					VG_MCGRP_EVENTS, -ESHUTDOWN);
 	rcu_read_unlock();
 	genl_unregister_family(&vg_family);
 }

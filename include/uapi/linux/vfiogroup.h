@@ -87,8 +87,7 @@ enum vfiogroup_dev_attr {
 	VFIOGROUP_A_DEV_NAME,		/* string: dev_name(), "0000:00:02.0" */
 	VFIOGROUP_A_DEV_BUS,		/* string: bus name, "pci" */
 	VFIOGROUP_A_DEV_DRIVER,		/* string: bound driver; absent if none */
-	VFIOGROUP_A_DEV_VIABLE,		/* u8: 0 when this device alone makes
-					 * the group not viable */
+	VFIOGROUP_A_DEV_VIABLE,		/* u8: 0 if it alone blocks the group */
 	VFIOGROUP_A_DEV_VENDOR,		/* u16: PCI vendor id, PCI only */
 	VFIOGROUP_A_DEV_DEVICE,		/* u16: PCI device id, PCI only */
 

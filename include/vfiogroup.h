@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvfiogroup: follow IOMMU groups (devices, driver binding, VFIO
+ * viability) through the vfiogroup kernel module's generic netlink family.
+ *
+ * Conventions, once for the whole API:
+ *  - Every function that can fail returns 0 (or a count) on success and a
+ *    negative errno on failure; vfiogroup_strerror() describes it.
+ *  - Every object is opaque and reference counted or owned as documented.
+ *    The library has no global state: two contexts never share anything.
+ *  - Every function is thread-safe on the same context, with the two
+ *    exceptions spelled out at vfiogroup_dispatch() (re-entry from a
+ *    callback) and vfiogroup_unsubscribe() (one call per subscription).
+ *  - Strings returned by accessors live as long as the object they come
+ *    from.
+ *
+ * See libvfiogroup(3) and docs/libvfiogroup.md for the design.
+ */
+#ifndef VFIOGROUP_H
+#define VFIOGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vfiogroup_ctx;		/* one connection to the kernel family */
+struct vfiogroup_group;		/* immutable snapshot of one IOMMU group */
+struct vfiogroup_device;	/* one device of a group snapshot */
+struct vfiogroup_filter;	/* set of group ids a subscription wants */
+struct vfiogroup_sub;		/* one subscription */
+
+/* ------------------------------------------------------------------ */
+/* Context                                                             */
+/* ------------------------------------------------------------------ */
+
+enum vfiogroup_ctx_flags {
+	/*
+	 * Module not loaded: succeed anyway with a disconnected context that
+	 * connects (and reports VFIOGROUP_EV_RECONNECTED) when the module
+	 * appears, instead of failing with -ENOENT.
+	 */
+	VFIOGROUP_CTX_WAIT_MODULE	= 1u << 0,
+	/* Never attach the kernel-side socket filter (see docs). */
+	VFIOGROUP_CTX_NO_KERNEL_FILTER	= 1u << 1,
+};
+
+/*
+ * Connect to the kernel: resolve the "vfiogroup" family, join its "events"
+ * multicast group and nlctrl's "notify" group, then load the group cache
+ * (list-then-watch).
+ *
+ * Returns 0, or:
+ *   -ENOENT          the family is not registered (module not loaded);
+ *   -EPROTONOSUPPORT the family's version is not 1;
+ *   -ENOMEM, or an errno from socket setup.
+ *
+ * On any error but -ENOMEM, *out still receives a context, disconnected
+ * and good only for vfiogroup_ctx_last_error() and vfiogroup_ctx_unref():
+ * that is how the caller gets the full explanation ("... try 'modprobe
+ * vfiogroup'").  On -ENOMEM *out is NULL.  Both calls accept NULL, so
+ *
+ *	r = vfiogroup_ctx_new(&ctx, 0);
+ *	if (r < 0) {
+ *		fprintf(stderr, "%s\n", vfiogroup_ctx_last_error(ctx));
+ *		vfiogroup_ctx_unref(ctx);
+ *	}
+ *
+ * is always right.
+ */
+int vfiogroup_ctx_new(struct vfiogroup_ctx **out, unsigned flags);
+struct vfiogroup_ctx *vfiogroup_ctx_ref(struct vfiogroup_ctx *ctx);
+/* Returns NULL.  Every subscription holds a reference on its context. */
+struct vfiogroup_ctx *vfiogroup_ctx_unref(struct vfiogroup_ctx *ctx);
+
+/*
+ * Text of the most recent failure on this context (connection, resync,
+ * query), or "" if none.  With ctx == NULL: the text for "out of memory".
+ * The pointer stays valid until the next failing call on ctx; copy it if
+ * other threads use the same context.
+ */
+const char *vfiogroup_ctx_last_error(const struct vfiogroup_ctx *ctx);
+
+/* 1 while the family is reachable, 0 after the module went away. */
+int vfiogroup_ctx_connected(struct vfiogroup_ctx *ctx);
+
+/* Static description of any negative errno this library returns. */
+const char *vfiogroup_strerror(int err);
+
+/* Version of the library, "MAJOR.MINOR.PATCH". */
+const char *vfiogroup_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Snapshots                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every query is answered from the context's cache, which the event loop
+ * (vfiogroup_dispatch()) keeps current.  A group the cache could not keep
+ * current (its events were cut short by the kernel filter) is fetched
+ * from the kernel instead; that is invisible to the caller.
+ *
+ * Group ids, ascending, in a malloc()ed array the caller free()s.
+ * Returns the number of ids (possibly 0, then *ids is NULL).
+ */
+int vfiogroup_group_ids(struct vfiogroup_ctx *ctx, uint32_t **ids);
+
+/* One group: -ENOENT if it does not exist.  Release with _group_unref(). */
+int vfiogroup_get_group(struct vfiogroup_ctx *ctx, uint32_t id,
+			struct vfiogroup_group **out);
+/* The group holding device dev_name ("0000:01:00.0"), -ENOENT if none. */
+int vfiogroup_find_device(struct vfiogroup_ctx *ctx, const char *dev_name,
+			  struct vfiogroup_group **out);
+/* 1 viable, 0 not viable, -ENOENT no such group. */
+int vfiogroup_is_viable(struct vfiogroup_ctx *ctx, uint32_t id);
+
+struct vfiogroup_group *vfiogroup_group_ref(struct vfiogroup_group *g);
+struct vfiogroup_group *vfiogroup_group_unref(struct vfiogroup_group *g);
+uint32_t vfiogroup_group_id(const struct vfiogroup_group *g);
+bool vfiogroup_group_viable(const struct vfiogroup_group *g);
+/* Sequence number of the group's last event (kernel numbering). */
+uint64_t vfiogroup_group_seq(const struct vfiogroup_group *g);
+size_t vfiogroup_group_device_count(const struct vfiogroup_group *g);
+/* NULL when i is out of range.  Lives as long as g. */
+const struct vfiogroup_device *
+vfiogroup_group_device(const struct vfiogroup_group *g, size_t i);
+
+const char *vfiogroup_device_name(const struct vfiogroup_device *d);
+const char *vfiogroup_device_bus(const struct vfiogroup_device *d);
+/* NULL when no driver is bound. */
+const char *vfiogroup_device_driver(const struct vfiogroup_device *d);
+/* false when this device alone keeps the group from being viable. */
+bool vfiogroup_device_viable(const struct vfiogroup_device *d);
+/* PCI ids; false (outputs untouched) for non-PCI devices. */
+bool vfiogroup_device_pci_id(const struct vfiogroup_device *d,
+			     uint16_t *vendor, uint16_t *device);
+
+/* Module-wide state, asked of the kernel (not cached). */
+struct vfiogroup_info {
+	uint64_t seq;		/* newest event's sequence number */
+	uint64_t dropped;	/* events the module failed to send */
+	uint32_t notifier;	/* enum vfiogroup_notifier of the uapi */
+	uint32_t groups;	/* groups tracked */
+	char version[64];	/* module version, "" if not reported */
+};
+int vfiogroup_info(struct vfiogroup_ctx *ctx, struct vfiogroup_info *out);
+
+/* ------------------------------------------------------------------ */
+/* Events and subscriptions                                            */
+/* ------------------------------------------------------------------ */
+
+enum vfiogroup_event_kind {
+	/* Same values as enum vfiogroup_event of the uapi header. */
+	VFIOGROUP_EV_DEVICE_ADDED	= 1,
+	VFIOGROUP_EV_DEVICE_REMOVED	= 2,
+	VFIOGROUP_EV_DRIVER_BOUND	= 3,
+	VFIOGROUP_EV_DRIVER_UNBOUND	= 4,
+	VFIOGROUP_EV_VIABILITY_CHANGED	= 5,
+	/*
+	 * Notices, not about one group (group_id and group are meaningless).
+	 * Each one is delivered after the synthesized events that bring the
+	 * subscriber up to date, so on receiving it the cache is current.
+	 */
+	VFIOGROUP_EV_RESYNC		= 16,	/* events were lost */
+	VFIOGROUP_EV_DISCONNECTED	= 17,	/* module unloaded */
+	VFIOGROUP_EV_RECONNECTED	= 18,	/* module back */
+};
+
+#define VFIOGROUP_EVMASK(kind)		(1u << (kind))
+#define VFIOGROUP_EVMASK_GROUP		0x3eu		/* kinds 1..5 */
+#define VFIOGROUP_EVMASK_NOTICES	(VFIOGROUP_EVMASK(16) | \
+					 VFIOGROUP_EVMASK(17) | \
+					 VFIOGROUP_EVMASK(18))
+#define VFIOGROUP_EVMASK_ALL		(VFIOGROUP_EVMASK_GROUP | \
+					 VFIOGROUP_EVMASK_NOTICES)
+
+enum vfiogroup_event_flags {
+	/*
+	 * Not sent by the kernel: made up from the difference between the
+	 * cache and a fresh dump after lost events or a reconnect.  seq is
+	 * then the group's seq and time_ns is 0.
+	 */
+	VFIOGROUP_EVENT_SYNTHESIZED	= 1u << 0,
+};
+
+/*
+ * What a callback receives.  Valid only during the callback; take a
+ * reference on group to keep it.  The library may append fields.  (Named
+ * _ev because the uapi header's enum vfiogroup_event owns that tag.)
+ */
+struct vfiogroup_ev {
+	unsigned kind;			/* enum vfiogroup_event_kind */
+	unsigned flags;			/* enum vfiogroup_event_flags */
+	uint32_t group_id;
+	uint64_t seq;			/* kernel event sequence number */
+	uint64_t time_ns;		/* CLOCK_BOOTTIME of the event, or 0 */
+	const char *dev_name;		/* device concerned, or NULL */
+	const char *driver;		/* driver bound/unbound, or NULL */
+	/* Group state right after the event; 0 devices = group gone. */
+	const struct vfiogroup_group *group;
+};
+
+typedef void (*vfiogroup_cb)(struct vfiogroup_sub *sub,
+			     const struct vfiogroup_ev *ev, void *userdata);
+
+int vfiogroup_filter_new(struct vfiogroup_filter **out);
+int vfiogroup_filter_add_group(struct vfiogroup_filter *f, uint32_t id);
+void vfiogroup_filter_free(struct vfiogroup_filter *f);
+
+/*
+ * Call cb for every event of a group in filter (NULL: every group) whose
+ * kind is in event_mask, from the thread that runs vfiogroup_dispatch().
+ * The filter is copied.  A subscription made inside a callback does not
+ * see the event being delivered.
+ */
+int vfiogroup_subscribe(struct vfiogroup_ctx *ctx,
+			const struct vfiogroup_filter *filter,
+			unsigned event_mask, vfiogroup_cb cb, void *userdata,
+			struct vfiogroup_sub **out);
+
+/*
+ * GUARANTEE: once this returns, cb of sub is not running and will never
+ * run again, whichever thread calls it.  From another thread it waits for
+ * a running callback to return (so a callback must not wait for a thread
+ * that is unsubscribing it).  From inside any callback of the same context
+ * -- its own or another subscription's -- it returns at once without
+ * deadlock; the subscription is freed when it is safe.  Call it exactly
+ * once per subscription.  NULL is a no-op.
+ */
+void vfiogroup_unsubscribe(struct vfiogroup_sub *sub);
+
+/* ------------------------------------------------------------------ */
+/* Event loop                                                          */
+/* ------------------------------------------------------------------ */
+
+/* A file descriptor to poll for POLLIN; owned by the context. */
+int vfiogroup_get_fd(struct vfiogroup_ctx *ctx);
+
+/*
+ * Read what is pending without blocking, update the cache and run the
+ * callbacks.  Returns the number of datagrams read (>= 0; at most 256 per
+ * call, so call again while it returns > 0 if you want to drain), or a
+ * negative errno.  Only one thread dispatches a context at a time (others wait);
+ * calling it from inside a callback returns -EDEADLK.
+ */
+int vfiogroup_dispatch(struct vfiogroup_ctx *ctx);
+
+/*
+ * Block until group id is viable: 0, or -ETIMEDOUT after timeout_ms
+ * (< 0: forever).  A group that does not exist yet is waited for; the
+ * module going away and coming back is waited through.  Runs
+ * vfiogroup_dispatch() itself, so the context's callbacks run meanwhile.
+ * -EDEADLK from inside a callback.
+ */
+int vfiogroup_wait_viable(struct vfiogroup_ctx *ctx, uint32_t id,
+			  int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Statistics                                                          */
+/* ------------------------------------------------------------------ */
+
+struct vfiogroup_stats {
+	uint64_t messages;	/* netlink messages received */
+	uint64_t events;	/* kernel events applied to the cache */
+	uint64_t delivered;	/* callback invocations */
+	uint64_t stale;		/* events already in the cache, skipped */
+	uint64_t truncated;	/* events cut short by the kernel filter */
+	uint64_t malformed;	/* messages dropped as malformed */
+	uint64_t foreign;	/* messages not from the kernel, dropped */
+	uint64_t overruns;	/* ENOBUFS: the socket overflowed */
+	uint64_t gaps;		/* sequence gaps seen */
+	uint64_t resyncs;	/* full re-dumps */
+	uint64_t synthesized;	/* events made up by resyncs */
+	uint64_t disconnects;
+	uint64_t reconnects;
+};
+
+/*
+ * Copy the counters into *out; size is sizeof(*out) as the caller knows
+ * it, so a newer library can add counters without breaking older callers.
+ */
+int vfiogroup_stats(struct vfiogroup_ctx *ctx, struct vfiogroup_stats *out,
+		    size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFIOGROUP_H */

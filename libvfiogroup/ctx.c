@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The context: one connection to the family, its cache, its
+ * subscriptions.  Everything lives here; the library has no globals.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Generous: a group with a few hundred devices still fits one read. */
+#define RXBUF_SIZE	(64 * 1024)
+
+void vg_set_error(struct vfiogroup_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&ctx->cache_lock);
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&ctx->cache_lock);
+}
+
+static void ctx_free(struct vfiogroup_ctx *ctx)
+{
+	if (ctx->t)
+		ctx->t->ops->destroy(ctx->t);
+	vg_cache_clear(&ctx->cache);
+	free(ctx->rxbuf);
+	pthread_mutex_destroy(&ctx->dispatch_lock);
+	pthread_mutex_destroy(&ctx->req_lock);
+	pthread_mutex_destroy(&ctx->cache_lock);
+	pthread_mutex_destroy(&ctx->filter_lock);
+	pthread_mutex_destroy(&ctx->subs_lock);
+	pthread_cond_destroy(&ctx->subs_cond);
+	free(ctx);
+}
+
+static struct vfiogroup_ctx *ctx_alloc(unsigned flags)
+{
+	struct vfiogroup_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return NULL;
+	ctx->rxbuf = malloc(RXBUF_SIZE);
+	if (!ctx->rxbuf) {
+		free(ctx);
+		return NULL;
+	}
+	ctx->rxcap = RXBUF_SIZE;
+	atomic_init(&ctx->refs, 1);
+	ctx->flags = flags;
+	pthread_mutexattr_t attr;
+
+	/* Error-checking: a callback re-entering dispatch gets EDEADLK. */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&ctx->dispatch_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&ctx->req_lock, NULL);
+	pthread_mutex_init(&ctx->cache_lock, NULL);
+	pthread_mutex_init(&ctx->filter_lock, NULL);
+	pthread_mutex_init(&ctx->subs_lock, NULL);
+	pthread_cond_init(&ctx->subs_cond, NULL);
+	vg_cache_init(&ctx->cache);
+	return ctx;
+}
+
+/*
+ * The transport is the context's from here on, even on failure.  On
+ * failure other than -ENOMEM the context is still handed out, holding the
+ * message: see vfiogroup_ctx_new() in vfiogroup.h.
+ */
+int vg_ctx_new_transport(struct vfiogroup_ctx **out, unsigned flags,
+			 struct vg_transport *t)
+{
+	struct vfiogroup_ctx *ctx = ctx_alloc(flags);
+	int r;
+
+	*out = NULL;
+	if (!ctx) {
+		if (t)
+			t->ops->destroy(t);
+		return -ENOMEM;
+	}
+	ctx->t = t;
+
+	r = t->ops->watch_ctrl(t);
+	if (r) {
+		vg_set_error(ctx, "vfiogroup: cannot join nlctrl's notify group: %s",
+			     vfiogroup_strerror(r));
+		goto fail;
+	}
+	pthread_mutex_lock(&ctx->dispatch_lock);
+	r = vg_sync(ctx, VG_SYNC_INITIAL);
+	pthread_mutex_unlock(&ctx->dispatch_lock);
+	if (r == -ENOENT && (flags & VFIOGROUP_CTX_WAIT_MODULE))
+		r = 0;	/* stay disconnected, nlctrl tells us when it comes */
+	if (r)
+		goto fail;
+	*out = ctx;
+	return 0;
+fail:
+	if (r == -ENOMEM) {
+		ctx_free(ctx);
+		return r;
+	}
+	*out = ctx;
+	return r;
+}
+
+VG_EXPORT int vfiogroup_ctx_new(struct vfiogroup_ctx **out, unsigned flags)
+{
+	struct vg_transport *t;
+	char err[256] = "";
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	if (flags & ~(VFIOGROUP_CTX_WAIT_MODULE | VFIOGROUP_CTX_NO_KERNEL_FILTER)) {
+		*out = NULL;
+		return -EINVAL;
+	}
+	r = vg_transport_nl_new(&t, err, sizeof(err));
+	if (r) {
+		struct vfiogroup_ctx *ctx = r == -ENOMEM ? NULL : ctx_alloc(flags);
+
+		*out = ctx;
+		if (ctx)
+			snprintf(ctx->err, sizeof(ctx->err), "%s", err);
+		return ctx ? r : -ENOMEM;
+	}
+	return vg_ctx_new_transport(out, flags, t);
+}
+
+VG_EXPORT struct vfiogroup_ctx *vfiogroup_ctx_ref(struct vfiogroup_ctx *ctx)
+{
+	if (ctx)
+		atomic_fetch_add_explicit(&ctx->refs, 1, memory_order_relaxed);
+	return ctx;
+}
+
+VG_EXPORT struct vfiogroup_ctx *vfiogroup_ctx_unref(struct vfiogroup_ctx *ctx)
+{
+	if (ctx && atomic_fetch_sub_explicit(&ctx->refs, 1,
+					     memory_order_acq_rel) == 1)
+		ctx_free(ctx);
+	return NULL;
+}
+
+VG_EXPORT const char *vfiogroup_ctx_last_error(const struct vfiogroup_ctx *ctx)
+{
+	if (!ctx)
+		return "vfiogroup: out of memory";
+	return ctx->err;
+}
+
+VG_EXPORT int vfiogroup_ctx_connected(struct vfiogroup_ctx *ctx)
+{
+	int c;
+
+	if (!ctx)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->cache_lock);
+	c = ctx->connected;
+	pthread_mutex_unlock(&ctx->cache_lock);
+	return c;
+}
+
+VG_EXPORT int vfiogroup_get_fd(struct vfiogroup_ctx *ctx)
+{
+	if (!ctx || !ctx->t)
+		return -EINVAL;
+	return ctx->t->ops->fd(ctx->t);
+}
+
+VG_EXPORT int vfiogroup_stats(struct vfiogroup_ctx *ctx,
+			      struct vfiogroup_stats *out, size_t size)
+{
+	struct vfiogroup_stats s;
+
+	if (!ctx || !out)
+		return -EINVAL;
+	pthread_mutex_lock(&ctx->cache_lock);
+	s = ctx->stats;
+	pthread_mutex_unlock(&ctx->cache_lock);
+	memcpy(out, &s, size < sizeof(s) ? size : sizeof(s));
+	return 0;
+}
+
+VG_EXPORT const char *vfiogroup_version(void)
+{
+	return PACKAGE_VERSION;
+}

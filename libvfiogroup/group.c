@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Group snapshots: built once by the decoder, then shared read-only by the
+ * cache, the events in flight and the application.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct vfiogroup_group *vg_group_new(uint32_t id)
+{
+	struct vfiogroup_group *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	atomic_init(&g->refs, 1);
+	g->id = id;
+	return g;
+}
+
+int vg_group_add_device(struct vfiogroup_group *g,
+			const struct vfiogroup_device *d)
+{
+	/* Groups have a handful of devices: growing by one is fine. */
+	struct vfiogroup_device *n = realloc(g->dev, (g->ndev + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	g->dev = n;
+	g->dev[g->ndev++] = *d;
+	return 0;
+}
+
+const struct vfiogroup_device *vg_group_find_dev(const struct vfiogroup_group *g,
+						 const char *name)
+{
+	for (size_t i = 0; g && i < g->ndev; i++)
+		if (!strcmp(g->dev[i].name, name))
+			return &g->dev[i];
+	return NULL;
+}
+
+VG_EXPORT struct vfiogroup_group *vfiogroup_group_ref(struct vfiogroup_group *g)
+{
+	if (g)
+		atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+	return g;
+}
+
+VG_EXPORT struct vfiogroup_group *vfiogroup_group_unref(struct vfiogroup_group *g)
+{
+	/* acq_rel: the freeing thread must see every other user's reads done */
+	if (g && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1) {
+		free(g->dev);
+		free(g);
+	}
+	return NULL;
+}
+
+VG_EXPORT uint32_t vfiogroup_group_id(const struct vfiogroup_group *g)
+{
+	return g->id;
+}
+
+VG_EXPORT bool vfiogroup_group_viable(const struct vfiogroup_group *g)
+{
+	return g->viable;
+}
+
+VG_EXPORT uint64_t vfiogroup_group_seq(const struct vfiogroup_group *g)
+{
+	return g->seq;
+}
+
+VG_EXPORT size_t vfiogroup_group_device_count(const struct vfiogroup_group *g)
+{
+	return g->ndev;
+}
+
+VG_EXPORT const struct vfiogroup_device *
+vfiogroup_group_device(const struct vfiogroup_group *g, size_t i)
+{
+	return i < g->ndev ? &g->dev[i] : NULL;
+}
+
+VG_EXPORT const char *vfiogroup_device_name(const struct vfiogroup_device *d)
+{
+	return d->name;
+}
+
+VG_EXPORT const char *vfiogroup_device_bus(const struct vfiogroup_device *d)
+{
+	return d->bus;
+}
+
+VG_EXPORT const char *vfiogroup_device_driver(const struct vfiogroup_device *d)
+{
+	return d->driver[0] ? d->driver : NULL;
+}
+
+VG_EXPORT bool vfiogroup_device_viable(const struct vfiogroup_device *d)
+{
+	return d->viable;
+}
+
+VG_EXPORT bool vfiogroup_device_pci_id(const struct vfiogroup_device *d,
+				       uint16_t *vendor, uint16_t *device)
+{
+	if (!d->is_pci)
+		return false;
+	if (vendor)
+		*vendor = d->vendor;
+	if (device)
+		*device = d->device;
+	return true;
+}

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvfiogroup internals, shared by the library's files and the unit tests
+ * (which link the convenience library, so they see these symbols; the
+ * shared object exports only vfiogroup_*).
+ *
+ * Lock order, once for the whole library:
+ *     dispatch_lock -> req_lock -> cache_lock
+ *     dispatch_lock -> filter_lock -> cache_lock, subs_lock
+ * subs_lock and cache_lock are leaves: nothing is called with them held
+ * except the code of this library that takes no other lock.  No lock but
+ * dispatch_lock is held while a callback runs, so a callback may query,
+ * subscribe and unsubscribe freely.
+ */
+#ifndef LIBVFIOGROUP_INTERNAL_H
+#define LIBVFIOGROUP_INTERNAL_H
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1.0"
+#endif
+
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/vfiogroup.h>
+#include "vfiogroup.h"
+
+#define VG_EXPORT __attribute__((visibility("default")))
+#define VG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ------------------------------------------------------------------ */
+/* Group snapshots (group.c)                                           */
+/* ------------------------------------------------------------------ */
+
+struct vfiogroup_device {
+	char name[VFIOGROUP_NAME_MAX];
+	char bus[VFIOGROUP_NAME_MAX];
+	char driver[VFIOGROUP_NAME_MAX];	/* "" when unbound */
+	bool viable;
+	bool is_pci;
+	uint16_t vendor;
+	uint16_t device;
+};
+
+/*
+ * Immutable once built, so the cache, events in flight and the caller can
+ * share one without locking; only the reference count changes.
+ */
+struct vfiogroup_group {
+	atomic_uint refs;
+	uint32_t id;
+	bool viable;
+	uint64_t seq;
+	size_t ndev;
+	struct vfiogroup_device *dev;
+};
+
+struct vfiogroup_group *vg_group_new(uint32_t id);
+int vg_group_add_device(struct vfiogroup_group *g,
+			const struct vfiogroup_device *d);
+const struct vfiogroup_device *vg_group_find_dev(const struct vfiogroup_group *g,
+						 const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Decoding (decode.c): bytes -> structs, no socket involved           */
+/* ------------------------------------------------------------------ */
+
+enum vg_msg_kind {
+	VG_MSG_IGNORE,		/* valid but of no interest (ack, done, ...) */
+	VG_MSG_GROUP,		/* GROUP_GET reply */
+	VG_MSG_EVENT,		/* EVENT_NTF */
+	VG_MSG_INFO,		/* INFO_GET reply */
+	VG_MSG_CTRL,		/* nlctrl NEWFAMILY/DELFAMILY */
+	VG_MSG_ERROR,		/* NLMSG_ERROR with a non-zero error */
+};
+
+struct vg_event_raw {
+	uint32_t kind;
+	uint64_t seq;
+	uint64_t time_ns;
+	bool has_dev, has_driver;
+	char dev_name[VFIOGROUP_NAME_MAX];
+	char driver[VFIOGROUP_NAME_MAX];
+};
+
+struct vg_msg {
+	enum vg_msg_kind kind;
+	/* VG_MSG_GROUP, VG_MSG_EVENT; a reference the caller drops */
+	struct vfiogroup_group *group;
+	/*
+	 * VG_MSG_EVENT cut short by the kernel filter: only the group id and
+	 * the event nest are known, group is NULL.
+	 */
+	bool partial;
+	uint32_t group_id;
+	struct vg_event_raw ev;
+	struct vfiogroup_info info;		/* VG_MSG_INFO */
+	uint8_t ctrl_cmd;			/* VG_MSG_CTRL */
+	uint16_t ctrl_family_id;
+	char ctrl_family[32];
+	int error;				/* VG_MSG_ERROR, negative */
+};
+
+/*
+ * Decode one netlink message.  avail is how many bytes of it were received
+ * (less than nlmsg_len when the kernel filter truncated it).  family_id is
+ * the vfiogroup family's current id (0 if unknown).  Returns 0 or
+ * -EBADMSG for anything malformed; never reads outside [nlh, nlh+avail).
+ */
+int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
+	      struct vg_msg *out);
+void vg_msg_release(struct vg_msg *m);
+
+/*
+ * Walk the messages of one datagram: calls fn for each, with the number of
+ * bytes of it actually present.  Returns the number walked, or -EBADMSG
+ * if the datagram does not split into whole messages (a truncated last
+ * message is still handed over, with avail < nlmsg_len).
+ */
+typedef int (*vg_each_fn)(const struct nlmsghdr *nlh, size_t avail, void *arg);
+int vg_each_msg(const void *buf, size_t len, vg_each_fn fn, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Transport (transport-nl.c; tests bring their own)                   */
+/* ------------------------------------------------------------------ */
+
+struct vg_family {
+	uint16_t id;		/* generic netlink family id */
+	uint32_t version;
+	uint32_t events_grp;	/* multicast group id of "events" */
+};
+
+enum vg_req_kind { VG_REQ_GROUP_BY_ID, VG_REQ_GROUP_BY_DEV, VG_REQ_DUMP,
+		   VG_REQ_INFO };
+
+struct vg_request {
+	enum vg_req_kind kind;
+	uint32_t group_id;
+	const char *dev_name;
+};
+
+/* Called with each reply message; a negative return aborts the request. */
+typedef int (*vg_reply_fn)(const struct nlmsghdr *nlh, size_t avail,
+			   void *arg);
+
+struct vg_transport;
+
+struct vg_transport_ops {
+	/*
+	 * Join nlctrl's "notify" group on the event socket (once, first, so
+	 * a NEWFAMILY after a failed resolve is not missed).
+	 */
+	int (*watch_ctrl)(struct vg_transport *t);
+	/* Resolve the family: -ENOENT when it is not registered. */
+	int (*resolve)(struct vg_transport *t, struct vg_family *fam);
+	/* Join fam's "events" group on the event socket, leaving old_grp. */
+	int (*join)(struct vg_transport *t, uint32_t old_grp, uint32_t grp);
+	/*
+	 * Receive one datagram from the event socket without blocking.
+	 * Returns its length, -EAGAIN, -ENOBUFS, -ESHUTDOWN, -EPERM when it
+	 * was not sent by the kernel (already consumed), -EMSGSIZE when it
+	 * did not fit cap (consumed: events were lost), or another errno.
+	 */
+	long (*recv)(struct vg_transport *t, void *buf, size_t cap);
+	/* One do or dump request on the request socket, replies to fn. */
+	int (*request)(struct vg_transport *t, const struct vg_family *fam,
+		       const struct vg_request *req, vg_reply_fn fn,
+		       void *arg);
+	/* Attach prog to the event socket, or detach when prog is NULL. */
+	int (*set_filter)(struct vg_transport *t,
+			  const struct sock_fprog *prog);
+	int (*fd)(struct vg_transport *t);
+	void (*destroy)(struct vg_transport *t);
+};
+
+struct vg_transport {
+	const struct vg_transport_ops *ops;
+};
+
+int vg_transport_nl_new(struct vg_transport **out, char *err, size_t errlen);
+/* resolve() of the real transport for any family (tests use nlctrl). */
+int vg_nl_resolve(struct vg_transport *t, const char *family,
+		  const char *grp_name, struct vg_family *fam);
+
+/* ------------------------------------------------------------------ */
+/* Group cache (cache.c)                                               */
+/* ------------------------------------------------------------------ */
+
+struct vg_cache_entry {
+	uint32_t id;
+	/* NULL while stale and never seen whole */
+	struct vfiogroup_group *group;
+	/*
+	 * Events for this group were cut short by the kernel filter: group
+	 * (if any) is older than stale_seq.  Queries refetch it.
+	 */
+	bool stale;
+	uint64_t stale_seq;
+};
+
+/* Sorted by id: dumps arrive sorted, lookups bisect. */
+struct vg_cache {
+	struct vg_cache_entry *e;
+	size_t n, cap;
+};
+
+void vg_cache_init(struct vg_cache *c);
+void vg_cache_clear(struct vg_cache *c);
+struct vg_cache_entry *vg_cache_find(struct vg_cache *c, uint32_t id);
+/* Takes over the reference g; returns -ENOMEM (g dropped) on failure. */
+int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g);
+void vg_cache_remove(struct vg_cache *c, uint32_t id);
+int vg_cache_mark_stale(struct vg_cache *c, uint32_t id, uint64_t seq);
+void vg_cache_swap(struct vg_cache *a, struct vg_cache *b);
+
+/*
+ * Synthesized events turning old into new, in the order the kernel would
+ * have sent them.  Each carries a reference on the group state it
+ * describes (the new group, or an empty one for a group that is gone).
+ */
+struct vg_synth {
+	struct vfiogroup_ev ev;
+	struct vfiogroup_group *group;
+	char dev_name[VFIOGROUP_NAME_MAX];
+	char driver[VFIOGROUP_NAME_MAX];
+};
+
+struct vg_synth_list {
+	struct vg_synth *s;
+	size_t n, cap;
+};
+
+int vg_cache_diff(const struct vg_cache *old, const struct vg_cache *new_,
+		  struct vg_synth_list *out);
+int vg_group_diff(const struct vfiogroup_group *old,
+		  struct vfiogroup_group *new_, uint32_t id,
+		  struct vg_synth_list *out);
+void vg_synth_list_free(struct vg_synth_list *l);
+
+/* ------------------------------------------------------------------ */
+/* Kernel filter (filter.c)                                            */
+/* ------------------------------------------------------------------ */
+
+/* How many top-level attributes the filter walks looking for the event. */
+#define VG_FILTER_MAX_ATTRS	24
+/* More wanted groups than this: no filter (accept everything). */
+#define VG_FILTER_MAX_GROUPS	128
+
+/*
+ * Build the classic BPF program: every message is accepted whole except an
+ * EVENT_NTF of family_id whose first attribute is a GROUP_ID not in ids,
+ * which is cut right after its GROUP_EVENT nest.  prog->filter is
+ * malloc()ed.  -E2BIG when ids has too many entries.
+ */
+int vg_filter_build(uint16_t family_id, const uint32_t *ids, size_t n,
+		    struct sock_fprog *prog);
+
+/* ------------------------------------------------------------------ */
+/* Subscriptions (subscribe.c)                                         */
+/* ------------------------------------------------------------------ */
+
+struct vfiogroup_filter {
+	uint32_t *ids;		/* sorted, unique */
+	size_t n, cap;
+};
+
+bool vg_filter_has(const struct vfiogroup_filter *f, uint32_t id);
+
+struct vfiogroup_sub {
+	struct vfiogroup_ctx *ctx;
+	struct vfiogroup_sub *next, *prev;
+	struct vfiogroup_filter filter;
+	bool all_groups;
+	unsigned mask;
+	vfiogroup_cb cb;
+	void *userdata;
+	uint64_t gen;		/* deliveries older than this skip it */
+	bool dead;		/* unsubscribed, waiting for its callback */
+	bool running;		/* its callback is running now */
+	pthread_t runner;	/* thread running it, valid while running */
+	unsigned waiters;	/* threads in unsubscribe waiting for it */
+};
+
+void vg_deliver(struct vfiogroup_ctx *ctx, const struct vfiogroup_ev *ev);
+void vg_deliver_notice(struct vfiogroup_ctx *ctx, unsigned kind);
+/*
+ * Would any subscription want events of group id?  With no subscription
+ * at all, yes: the cache then follows every group.
+ */
+bool vg_wants_group(struct vfiogroup_ctx *ctx, uint32_t id);
+/* Recompute and attach the kernel filter from the subscriptions. */
+int vg_update_filter(struct vfiogroup_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Context (ctx.c)                                                     */
+/* ------------------------------------------------------------------ */
+
+struct vfiogroup_ctx {
+	atomic_uint refs;
+	unsigned flags;
+	struct vg_transport *t;
+
+	/* dispatch_lock: one reader of the event socket at a time */
+	pthread_mutex_t dispatch_lock;
+	void *rxbuf;
+	size_t rxcap;
+
+	/* req_lock: one request on the request socket at a time */
+	pthread_mutex_t req_lock;
+
+	/* cache_lock: everything below until subs_lock */
+	pthread_mutex_t cache_lock;
+	struct vg_cache cache;
+	struct vg_family fam;
+	bool connected;
+	bool synced;		/* cache loaded at least once */
+	uint64_t last_seq;	/* newest event seq seen (or baseline) */
+	uint64_t sync_seq;	/* INFO seq read before the last dump */
+	bool need_resync;	/* a resync failed or events were lost */
+	struct vfiogroup_stats stats;
+	char err[256];
+
+	/* filter_lock: computing and attaching the kernel filter */
+	pthread_mutex_t filter_lock;
+	bool filter_attached;
+
+	/* subs_lock: the subscription list */
+	pthread_mutex_t subs_lock;
+	pthread_cond_t subs_cond;
+	struct vfiogroup_sub *subs;	/* head; new ones at the tail */
+	struct vfiogroup_sub *subs_tail;
+	uint64_t subs_gen;
+	size_t nsubs_all;	/* live subscriptions wanting every group */
+	size_t nsubs;		/* live subscriptions */
+};
+
+/* ctx.c */
+int vg_ctx_new_transport(struct vfiogroup_ctx **out, unsigned flags,
+			 struct vg_transport *t);
+void vg_set_error(struct vfiogroup_ctx *ctx, const char *fmt, ...)
+	VG_PRINTF(2, 3);
+/* Bump a counter under cache_lock. */
+#define VG_STAT_ADD(ctx, field, v) do {				\
+	pthread_mutex_lock(&(ctx)->cache_lock);			\
+	(ctx)->stats.field += (v);				\
+	pthread_mutex_unlock(&(ctx)->cache_lock);		\
+} while (0)
+
+/* sync.c: connect, list-then-watch, resync; dispatch lock held */
+enum vg_sync_reason { VG_SYNC_INITIAL, VG_SYNC_RESYNC, VG_SYNC_RECONNECT };
+int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why);
+void vg_disconnect(struct vfiogroup_ctx *ctx);
+/* Deliver a synth list (and drop it). */
+void vg_deliver_synth(struct vfiogroup_ctx *ctx, struct vg_synth_list *l);
+
+/* request.c: helpers over the transport's request() */
+int vg_req_group(struct vfiogroup_ctx *ctx, const struct vg_request *req,
+		 struct vfiogroup_group **out);
+int vg_req_dump(struct vfiogroup_ctx *ctx, struct vg_cache *out);
+int vg_req_info(struct vfiogroup_ctx *ctx, struct vfiogroup_info *out);
+/* Refetch a stale entry (cache_lock NOT held). */
+int vg_refresh_group(struct vfiogroup_ctx *ctx, uint32_t id,
+		     struct vfiogroup_group **out);
+
+/* dispatch.c */
+int vg_handle_datagram(struct vfiogroup_ctx *ctx, const void *buf, size_t len);
+
+#endif /* LIBVFIOGROUP_INTERNAL_H */

@@ -1,0 +1,26 @@
+#!/bin/sh
+# checkpatch.pl --strict over kmod/, with the checkpatch of Debian's
+# linux-source-6.1 (unpacked once into the cache).
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/checkpatch
+tarball=
+for t in /usr/src/linux-source-*.tar.xz; do
+	[ -e "$t" ] && tarball=$t
+done
+[ -n "$tarball" ] || { echo "checkpatch: install linux-source-6.1" >&2; exit 1; }
+
+dir=$cache/$(basename "$tarball" .tar.xz)
+if [ ! -x "$dir/scripts/checkpatch.pl" ]; then
+	mkdir -p "$cache"
+	tar -C "$cache" -xJf "$tarball" \
+		"$(basename "$dir")/scripts/checkpatch.pl" \
+		"$(basename "$dir")/scripts/spelling.txt" \
+		"$(basename "$dir")/scripts/const_structs.checkpatch"
+fi
+
+cd "$top"
+"$dir/scripts/checkpatch.pl" --strict --no-tree --quiet -f \
+	kmod/*.c kmod/*.h include/uapi/linux/vfiogroup.h
+echo "checkpatch --strict: kmod/ and the UAPI header are clean"

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A fake vfiogroup kernel for the unit tests, and the test transport that
+ * connects a context to it.
+ *
+ * The fake keeps group state like the module does, numbers events the
+ * same way and sends real netlink bytes (built with libnl) through an
+ * AF_UNIX datagram socketpair, so the library's receive path, decoder and
+ * even the kernel-side BPF filter (SO_ATTACH_FILTER works on unix sockets)
+ * are the real ones.  Losses, overruns, shutdowns and reloads are injected
+ * on demand.
+ */
+#ifndef VG_TEST_FAKE_H
+#define VG_TEST_FAKE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netlink/msg.h>
+
+#include "internal.h"
+
+#define FAKE_MAX_GROUPS	16
+#define FAKE_MAX_DEVS	8
+
+struct fake_dev {
+	char name[VFIOGROUP_NAME_MAX];
+	char driver[VFIOGROUP_NAME_MAX];	/* "" unbound */
+	bool blocks;		/* its driver keeps the group from being viable */
+};
+
+struct fake_group {
+	uint32_t id;
+	uint64_t seq;
+	size_t ndev;
+	struct fake_dev dev[FAKE_MAX_DEVS];
+};
+
+struct fake {
+	pthread_mutex_t lock;	/* tests mutate from several threads */
+	bool present;		/* module loaded */
+	uint16_t family_id;
+	uint32_t version;
+	uint32_t events_grp;
+	uint64_t seq;
+	uint64_t dropped;
+	size_t ngroups;
+	struct fake_group groups[FAKE_MAX_GROUPS];
+	int sv[2];		/* [0] the library reads, [1] we write */
+	int drop_next;		/* lose the next N events (seq consumed) */
+	int pending_err;	/* next recv returns this (-ENOBUFS, ...) */
+	int joins;
+	unsigned requests;
+	/* emit GROUP_EVENT right after GROUP_ID instead of last */
+	bool event_early;
+};
+
+struct fake *fake_new(void);
+void fake_free(struct fake *fk);
+/* A transport on fk (fk outlives it). */
+struct vg_transport *fake_transport(struct fake *fk);
+/* vg_ctx_new_transport() on a fake transport. */
+int fake_ctx(struct fake *fk, unsigned flags, struct vfiogroup_ctx **ctx);
+
+/* State changes; each sends the notifications the module would send. */
+void fake_add_device(struct fake *fk, uint32_t gid, const char *dev,
+		     const char *driver, bool blocks);
+void fake_remove_device(struct fake *fk, uint32_t gid, const char *dev);
+void fake_bind(struct fake *fk, uint32_t gid, const char *dev,
+	       const char *driver, bool blocks);
+void fake_unbind(struct fake *fk, uint32_t gid, const char *dev);
+bool fake_viable(struct fake *fk, uint32_t gid);
+
+/* Module lifecycle, as seen on the event socket. */
+void fake_unload(struct fake *fk);	/* ESHUTDOWN, then DELFAMILY */
+void fake_load(struct fake *fk);	/* new family id, NEWFAMILY */
+
+/* Raw bytes onto the event socket. */
+void fake_send_raw(struct fake *fk, const void *buf, size_t len);
+
+/*
+ * Message builders, shared with the decode and filter tests.  ev may be
+ * NULL (a reply).  Returns a libnl message the caller frees.
+ */
+struct nl_msg *fake_group_msg(uint16_t family, uint8_t cmd,
+			      const struct fake_group *g,
+			      const struct vg_event_raw *ev, bool event_early);
+struct nl_msg *fake_ctrl_msg(uint8_t cmd, const char *name, uint16_t id);
+
+#endif

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The cache and the diff that synthesizes events after lost ones. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static struct vfiogroup_group *grp(uint32_t id, uint64_t seq, bool viable,
+				   const char *spec)
+{
+	/* spec: "name[=driver] ..." */
+	struct vfiogroup_group *g = vg_group_new(id);
+	char buf[256], *save = NULL;
+
+	g->seq = seq;
+	g->viable = viable;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (char *tok = strtok_r(buf, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		struct vfiogroup_device d = { .viable = true };
+		char *eq = strchr(tok, '=');
+
+		if (eq) {
+			*eq = 0;
+			snprintf(d.driver, sizeof(d.driver), "%s", eq + 1);
+		}
+		snprintf(d.name, sizeof(d.name), "%s", tok);
+		ck_assert_int_eq(vg_group_add_device(g, &d), 0);
+	}
+	return g;
+}
+
+/* "KIND:dev:driver" per synthesized event, space separated */
+static void expect(const struct vg_synth_list *l, const char *want)
+{
+	static const char *names[] = { "?", "ADD", "REM", "BIND", "UNBIND",
+				       "VIA" };
+	char got[512] = "";
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct vg_synth *s = &l->s[i];
+		char one[160];
+
+		ck_assert(s->ev.flags & VFIOGROUP_EVENT_SYNTHESIZED);
+		ck_assert_ptr_nonnull(s->group);
+		snprintf(one, sizeof(one), "%s%u:%s:%s:%s", i ? " " : "",
+			 s->ev.group_id, names[s->ev.kind], s->dev_name,
+			 s->driver);
+		strcat(got, one);
+	}
+	ck_assert_str_eq(got, want);
+}
+
+START_TEST(put_find_remove)
+{
+	struct vg_cache c;
+
+	vg_cache_init(&c);
+	for (uint32_t id = 20; id > 0; id -= 2)
+		ck_assert_int_eq(vg_cache_put(&c, grp(id, id, true, "d")), 0);
+	ck_assert_uint_eq(c.n, 10);
+	for (size_t i = 1; i < c.n; i++)
+		ck_assert_uint_lt(c.e[i - 1].id, c.e[i].id);
+	ck_assert_ptr_nonnull(vg_cache_find(&c, 4));
+	ck_assert_ptr_null(vg_cache_find(&c, 5));
+	/* replace */
+	ck_assert_int_eq(vg_cache_put(&c, grp(4, 99, false, "a b")), 0);
+	ck_assert_uint_eq(vg_cache_find(&c, 4)->group->seq, 99);
+	ck_assert_uint_eq(c.n, 10);
+	/* a group with no device is gone */
+	ck_assert_int_eq(vg_cache_put(&c, grp(4, 100, true, "")), 0);
+	ck_assert_ptr_null(vg_cache_find(&c, 4));
+	vg_cache_remove(&c, 20);
+	vg_cache_remove(&c, 21);
+	ck_assert_uint_eq(c.n, 8);
+	/* stale marks create or flag an entry */
+	ck_assert_int_eq(vg_cache_mark_stale(&c, 7, 50), 0);
+	ck_assert(vg_cache_find(&c, 7)->stale);
+	ck_assert_ptr_null(vg_cache_find(&c, 7)->group);
+	ck_assert_int_eq(vg_cache_mark_stale(&c, 6, 51), 0);
+	ck_assert_ptr_nonnull(vg_cache_find(&c, 6)->group);
+	ck_assert_int_eq(vg_cache_put(&c, grp(6, 52, true, "x")), 0);
+	ck_assert(!vg_cache_find(&c, 6)->stale);
+	vg_cache_clear(&c);
+}
+END_TEST
+
+START_TEST(group_diff_order)
+{
+	struct vfiogroup_group *o = grp(3, 5, false, "a=e1000 b c=snd");
+	struct vfiogroup_group *n = grp(3, 9, true, "a=vfio-pci b=vfio-pci d");
+	struct vg_synth_list l = { 0 };
+
+	ck_assert_int_eq(vg_group_diff(o, n, 3, &l), 0);
+	/* old devices first (unbinds, removals), then new, then viability */
+	expect(&l, "3:UNBIND:a:e1000 3:UNBIND:c:snd 3:REM:c: "
+		   "3:BIND:a:vfio-pci 3:BIND:b:vfio-pci 3:ADD:d: 3:VIA::");
+	for (size_t i = 0; i < l.n; i++)
+		ck_assert_ptr_eq(l.s[i].group, n);
+	vg_synth_list_free(&l);
+
+	/* nothing changed, nothing said */
+	ck_assert_int_eq(vg_group_diff(n, n, 3, &l), 0);
+	ck_assert_uint_eq(l.n, 0);
+	vg_synth_list_free(&l);
+	vfiogroup_group_unref(o);
+	vfiogroup_group_unref(n);
+}
+END_TEST
+
+START_TEST(group_appears_vanishes)
+{
+	struct vfiogroup_group *g = grp(8, 4, false, "a=e1000 b");
+	struct vg_synth_list l = { 0 };
+
+	ck_assert_int_eq(vg_group_diff(NULL, g, 8, &l), 0);
+	expect(&l, "8:ADD:a: 8:BIND:a:e1000 8:ADD:b:");
+	vg_synth_list_free(&l);
+
+	ck_assert_int_eq(vg_group_diff(g, NULL, 8, &l), 0);
+	expect(&l, "8:UNBIND:a:e1000 8:REM:a: 8:REM:b:");
+	/* the state attached is an empty group: "gone" */
+	ck_assert_uint_eq(l.s[0].group->ndev, 0);
+	ck_assert_uint_eq(l.s[0].group->id, 8);
+	vg_synth_list_free(&l);
+	vfiogroup_group_unref(g);
+}
+END_TEST
+
+START_TEST(cache_diff_merge)
+{
+	struct vg_cache a, b;
+	struct vg_synth_list l = { 0 };
+
+	vg_cache_init(&a);
+	vg_cache_init(&b);
+	vg_cache_put(&a, grp(1, 1, true, "x"));
+	vg_cache_put(&a, grp(2, 1, true, "y"));
+	vg_cache_put(&a, grp(4, 1, true, "z=vfio-pci"));
+	vg_cache_put(&b, grp(2, 3, true, "y"));
+	vg_cache_put(&b, grp(3, 3, true, "w"));
+	vg_cache_put(&b, grp(4, 3, false, "z=nvme"));
+	ck_assert_int_eq(vg_cache_diff(&a, &b, &l), 0);
+	expect(&l, "1:REM:x: 3:ADD:w: 4:UNBIND:z:vfio-pci 4:BIND:z:nvme "
+		   "4:VIA::");
+	vg_synth_list_free(&l);
+	vg_cache_clear(&a);
+	vg_cache_clear(&b);
+}
+END_TEST
+
+START_TEST(refcounts)
+{
+	struct vfiogroup_group *g = grp(1, 1, true, "x");
+
+	ck_assert_ptr_eq(vfiogroup_group_ref(g), g);
+	ck_assert_ptr_null(vfiogroup_group_unref(g));
+	ck_assert_str_eq(vfiogroup_device_name(vfiogroup_group_device(g, 0)),
+			 "x");
+	vfiogroup_group_unref(g);
+	ck_assert_ptr_null(vfiogroup_group_ref(NULL));
+	ck_assert_ptr_null(vfiogroup_group_unref(NULL));
+}
+END_TEST
+
+START_TEST(strerror_texts)
+{
+	ck_assert_ptr_nonnull(strstr(vfiogroup_strerror(-ENOENT),
+				     "modprobe vfiogroup"));
+	ck_assert_str_eq(vfiogroup_strerror(-ETIMEDOUT), "timed out");
+	ck_assert_str_eq(vfiogroup_strerror(-EHOSTDOWN), "Host is down");
+	ck_assert_str_eq(vfiogroup_strerror(-100000), "unknown error");
+	ck_assert_str_eq(vfiogroup_version(), PACKAGE_VERSION);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cache");
+	TCase *tc = tcase_create("cache");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, put_find_remove);
+	tcase_add_test(tc, group_diff_order);
+	tcase_add_test(tc, group_appears_vanishes);
+	tcase_add_test(tc, cache_diff_merge);
+	tcase_add_test(tc, refcounts);
+	tcase_add_test(tc, strerror_texts);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

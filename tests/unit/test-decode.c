@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The decoder, on messages crafted with libnl the way the module builds
+ * them, and on every way of getting them wrong.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/genetlink.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include "fake.h"
+
+#define FAM 0x20
+
+static struct fake_group sample_group(void)
+{
+	struct fake_group g = { .id = 5, .seq = 9, .ndev = 2 };
+
+	strcpy(g.dev[0].name, "0000:00:02.0");
+	strcpy(g.dev[0].driver, "e1000");
+	g.dev[0].blocks = true;
+	strcpy(g.dev[1].name, "0000:00:02.1");
+	return g;
+}
+
+static struct vg_event_raw sample_event(void)
+{
+	struct vg_event_raw ev = { .kind = VFIOGROUP_EVENT_DRIVER_BOUND,
+				   .seq = 9, .time_ns = 1234,
+				   .has_dev = true, .has_driver = true };
+
+	strcpy(ev.dev_name, "0000:00:02.0");
+	strcpy(ev.driver, "e1000");
+	return ev;
+}
+
+static int decode_msg(struct nl_msg *msg, struct vg_msg *m)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	return vg_decode(nlh, nlh->nlmsg_len, FAM, m);
+}
+
+START_TEST(group_reply)
+{
+	struct fake_group fg = sample_group();
+	struct nl_msg *msg = fake_group_msg(FAM, VFIOGROUP_CMD_GROUP_GET, &fg,
+					    NULL, false);
+	const struct vfiogroup_device *d;
+	uint16_t ven = 0, dev = 0;
+	struct vg_msg m;
+
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_int_eq(m.kind, VG_MSG_GROUP);
+	ck_assert_uint_eq(vfiogroup_group_id(m.group), 5);
+	ck_assert(!vfiogroup_group_viable(m.group));
+	ck_assert_uint_eq(vfiogroup_group_seq(m.group), 9);
+	ck_assert_uint_eq(vfiogroup_group_device_count(m.group), 2);
+	d = vfiogroup_group_device(m.group, 0);
+	ck_assert_str_eq(vfiogroup_device_name(d), "0000:00:02.0");
+	ck_assert_str_eq(vfiogroup_device_bus(d), "pci");
+	ck_assert_str_eq(vfiogroup_device_driver(d), "e1000");
+	ck_assert(!vfiogroup_device_viable(d));
+	ck_assert(vfiogroup_device_pci_id(d, &ven, &dev));
+	ck_assert_uint_eq(ven, 0x8086);
+	ck_assert_uint_eq(dev, 0x100e);
+	d = vfiogroup_group_device(m.group, 1);
+	ck_assert_ptr_null(vfiogroup_device_driver(d));
+	ck_assert(vfiogroup_device_viable(d));
+	ck_assert_ptr_null(vfiogroup_group_device(m.group, 2));
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+}
+END_TEST
+
+START_TEST(event_ntf)
+{
+	struct fake_group fg = sample_group();
+	struct vg_event_raw ev = sample_event();
+	struct vg_msg m;
+
+	for (int early = 0; early < 2; early++) {
+		struct nl_msg *msg = fake_group_msg(FAM, VFIOGROUP_CMD_EVENT_NTF,
+						    &fg, &ev, early);
+
+		ck_assert_int_eq(decode_msg(msg, &m), 0);
+		ck_assert_int_eq(m.kind, VG_MSG_EVENT);
+		ck_assert(!m.partial);
+		ck_assert_uint_eq(m.group_id, 5);
+		ck_assert_uint_eq(m.ev.kind, VFIOGROUP_EVENT_DRIVER_BOUND);
+		ck_assert_uint_eq(m.ev.seq, 9);
+		ck_assert_uint_eq(m.ev.time_ns, 1234);
+		ck_assert_str_eq(m.ev.dev_name, "0000:00:02.0");
+		ck_assert_str_eq(m.ev.driver, "e1000");
+		ck_assert_uint_eq(m.group->ndev, 2);
+		vg_msg_release(&m);
+		nlmsg_free(msg);
+	}
+}
+END_TEST
+
+START_TEST(info_and_ctrl)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	struct vg_msg m;
+
+	genlmsg_put(msg, 0, 0, FAM, 0, 0, VFIOGROUP_CMD_INFO_GET, 1);
+	nla_put_u64(msg, VFIOGROUP_A_INFO_SEQ, 77);
+	nla_put_u64(msg, VFIOGROUP_A_INFO_DROPPED, 3);
+	nla_put_u32(msg, VFIOGROUP_A_INFO_NOTIFIER, VFIOGROUP_NOTIFIER_BUS);
+	nla_put_u32(msg, VFIOGROUP_A_INFO_GROUPS, 6);
+	nla_put_string(msg, VFIOGROUP_A_INFO_VERSION, "0.1.0");
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_int_eq(m.kind, VG_MSG_INFO);
+	ck_assert_uint_eq(m.info.seq, 77);
+	ck_assert_uint_eq(m.info.dropped, 3);
+	ck_assert_uint_eq(m.info.notifier, VFIOGROUP_NOTIFIER_BUS);
+	ck_assert_uint_eq(m.info.groups, 6);
+	ck_assert_str_eq(m.info.version, "0.1.0");
+	nlmsg_free(msg);
+
+	msg = fake_ctrl_msg(CTRL_CMD_DELFAMILY, "vfiogroup", 0x21);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_int_eq(m.kind, VG_MSG_CTRL);
+	ck_assert_uint_eq(m.ctrl_cmd, CTRL_CMD_DELFAMILY);
+	ck_assert_uint_eq(m.ctrl_family_id, 0x21);
+	ck_assert_str_eq(m.ctrl_family, "vfiogroup");
+	nlmsg_free(msg);
+
+	/* nlctrl's other news is not for us */
+	msg = fake_ctrl_msg(CTRL_CMD_NEWMCAST_GRP, "vfiogroup", 0x21);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_int_eq(m.kind, VG_MSG_IGNORE);
+	nlmsg_free(msg);
+}
+END_TEST
+
+START_TEST(other_family_and_control)
+{
+	struct fake_group fg = sample_group();
+	struct nl_msg *msg = fake_group_msg(FAM + 1, VFIOGROUP_CMD_GROUP_GET,
+					    &fg, NULL, false);
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct { struct nlmsghdr h; int err; } e;
+	struct vg_msg m;
+
+	memset(&e, 0, sizeof(e));
+	e.h.nlmsg_len = sizeof(e);
+	e.h.nlmsg_type = NLMSG_ERROR;
+	e.err = -ENOENT;
+	ck_assert_int_eq(vg_decode(nlh, nlh->nlmsg_len, FAM, &m), 0);
+	ck_assert_int_eq(m.kind, VG_MSG_IGNORE);
+	/* family not resolved yet: nothing is ours */
+	ck_assert_int_eq(vg_decode(nlh, nlh->nlmsg_len, 0, &m), 0);
+	ck_assert_int_eq(m.kind, VG_MSG_IGNORE);
+	nlmsg_free(msg);
+
+	ck_assert_int_eq(vg_decode(&e.h, sizeof(e), FAM, &m), 0);
+	ck_assert_int_eq(m.kind, VG_MSG_ERROR);
+	ck_assert_int_eq(m.error, -ENOENT);
+	e.err = 0;
+	ck_assert_int_eq(vg_decode(&e.h, sizeof(e), FAM, &m), 0);
+	ck_assert_int_eq(m.kind, VG_MSG_IGNORE);
+	e.err = 5;	/* positive errors do not exist */
+	ck_assert_int_eq(vg_decode(&e.h, sizeof(e), FAM, &m), -EBADMSG);
+	e.h.nlmsg_len = NLMSG_HDRLEN + 2;
+	ck_assert_int_eq(vg_decode(&e.h, NLMSG_HDRLEN + 2, FAM, &m), -EBADMSG);
+}
+END_TEST
+
+/* Build a group reply by hand, with one thing wrong. */
+enum breakage { B_NONE, B_NO_ID, B_NO_SEQ, B_SHORT_ID, B_STR_NO_NUL,
+		B_STR_EMPTY, B_STR_LONG, B_DUP_DEV, B_DEV_NO_NAME,
+		B_DEV_NO_VIABLE, B_HALF_PCI, B_BAD_NEST, B_EVENT_KIND,
+		B_EVENT_NO_SEQ };
+
+static struct nl_msg *broken(enum breakage b)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	uint8_t cmd = b >= B_EVENT_KIND ? VFIOGROUP_CMD_EVENT_NTF
+					: VFIOGROUP_CMD_GROUP_GET;
+	char longname[100];
+	struct nlattr *nest;
+
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	genlmsg_put(msg, 0, 0, FAM, 0, 0, cmd, 1);
+	if (b == B_SHORT_ID)
+		nla_put_u16(msg, VFIOGROUP_A_GROUP_ID, 1);
+	else if (b != B_NO_ID)
+		nla_put_u32(msg, VFIOGROUP_A_GROUP_ID, 1);
+	nla_put_u8(msg, VFIOGROUP_A_GROUP_VIABLE, 1);
+	if (b != B_NO_SEQ)
+		nla_put_u64(msg, VFIOGROUP_A_GROUP_SEQ, 4);
+	for (int i = 0; i < (b == B_DUP_DEV ? 2 : 1); i++) {
+		nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_DEVICE);
+		if (b == B_STR_NO_NUL)
+			nla_put(msg, VFIOGROUP_A_DEV_NAME, 4, "abcd");
+		else if (b == B_STR_EMPTY)
+			nla_put(msg, VFIOGROUP_A_DEV_NAME, 1, "");
+		else if (b == B_STR_LONG)
+			nla_put_string(msg, VFIOGROUP_A_DEV_NAME, longname);
+		else if (b != B_DEV_NO_NAME)
+			nla_put_string(msg, VFIOGROUP_A_DEV_NAME, "dev0");
+		if (b != B_DEV_NO_VIABLE)
+			nla_put_u8(msg, VFIOGROUP_A_DEV_VIABLE, 1);
+		if (b == B_HALF_PCI)
+			nla_put_u16(msg, VFIOGROUP_A_DEV_VENDOR, 1);
+		nla_nest_end(msg, nest);
+	}
+	if (b == B_BAD_NEST)	/* a nest whose content is not attributes */
+		nla_put(msg, VFIOGROUP_A_GROUP_DEVICE, 3, "\x09\x00\x01");
+	if (cmd == VFIOGROUP_CMD_EVENT_NTF) {
+		nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_EVENT);
+		nla_put_u32(msg, VFIOGROUP_A_EVENT_KIND,
+			    b == B_EVENT_KIND ? 99 : 1);
+		if (b != B_EVENT_NO_SEQ)
+			nla_put_u64(msg, VFIOGROUP_A_EVENT_SEQ, 4);
+		nla_nest_end(msg, nest);
+	}
+	return msg;
+}
+
+START_TEST(malformed)
+{
+	struct nl_msg *msg = broken((enum breakage)_i);
+	struct vg_msg m;
+	int r = decode_msg(msg, &m);
+
+	if (_i == B_NONE) {
+		ck_assert_int_eq(r, 0);
+		vg_msg_release(&m);
+	} else {
+		ck_assert_msg(r == -EBADMSG, "breakage %d decoded (%d)", _i, r);
+		ck_assert_ptr_null(m.group);
+	}
+	nlmsg_free(msg);
+}
+END_TEST
+
+/*
+ * Every prefix of a notification: the decoder sees avail < nlmsg_len and
+ * must either report it partial (group id and event whole) or refuse it,
+ * never read further.  Copies go to exact-size heap blocks so that ASan
+ * and valgrind catch any overread.
+ */
+START_TEST(truncated_prefixes)
+{
+	struct fake_group fg = sample_group();
+	struct vg_event_raw ev = sample_event();
+	int partial = 0;
+
+	for (int early = 0; early < 2; early++) {
+		struct nl_msg *msg = fake_group_msg(FAM, VFIOGROUP_CMD_EVENT_NTF,
+						    &fg, &ev, early);
+		struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+		for (size_t len = 0; len < nlh->nlmsg_len; len++) {
+			void *copy = malloc(len ? len : 1);
+			struct vg_msg m;
+			int r;
+
+			memcpy(copy, nlh, len);
+			r = vg_decode(copy, len, FAM, &m);
+			ck_assert(r == 0 || r == -EBADMSG);
+			if (!r) {
+				ck_assert(m.partial);
+				ck_assert_int_eq(m.kind, VG_MSG_EVENT);
+				ck_assert_uint_eq(m.group_id, 5);
+				ck_assert_uint_eq(m.ev.seq, 9);
+				ck_assert_ptr_null(m.group);
+				partial++;
+			}
+			vg_msg_release(&m);
+			free(copy);
+		}
+		nlmsg_free(msg);
+	}
+	/* with the event early, short prefixes already carry it */
+	ck_assert_int_gt(partial, 0);
+
+	/* a truncated reply is never acceptable */
+	{
+		struct nl_msg *msg = fake_group_msg(FAM, VFIOGROUP_CMD_GROUP_GET,
+						    &fg, NULL, false);
+		struct nlmsghdr *nlh = nlmsg_hdr(msg);
+		struct vg_msg m;
+
+		ck_assert_int_eq(vg_decode(nlh, nlh->nlmsg_len - 4, FAM, &m),
+				 -EBADMSG);
+		nlmsg_free(msg);
+	}
+}
+END_TEST
+
+static int count_cb(const struct nlmsghdr *nlh, size_t avail, void *arg)
+{
+	size_t *seen = arg;
+
+	seen[0]++;
+	seen[1] += avail;
+	(void)nlh;
+	return 0;
+}
+
+START_TEST(datagram_walk)
+{
+	struct fake_group fg = sample_group();
+	struct nl_msg *a = fake_group_msg(FAM, VFIOGROUP_CMD_GROUP_GET, &fg,
+					  NULL, false);
+	struct nlmsghdr *h = nlmsg_hdr(a);
+	size_t len = NLMSG_ALIGN(h->nlmsg_len);
+	char *buf = calloc(3, len);
+	size_t seen[2] = { 0, 0 };
+
+	for (int i = 0; i < 3; i++)
+		memcpy(buf + i * len, h, h->nlmsg_len);
+	ck_assert_int_eq(vg_each_msg(buf, 3 * len, count_cb, seen), 3);
+	ck_assert_uint_eq(seen[0], 3);
+	/* last one cut: handed over with what is there */
+	seen[0] = seen[1] = 0;
+	ck_assert_int_eq(vg_each_msg(buf, 2 * len + 20, count_cb, seen), 3);
+	ck_assert_uint_eq(seen[1], 2 * h->nlmsg_len + 20);
+	/* trailing bytes too few for a header */
+	ck_assert_int_eq(vg_each_msg(buf, len + 7, count_cb, seen), -EBADMSG);
+	/* a header claiming less than itself */
+	((struct nlmsghdr *)buf)->nlmsg_len = 3;
+	ck_assert_int_eq(vg_each_msg(buf, 3 * len, count_cb, seen), -EBADMSG);
+	free(buf);
+	nlmsg_free(a);
+}
+END_TEST
+
+/* Deterministic garbage, and valid messages with random bytes flipped. */
+START_TEST(random_bytes)
+{
+	struct fake_group fg = sample_group();
+	struct vg_event_raw ev = sample_event();
+	struct nl_msg *msg = fake_group_msg(FAM, VFIOGROUP_CMD_EVENT_NTF, &fg,
+					    &ev, false);
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	uint32_t x = 0x12345678;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = nlh->nlmsg_len;
+		unsigned char *p = malloc(len);
+		struct vg_msg m;
+
+		memcpy(p, nlh, len);
+		for (int k = 0; k < 1 + iter % 4; k++) {
+			x = x * 1103515245u + 12345u;
+			p[(x >> 8) % len] = (unsigned char)(x >> 20);
+		}
+		if (vg_decode((struct nlmsghdr *)p, len, FAM, &m) == 0)
+			vg_msg_release(&m);
+		free(p);
+	}
+	nlmsg_free(msg);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("decode");
+	TCase *tc = tcase_create("decode");
+
+	tcase_add_test(tc, group_reply);
+	tcase_add_test(tc, event_ntf);
+	tcase_add_test(tc, info_and_ctrl);
+	tcase_add_test(tc, other_family_and_control);
+	tcase_add_loop_test(tc, malformed, B_NONE, B_EVENT_NO_SEQ + 1);
+	tcase_add_test(tc, truncated_prefixes);
+	tcase_add_test(tc, datagram_walk);
+	tcase_add_test(tc, random_bytes);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The vfiogroup tool's output formats, which vfiogroup(8) documents and
+ * scripts parse: exact text and JSON for a group, events and info.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "print.h"
+
+static char *buf;
+static size_t len;
+static FILE *out;
+
+static void setup(void)
+{
+	out = open_memstream(&buf, &len);
+}
+
+static void teardown(void)
+{
+	fclose(out);
+	free(buf);
+}
+
+static const char *text(void)
+{
+	fflush(out);
+	return buf;
+}
+
+static struct vfiogroup_group *sample(void)
+{
+	struct vfiogroup_group *g = vg_group_new(14);
+	struct vfiogroup_device a = { .name = "0000:01:00.0", .bus = "pci",
+				      .driver = "vfio-pci", .viable = true,
+				      .is_pci = true, .vendor = 0x10de,
+				      .device = 0x1eb8 };
+	struct vfiogroup_device b = { .name = "0000:01:00.1", .bus = "pci",
+				      .driver = "snd_hda_intel", .viable = false,
+				      .is_pci = true, .vendor = 0x10de,
+				      .device = 0x10f8 };
+	struct vfiogroup_device c = { .name = "odd\"name", .viable = true };
+
+	g->seq = 31;
+	vg_group_add_device(g, &a);
+	vg_group_add_device(g, &b);
+	vg_group_add_device(g, &c);
+	return g;
+}
+
+START_TEST(group_text)
+{
+	struct vfiogroup_group *g = sample();
+
+	print_group(out, g, false);
+	ck_assert_str_eq(text(),
+		"group 14 not-viable seq 31\n"
+		"    0000:01:00.0 bus pci id 10de:1eb8 driver vfio-pci\n"
+		"    0000:01:00.1 bus pci id 10de:10f8 driver snd_hda_intel"
+		" blocks-viability\n"
+		"    odd\"name driver (none)\n");
+	vfiogroup_group_unref(g);
+}
+END_TEST
+
+START_TEST(group_json)
+{
+	struct vfiogroup_group *g = sample();
+
+	print_group(out, g, true);
+	ck_assert_str_eq(text(),
+		"{\"group\":14,\"viable\":false,\"seq\":31,\"devices\":["
+		"{\"name\":\"0000:01:00.0\",\"bus\":\"pci\",\"driver\":\"vfio-pci\","
+		"\"viable\":true,\"vendor\":\"10de\",\"device\":\"1eb8\"},"
+		"{\"name\":\"0000:01:00.1\",\"bus\":\"pci\",\"driver\":"
+		"\"snd_hda_intel\",\"viable\":false,\"vendor\":\"10de\","
+		"\"device\":\"10f8\"},"
+		"{\"name\":\"odd\\\"name\",\"bus\":\"\",\"driver\":null,"
+		"\"viable\":true}]}");
+	vfiogroup_group_unref(g);
+}
+END_TEST
+
+START_TEST(events)
+{
+	struct vfiogroup_group *g = sample();
+	struct vfiogroup_group *gone = vg_group_new(3);
+	struct vfiogroup_ev ev = { .kind = VFIOGROUP_EV_DRIVER_BOUND,
+				   .group_id = 14, .seq = 31, .time_ns = 5,
+				   .dev_name = "0000:01:00.1",
+				   .driver = "snd_hda_intel", .group = g };
+	struct vfiogroup_ev rm = { .kind = VFIOGROUP_EV_DEVICE_REMOVED,
+				   .flags = VFIOGROUP_EVENT_SYNTHESIZED,
+				   .group_id = 3, .seq = 2, .dev_name = "x",
+				   .group = gone };
+	struct vfiogroup_ev notice = { .kind = VFIOGROUP_EV_RESYNC };
+
+	print_event(out, &ev, false);
+	print_event(out, &rm, false);
+	print_event(out, &notice, false);
+	print_event(out, &notice, true);
+	print_event(out, &rm, true);
+	ck_assert_str_eq(text(),
+		"[kernel] group 14 driver-bound 0000:01:00.1 driver snd_hda_intel"
+		" -> not-viable seq 31\n"
+		"[synth] group 3 device-removed x -> gone seq 2\n"
+		"resync\n"
+		"{\"event\":\"resync\"}\n"
+		"{\"event\":\"device-removed\",\"group\":3,\"seq\":2,\"time_ns\":0,"
+		"\"synthesized\":true,\"device\":\"x\",\"driver\":null,\"state\":"
+		"{\"group\":3,\"viable\":false,\"seq\":0,\"devices\":[]}}\n");
+	vfiogroup_group_unref(g);
+	vfiogroup_group_unref(gone);
+}
+END_TEST
+
+START_TEST(info)
+{
+	struct vfiogroup_info i = { .seq = 9, .dropped = 1, .notifier = 2,
+				    .groups = 6, .version = "0.1.0" };
+
+	print_info(out, &i, false);
+	print_info(out, &i, true);
+	ck_assert_str_eq(text(),
+		"module 0.1.0 notifier bus groups 6 seq 9 dropped 1\n"
+		"{\"version\":\"0.1.0\",\"seq\":9,\"dropped\":1,"
+		"\"notifier\":\"bus\",\"groups\":6}\n");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("print");
+	TCase *tc = tcase_create("print");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, group_text);
+	tcase_add_test(tc, group_json);
+	tcase_add_test(tc, events);
+	tcase_add_test(tc, info);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

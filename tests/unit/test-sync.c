@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The whole library against the fake kernel: list-then-watch, sequence
+ * gaps, overruns, reloads, the filter end to end, queries, waiting.
+ */
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fake.h"
+#include "record.h"
+
+static struct fake *fk;
+static struct vfiogroup_ctx *ctx;
+static struct record rec;
+static struct vfiogroup_sub *sub;
+
+static struct vfiogroup_stats stats(void)
+{
+	struct vfiogroup_stats s;
+
+	ck_assert_int_eq(vfiogroup_stats(ctx, &s, sizeof(s)), 0);
+	return s;
+}
+
+/* Two groups: 1 = {a on vfio-pci, b unbound}, 2 = {c on e1000}. */
+static void setup(void)
+{
+	fk = fake_new();
+	fake_add_device(fk, 1, "0000:01:00.0", "vfio-pci", false);
+	fake_add_device(fk, 1, "0000:01:00.1", NULL, false);
+	fake_add_device(fk, 2, "0000:02:00.0", "e1000", true);
+	ctx = NULL;
+	sub = NULL;
+	record_reset(&rec);
+}
+
+static void teardown(void)
+{
+	vfiogroup_unsubscribe(sub);
+	vfiogroup_ctx_unref(ctx);
+	fake_free(fk);
+}
+
+static void connect_all(unsigned flags)
+{
+	ck_assert_int_eq(fake_ctx(fk, flags, &ctx), 0);
+	ck_assert_int_eq(vfiogroup_subscribe(ctx, NULL, VFIOGROUP_EVMASK_ALL,
+					     record_cb, &rec, &sub), 0);
+}
+
+START_TEST(list_then_watch)
+{
+	struct vfiogroup_group *g;
+	uint32_t *ids;
+
+	/*
+	 * The events of setup() are still queued (we joined "before" they
+	 * happened, as far as the socket is concerned) but the dump already
+	 * has them: none may be delivered again.
+	 */
+	connect_all(0);
+	ck_assert_int_eq(vfiogroup_dispatch(ctx), 6);
+	ck_assert_str_eq(rec.log, "");
+	ck_assert_uint_eq(stats().stale, 6);
+
+	ck_assert_int_eq(vfiogroup_group_ids(ctx, &ids), 2);
+	ck_assert_uint_eq(ids[0], 1);
+	ck_assert_uint_eq(ids[1], 2);
+	free(ids);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), 1);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 0);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 3), -ENOENT);
+	ck_assert_int_eq(vfiogroup_find_device(ctx, "0000:02:00.0", &g), 0);
+	ck_assert_uint_eq(vfiogroup_group_id(g), 2);
+	vfiogroup_group_unref(g);
+	ck_assert_int_eq(vfiogroup_find_device(ctx, "nope", &g), -ENOENT);
+
+	/* live events: applied, delivered, cache updated before the callback */
+	fake_unbind(fk, 2, "0000:02:00.0");
+	fake_bind(fk, 2, "0000:02:00.0", "vfio-pci", false);
+	ck_assert_int_eq(vfiogroup_dispatch(ctx), 3);
+	ck_assert_str_eq(rec.log,
+			 "UNBIND 2 0000:02:00.0 e1000\n"
+			 "VIA 2 - - viable\n"
+			 "BIND 2 0000:02:00.0 vfio-pci\n");
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 1);
+	ck_assert_int_eq(vfiogroup_get_group(ctx, 2, &g), 0);
+	ck_assert_str_eq(vfiogroup_device_driver(vfiogroup_group_device(g, 0)),
+			 "vfio-pci");
+	vfiogroup_group_unref(g);
+	ck_assert_uint_eq(stats().events, 3);
+	ck_assert_uint_eq(stats().resyncs, 0);
+
+	/* the last device leaving removes the group */
+	fake_remove_device(fk, 2, "0000:02:00.0");
+	vfiogroup_dispatch(ctx);
+	ck_assert_int_eq(vfiogroup_get_group(ctx, 2, &g), -ENOENT);
+	ck_assert_int_eq(vfiogroup_dispatch(ctx), 0);	/* nothing pending */
+}
+END_TEST
+
+START_TEST(seq_gap_resyncs)
+{
+	connect_all(0);
+	vfiogroup_dispatch(ctx);
+	/*
+	 * Lose the unbind of c (and the viability change it causes): the
+	 * next event shows a gap, the library re-dumps and reports what it
+	 * missed, synthesized, then RESYNC.
+	 */
+	fk->drop_next = 2;
+	fake_unbind(fk, 2, "0000:02:00.0");
+	fake_add_device(fk, 3, "0000:03:00.0", NULL, false);
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log,
+			 "UNBIND 2 0000:02:00.0 e1000 S\n"
+			 "VIA 2 - - viable S\n"
+			 "ADD 3 0000:03:00.0 - S\n"
+			 "RESYNC\n");
+	ck_assert_uint_eq(stats().gaps, 1);
+	ck_assert_uint_eq(stats().resyncs, 1);
+	ck_assert_uint_eq(stats().synthesized, 3);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 1);
+
+	/* and from the new baseline on, ordinary events again */
+	record_reset(&rec);
+	fake_bind(fk, 3, "0000:03:00.0", "vfio-pci", false);
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log, "BIND 3 0000:03:00.0 vfio-pci\n");
+}
+END_TEST
+
+START_TEST(lost_last_event_found_by_next)
+{
+	connect_all(0);
+	vfiogroup_dispatch(ctx);
+	/* Lost at the tail: nothing to see until the next event arrives. */
+	fk->drop_next = 1;
+	fake_bind(fk, 1, "0000:01:00.1", "vfio-pci", false);
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log, "");
+	fake_unbind(fk, 1, "0000:01:00.0");
+	vfiogroup_dispatch(ctx);
+	/* the bind comes synthesized; the unbind from the dump too */
+	ck_assert_str_eq(rec.log,
+			 "UNBIND 1 0000:01:00.0 vfio-pci S\n"
+			 "BIND 1 0000:01:00.1 vfio-pci S\n"
+			 "RESYNC\n");
+}
+END_TEST
+
+START_TEST(enobufs_resyncs)
+{
+	connect_all(0);
+	vfiogroup_dispatch(ctx);
+	/* The overrun is reported before what is left in the queue. */
+	fake_bind(fk, 1, "0000:01:00.1", "snd_hda_intel", true);
+	fk->pending_err = -ENOBUFS;
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log,
+			 "BIND 1 0000:01:00.1 snd_hda_intel S\n"
+			 "VIA 1 - - blocked S\n"
+			 "RESYNC\n");
+	ck_assert_uint_eq(stats().overruns, 1);
+	/* the queued events predate the dump: skipped, not repeated */
+	ck_assert_uint_eq(stats().stale, 8);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), 0);
+}
+END_TEST
+
+START_TEST(queue_overflow_end_to_end)
+{
+	/* More events than the socket holds: the fake reports ENOBUFS. */
+	int small = 4096;
+
+	connect_all(0);
+	vfiogroup_dispatch(ctx);
+	ck_assert_int_eq(setsockopt(fk->sv[1], SOL_SOCKET, SO_SNDBUF, &small,
+				    sizeof(small)), 0);
+	for (int i = 0; i < 40; i++) {
+		if (i % 2)
+			fake_bind(fk, 1, "0000:01:00.1", "vfio-pci", false);
+		else
+			fake_unbind(fk, 1, "0000:01:00.0");
+		if (i % 2)
+			fake_unbind(fk, 1, "0000:01:00.1");
+		else
+			fake_bind(fk, 1, "0000:01:00.0", "vfio-pci", false);
+	}
+	fake_bind(fk, 2, "0000:02:00.0", "e1000", true);	/* nop */
+	while (vfiogroup_dispatch(ctx) > 0)
+		;
+	ck_assert_uint_ge(stats().overruns, 1);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), fake_viable(fk, 1));
+}
+END_TEST
+
+START_TEST(malformed_and_foreign_dropped)
+{
+	static const char junk[] = "\x20\x00\x00\x00\x20\x00\x00\x00garbage!";
+	struct nl_msg *m;
+	struct fake_group bad = { .id = 9, .seq = 0, .ndev = 1 };
+
+	connect_all(0);
+	vfiogroup_dispatch(ctx);
+	fake_send_raw(fk, junk, 7);		/* shorter than a header */
+	fake_send_raw(fk, junk, 16);		/* claims 32, has 16 */
+	/* an EVENT_NTF of our family with an empty device name */
+	m = fake_group_msg(fk->family_id, VFIOGROUP_CMD_GROUP_GET, &bad, NULL,
+			   false);
+	nlmsg_hdr(m)->nlmsg_type = fk->family_id;
+	fake_send_raw(fk, nlmsg_hdr(m), nlmsg_hdr(m)->nlmsg_len);
+	nlmsg_free(m);
+	ck_assert_int_ge(vfiogroup_dispatch(ctx), 3);
+	ck_assert_uint_ge(stats().malformed, 2);
+	ck_assert_str_eq(rec.log, "");
+	/* the context goes on */
+	fake_unbind(fk, 1, "0000:01:00.0");
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n");
+}
+END_TEST
+
+START_TEST(module_reload)
+{
+	connect_all(0);
+	vfiogroup_dispatch(ctx);
+	fake_unload(fk);
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log, "DISCONNECTED\n");	/* once */
+	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 0);
+	ck_assert_int_eq(vfiogroup_info(ctx, &(struct vfiogroup_info){ 0 }),
+			 -ENOTCONN);
+	/* the cache still answers with the last known state */
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 0);
+
+	/* changes while the module is away are not notified ... */
+	fake_unbind(fk, 2, "0000:02:00.0");
+	fake_add_device(fk, 4, "0000:04:00.0", "vfio-pci", false);
+	record_reset(&rec);
+	fake_load(fk);
+	vfiogroup_dispatch(ctx);
+	/* ... but found by the resync that the reconnect does */
+	ck_assert_str_eq(rec.log,
+			 "UNBIND 2 0000:02:00.0 e1000 S\n"
+			 "VIA 2 - - viable S\n"
+			 "ADD 4 0000:04:00.0 - S\n"
+			 "BIND 4 0000:04:00.0 vfio-pci S\n"
+			 "RECONNECTED\n");
+	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 1);
+	ck_assert_uint_eq(stats().disconnects, 1);
+	ck_assert_uint_eq(stats().reconnects, 1);
+
+	/* the new instance numbers events from 1: no false gap */
+	record_reset(&rec);
+	fake_bind(fk, 2, "0000:02:00.0", "vfio-pci", false);
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log, "BIND 2 0000:02:00.0 vfio-pci\n");
+	ck_assert_uint_eq(stats().gaps, 0);
+}
+END_TEST
+
+START_TEST(reload_missed_entirely)
+{
+	/* ENOBUFS ate the DELFAMILY/NEWFAMILY: the resync re-resolves. */
+	connect_all(0);
+	vfiogroup_dispatch(ctx);
+	fake_unload(fk);
+	fake_load(fk);
+	fake_unbind(fk, 2, "0000:02:00.0");
+	/* drop everything queued, as an overrun would */
+	{
+		char buf[8192];
+
+		while (recv(fk->sv[0], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+	}
+	fk->pending_err = -ENOBUFS;
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log,
+			 "UNBIND 2 0000:02:00.0 e1000 S\n"
+			 "VIA 2 - - viable S\n"
+			 "RECONNECTED\n");
+	/* the family id changed: joined again */
+	ck_assert_int_ge(fk->joins, 2);
+}
+END_TEST
+
+START_TEST(module_missing)
+{
+	fk->present = false;
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), -ENOENT);
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_ptr_nonnull(strstr(vfiogroup_ctx_last_error(ctx),
+				     "modprobe vfiogroup"));
+	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 0);
+	ctx = vfiogroup_ctx_unref(ctx);
+
+	/* version mismatch */
+	fk->present = true;
+	fk->version = 2;
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), -EPROTONOSUPPORT);
+	ck_assert_ptr_nonnull(strstr(vfiogroup_ctx_last_error(ctx),
+				     "version 2"));
+	ctx = vfiogroup_ctx_unref(ctx);
+	ck_assert_ptr_nonnull(vfiogroup_ctx_last_error(NULL));
+}
+END_TEST
+
+START_TEST(wait_module)
+{
+	fk->present = false;
+	connect_all(VFIOGROUP_CTX_WAIT_MODULE);
+	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 0);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), -ENOTCONN);
+	fake_load(fk);
+	vfiogroup_dispatch(ctx);
+	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 1);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), 1);
+	ck_assert_ptr_nonnull(strstr(rec.log, "RECONNECTED\n"));
+}
+END_TEST
+
+/*
+ * The kernel filter end to end: a subscriber to group 1 only makes the
+ * context cut group 2's events, yet no gap is taken for a loss, and
+ * group 2's queries are still right (fetched again).
+ */
+START_TEST(filter_end_to_end)
+{
+	struct vfiogroup_filter *f;
+	struct vfiogroup_group *g;
+
+	for (int early = 0; early < 2; early++) {
+		fk->event_early = early;
+		ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+		ck_assert_int_eq(vfiogroup_filter_new(&f), 0);
+		ck_assert_int_eq(vfiogroup_filter_add_group(f, 1), 0);
+		ck_assert_int_eq(vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL,
+						     record_cb, &rec, &sub), 0);
+		vfiogroup_filter_free(f);
+		vfiogroup_dispatch(ctx);
+		record_reset(&rec);
+
+		fake_unbind(fk, 2, "0000:02:00.0");	/* 2 events, cut */
+		fake_unbind(fk, 1, "0000:01:00.0");	/* wanted */
+		vfiogroup_dispatch(ctx);
+		ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n");
+		ck_assert_uint_eq(stats().gaps, 0);
+		ck_assert_uint_eq(stats().resyncs, 0);
+		if (early)
+			ck_assert_uint_eq(stats().truncated, 2);
+		ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 1);
+		ck_assert_int_eq(vfiogroup_get_group(ctx, 2, &g), 0);
+		ck_assert_ptr_null(vfiogroup_device_driver(
+					   vfiogroup_group_device(g, 0)));
+		vfiogroup_group_unref(g);
+
+		/* unsubscribing widens the filter again: nothing is cut */
+		vfiogroup_unsubscribe(sub);
+		sub = NULL;
+		fake_bind(fk, 2, "0000:02:00.0", "e1000", true);
+		fake_bind(fk, 1, "0000:01:00.0", "vfio-pci", false);
+		vfiogroup_dispatch(ctx);
+		ck_assert_uint_eq(stats().truncated, early ? 2 : 0);
+		ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 0);
+		ctx = vfiogroup_ctx_unref(ctx);
+	}
+}
+END_TEST
+
+START_TEST(filter_removed_group_and_listing)
+{
+	struct vfiogroup_filter *f;
+	uint32_t *ids;
+
+	fk->event_early = true;
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	vfiogroup_filter_new(&f);
+	vfiogroup_filter_add_group(f, 1);
+	vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL, record_cb, &rec, &sub);
+	vfiogroup_filter_free(f);
+	vfiogroup_dispatch(ctx);
+	/* group 2 vanishes and group 5 appears, both behind the filter */
+	fake_remove_device(fk, 2, "0000:02:00.0");
+	fake_add_device(fk, 5, "0000:05:00.0", NULL, false);
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log, "");
+	ck_assert_int_eq(vfiogroup_group_ids(ctx, &ids), 2);
+	ck_assert_uint_eq(ids[0], 1);
+	ck_assert_uint_eq(ids[1], 5);
+	free(ids);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), -ENOENT);
+}
+END_TEST
+
+struct binder {
+	struct fake *fk;
+	int delay_ms;
+};
+
+static void *bind_later(void *arg)
+{
+	struct binder *b = arg;
+
+	usleep((useconds_t)b->delay_ms * 1000);
+	fake_unbind(b->fk, 2, "0000:02:00.0");
+	return NULL;
+}
+
+START_TEST(wait_viable)
+{
+	struct binder b = { fk, 50 };
+	pthread_t th;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	ck_assert_int_eq(vfiogroup_wait_viable(ctx, 1, 0), 0);
+	ck_assert_int_eq(vfiogroup_wait_viable(ctx, 2, 30), -ETIMEDOUT);
+	ck_assert_int_eq(vfiogroup_wait_viable(ctx, 7, 0), -ETIMEDOUT);
+	pthread_create(&th, NULL, bind_later, &b);
+	ck_assert_int_eq(vfiogroup_wait_viable(ctx, 2, 5000), 0);
+	pthread_join(th, NULL);
+}
+END_TEST
+
+/* Another thread dispatches; the waiter is woken by its eventfd. */
+static atomic_int stop_pump;
+
+static void *pump(void *arg)
+{
+	while (!atomic_load(&stop_pump)) {
+		vfiogroup_dispatch(arg);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+START_TEST(wait_viable_other_dispatcher)
+{
+	struct binder b = { fk, 50 };
+	pthread_t th, pt;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	atomic_store(&stop_pump, 0);
+	pthread_create(&pt, NULL, pump, ctx);
+	pthread_create(&th, NULL, bind_later, &b);
+	ck_assert_int_eq(vfiogroup_wait_viable(ctx, 2, 5000), 0);
+	pthread_join(th, NULL);
+	atomic_store(&stop_pump, 1);
+	pthread_join(pt, NULL);
+}
+END_TEST
+
+START_TEST(info_query)
+{
+	struct vfiogroup_info info;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	ck_assert_int_eq(vfiogroup_info(ctx, &info), 0);
+	ck_assert_uint_eq(info.seq, 6);
+	ck_assert_uint_eq(info.groups, 2);
+	ck_assert_str_eq(info.version, "fake");
+	ck_assert_int_gt(vfiogroup_get_fd(ctx), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sync");
+	TCase *tc = tcase_create("sync");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, list_then_watch);
+	tcase_add_test(tc, seq_gap_resyncs);
+	tcase_add_test(tc, lost_last_event_found_by_next);
+	tcase_add_test(tc, enobufs_resyncs);
+	tcase_add_test(tc, queue_overflow_end_to_end);
+	tcase_add_test(tc, malformed_and_foreign_dropped);
+	tcase_add_test(tc, module_reload);
+	tcase_add_test(tc, reload_missed_entirely);
+	tcase_add_test(tc, module_missing);
+	tcase_add_test(tc, wait_module);
+	tcase_add_test(tc, filter_end_to_end);
+	tcase_add_test(tc, filter_removed_group_and_listing);
+	tcase_add_test(tc, wait_viable);
+	tcase_add_test(tc, wait_viable_other_dispatcher);
+	tcase_add_test(tc, info_query);
+	tcase_set_timeout(tc, 60);	/* valgrind, sanitizers */
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,65 @@
+#!/bin/sh
+# apt-suite.sh SUITE apt-get|apt-cache ARGS...
+#
+# Runs apt-get or apt-cache against Debian suite SUITE without touching the
+# host's apt state.  The host's own suite (from /etc/os-release) uses the host
+# state unchanged.  Any other suite gets a private state in
+# $VFIOGROUP_CACHE/apt-SUITE (lists, package cache, empty dpkg status) using
+# the mirror configured in /etc/apt/sources.list.d/debian.sources (the layout
+# of KERNELS.md); it is refreshed ("apt-get update") when its lists are
+# missing or $VFIOGROUP_APT_MAX_AGE_DAYS (default 7) days old, or when
+# VG_APT_UPDATE=1.
+#
+# Examples:
+#   apt-suite.sh trixie apt-cache depends linux-image-amd64
+#   (cd DIR && apt-suite.sh trixie apt-get download linux-image-6.12.X-amd64-unsigned)
+set -eu
+
+usage() { echo "usage: $0 SUITE apt-get|apt-cache ARGS..." >&2; exit 2; }
+[ $# -ge 2 ] || usage
+suite=$1 tool=$2
+shift 2
+case $tool in apt-get|apt-cache) ;; *) usage ;; esac
+
+cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
+host_suite=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+
+if [ "$suite" = "$host_suite" ]; then
+	exec "$tool" "$@"
+fi
+
+d=$cache/apt-$suite
+mkdir -p "$d/srcparts" "$d/lists/partial" "$d/cache/archives/partial" "$d/prefparts"
+[ -e "$d/status" ] || : >"$d/status"
+if [ ! -s "$d/srcparts/x.sources" ]; then
+	# Read the mirror from the host's configuration at run time; never
+	# write a mirror's name into the source tree.
+	uri=$(grep -m1 '^URIs:' /etc/apt/sources.list.d/debian.sources | awk '{print $2}')
+	[ -n "$uri" ] || { echo "$0: no URIs: line in /etc/apt/sources.list.d/debian.sources" >&2; exit 1; }
+	printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$uri" "$suite" >"$d/srcparts/x.sources"
+fi
+
+# Check-Valid-Until=false: sid's Release file on the mirror had expired.
+apt_s() {
+	t=$1; shift
+	"$t" -o Dir::Etc::SourceParts="$d/srcparts" -o Dir::Etc::SourceList="$d/none.list" \
+		-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" \
+		-o Dir::State::status="$d/status" -o Dir::Etc::Preferences="$d/none.pref" \
+		-o Dir::Etc::PreferencesParts="$d/prefparts" \
+		-o Acquire::Check-Valid-Until=false "$@"
+}
+
+max_age=${VFIOGROUP_APT_MAX_AGE_DAYS:-7}
+stamp=$d/lists/.vg-updated
+need_update=${VG_APT_UPDATE:-0}
+# Fresh: a Packages list or the stamp changed less than max_age days ago.
+if [ -z "$(find "$d/lists" -maxdepth 1 \( -name .vg-updated -o -name '*_Packages*' \) -ctime -"$max_age" 2>/dev/null)" ]; then
+	need_update=1
+fi
+if [ "$need_update" = 1 ]; then
+	echo "apt-suite: updating the apt state for $suite in $d" >&2
+	apt_s apt-get -q update >&2
+	touch "$stamp"
+fi
+apt_s "$tool" "$@"

@@ -1,0 +1,84 @@
+#!/bin/bash
+# boot.sh --kernel VMLINUZ --initrd INITRD --console LOG --results FILE [options]
+#
+# Boots the guest under qemu TCG (no KVM needed), the console (ttyS0) going to
+# LOG and the results port (ttyS1) to FILE, and waits for it to power off.
+# Exit status: qemu's (0 after the guest powered off or panicked: read FILE),
+# 124 after the timeout (qemu killed).
+#
+# Options:
+#   --timeout S      kill qemu after S seconds (default 600)
+#   --mem MB         guest memory (default 1024)
+#   --append ARGS    more kernel command line (e.g. "vg.test=NAME")
+#   --minimal        only the devices of the reference layout (no second NIC,
+#                    no two-function NIC)
+#   --live           also show the console on stdout while it runs
+#
+# Devices (with intel-iommu, each is its own IOMMU group unless noted):
+#   e1000 (netdev n0: user mode, restrict=on, i.e. no network), a second
+#   e1000 (no backend), e1000e behind a PCIe root port, a two-function e1000
+#   at 00:06.0/00:06.1 (one group of two, both on the e1000 driver), and
+#   q35's own: host bridge, VGA, the 00:1f.x group of three.
+set -euo pipefail
+
+kernel='' initrd='' console='' results='' timeout=600 mem=1024 append='' minimal=0 live=0
+usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift 2 ;;
+	--initrd) initrd=$2; shift 2 ;;
+	--console) console=$2; shift 2 ;;
+	--results) results=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--minimal) minimal=1; shift ;;
+	--live) live=1; shift ;;
+	-h|--help) usage ;;
+	*) echo "boot: unknown argument $1" >&2; usage ;;
+	esac
+done
+for v in "$kernel" "$initrd" "$console" "$results"; do [ -n "$v" ] || usage; done
+[ -f "$kernel" ] || { echo "boot: no kernel $kernel" >&2; exit 2; }
+[ -f "$initrd" ] || { echo "boot: no initrd $initrd" >&2; exit 2; }
+case $console$results in *,*) echo "boot: no commas in log paths (qemu option syntax)" >&2; exit 2 ;; esac
+
+cmdline="console=ttyS0 intel_iommu=on iommu=pt panic=-1 loglevel=5 panic_on_warn=1${append:+ $append}"
+
+# shellcheck disable=SC2054 # commas belong to qemu's option syntax
+devices=(
+	-device intel-iommu,intremap=on
+	-device e1000,netdev=n0,romfile= -netdev user,id=n0,restrict=on
+	-device pcie-root-port,id=rp1,slot=1 -device e1000e,bus=rp1,romfile=
+)
+if [ $minimal = 0 ]; then
+	# shellcheck disable=SC2054
+	devices+=(
+		-device e1000,id=nic1,romfile=
+		-device e1000,id=mf0,addr=06.0,multifunction=on,romfile= -device e1000,id=mf1,addr=06.1,romfile=
+	)
+fi
+
+rm -f "$console" "$results"
+: >"$results"
+if [ $live = 1 ]; then
+	con=(-chardev "stdio,id=con,signal=off,logfile=$console" -serial chardev:con)
+else
+	con=(-serial "file:$console")
+fi
+
+t0=$(date +%s.%N)
+rc=0
+timeout --kill-after=10 "$timeout" \
+	qemu-system-x86_64 -M q35 -accel tcg -smp 2 -m "$mem" -nographic -no-reboot \
+	-monitor none "${con[@]}" -serial "file:$results" \
+	"${devices[@]}" \
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" </dev/null || rc=$?
+t1=$(date +%s.%N)
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	echo "boot: TIMEOUT: qemu killed after $secs s (limit $timeout s)" >&2
+	exit 124
+fi
+echo "boot: qemu exited rc=$rc after $secs s" >&2
+exit $rc

@@ -1,0 +1,43 @@
+#!/bin/sh
+# check-console.sh LOG
+#
+# Fails (exit 1) when the guest console log LOG shows a kernel problem, and
+# prints the offending lines (with line numbers).  Exit 2: LOG unreadable.
+# Benign lines are ignored only through the IGNORE list below, each with the
+# reason it is benign.
+set -eu
+
+[ $# -eq 1 ] || { echo "usage: $0 LOG" >&2; exit 2; }
+log=$1
+[ -r "$log" ] || { echo "check-console: cannot read $log" >&2; exit 2; }
+
+# Extended regular expressions, case-sensitive.
+BAD='WARNING:'                                  # WARN*(), lockdep's own headers
+BAD="$BAD|BUG:|kernel BUG at|BUG [a-z0-9_-]+ \(" # BUG(), KASAN, sleeping in atomic; SLUB "BUG kmalloc-64 (...)"
+BAD="$BAD|Oops|general protection"
+BAD="$BAD|lockdep|possible circular locking|INFO: possible|DEBUG_LOCKS_WARN_ON"
+BAD="$BAD|KASAN|UBSAN"
+BAD="$BAD|unreferenced object|suspected memory leak" # kmemleak
+BAD="$BAD|Kernel panic|INFO: task .* blocked|soft lockup|hard LOCKUP|rcu: INFO|detected stalls?"
+BAD="$BAD|list_add corruption|list_del corruption|refcount_t:|ODEBUG"
+BAD="$BAD|Call Trace:"                          # any other backtrace
+BAD="$BAD|VG-BENCH-TIMEOUT"                     # the guest's watchdog fired
+
+# Known benign lines: one ERE per entry, each with its reason.
+IGNORE=''
+# (none so far: the 6.1 Debian and debug kernels boot clean with boot.sh's
+# devices.  Add entries as  IGNORE="$IGNORE|regex"  # reason)
+IGNORE=${IGNORE#|}
+
+hits=$(tr -d '\r' <"$log" | grep -n -E -e "$BAD" || true)
+if [ -n "$IGNORE" ] && [ -n "$hits" ]; then
+	hits=$(printf '%s\n' "$hits" | grep -v -E -e "$IGNORE" || true)
+fi
+if [ -n "$hits" ]; then
+	echo "check-console: $log: kernel problems found:" >&2
+	printf '%s\n' "$hits" | head -n 60 >&2
+	n=$(printf '%s\n' "$hits" | wc -l)
+	[ "$n" -le 60 ] || echo "check-console: ... $((n - 60)) more lines" >&2
+	exit 1
+fi
+echo "check-console: $log: clean"

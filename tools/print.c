@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Output of the vfiogroup tool: text for people (in the style of ip(8):
+ * one header line per object, details indented) and JSON for programs
+ * (-j: an array or object per command, one object per line for monitor).
+ */
+#include <inttypes.h>
+
+#include "print.h"
+
+const char *event_name(unsigned kind)
+{
+	switch (kind) {
+	case VFIOGROUP_EV_DEVICE_ADDED:		return "device-added";
+	case VFIOGROUP_EV_DEVICE_REMOVED:	return "device-removed";
+	case VFIOGROUP_EV_DRIVER_BOUND:		return "driver-bound";
+	case VFIOGROUP_EV_DRIVER_UNBOUND:	return "driver-unbound";
+	case VFIOGROUP_EV_VIABILITY_CHANGED:	return "viability-changed";
+	case VFIOGROUP_EV_RESYNC:		return "resync";
+	case VFIOGROUP_EV_DISCONNECTED:		return "disconnected";
+	case VFIOGROUP_EV_RECONNECTED:		return "reconnected";
+	default:				return "unknown";
+	}
+}
+
+void print_json_string(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void print_device_json(FILE *f, const struct vfiogroup_device *d)
+{
+	uint16_t ven, dev;
+
+	fputs("{\"name\":", f);
+	print_json_string(f, vfiogroup_device_name(d));
+	fputs(",\"bus\":", f);
+	print_json_string(f, vfiogroup_device_bus(d));
+	fputs(",\"driver\":", f);
+	print_json_string(f, vfiogroup_device_driver(d));
+	fprintf(f, ",\"viable\":%s", vfiogroup_device_viable(d) ? "true" : "false");
+	if (vfiogroup_device_pci_id(d, &ven, &dev))
+		fprintf(f, ",\"vendor\":\"%04x\",\"device\":\"%04x\"", ven, dev);
+	fputc('}', f);
+}
+
+static void print_device_text(FILE *f, const struct vfiogroup_device *d)
+{
+	const char *drv = vfiogroup_device_driver(d);
+	uint16_t ven, dev;
+
+	fprintf(f, "    %s", vfiogroup_device_name(d));
+	if (*vfiogroup_device_bus(d))
+		fprintf(f, " bus %s", vfiogroup_device_bus(d));
+	if (vfiogroup_device_pci_id(d, &ven, &dev))
+		fprintf(f, " id %04x:%04x", ven, dev);
+	fprintf(f, " driver %s", drv ? drv : "(none)");
+	if (!vfiogroup_device_viable(d))
+		fputs(" blocks-viability", f);
+	fputc('\n', f);
+}
+
+void print_group(FILE *f, const struct vfiogroup_group *g, bool json)
+{
+	size_t n = vfiogroup_group_device_count(g);
+
+	if (json) {
+		fprintf(f, "{\"group\":%" PRIu32 ",\"viable\":%s,\"seq\":%" PRIu64
+			",\"devices\":[", vfiogroup_group_id(g),
+			vfiogroup_group_viable(g) ? "true" : "false",
+			vfiogroup_group_seq(g));
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				fputc(',', f);
+			print_device_json(f, vfiogroup_group_device(g, i));
+		}
+		fputs("]}", f);
+		return;
+	}
+	fprintf(f, "group %" PRIu32 " %s seq %" PRIu64 "\n",
+		vfiogroup_group_id(g),
+		vfiogroup_group_viable(g) ? "viable" : "not-viable",
+		vfiogroup_group_seq(g));
+	for (size_t i = 0; i < n; i++)
+		print_device_text(f, vfiogroup_group_device(g, i));
+}
+
+void print_event(FILE *f, const struct vfiogroup_ev *ev, bool json)
+{
+	bool notice = ev->kind >= VFIOGROUP_EV_RESYNC;
+	bool synth = ev->flags & VFIOGROUP_EVENT_SYNTHESIZED;
+
+	if (json) {
+		fprintf(f, "{\"event\":\"%s\"", event_name(ev->kind));
+		if (!notice) {
+			fprintf(f, ",\"group\":%" PRIu32 ",\"seq\":%" PRIu64
+				",\"time_ns\":%" PRIu64 ",\"synthesized\":%s"
+				",\"device\":", ev->group_id, ev->seq,
+				ev->time_ns, synth ? "true" : "false");
+			print_json_string(f, ev->dev_name);
+			fputs(",\"driver\":", f);
+			print_json_string(f, ev->driver);
+			fputs(",\"state\":", f);
+			print_group(f, ev->group, true);
+		}
+		fputs("}\n", f);
+		fflush(f);
+		return;
+	}
+	if (notice) {
+		fprintf(f, "%s\n", event_name(ev->kind));
+	} else {
+		fprintf(f, "%s group %" PRIu32 " %s", synth ? "[synth]" : "[kernel]",
+			ev->group_id, event_name(ev->kind));
+		if (ev->dev_name)
+			fprintf(f, " %s", ev->dev_name);
+		if (ev->driver)
+			fprintf(f, " driver %s", ev->driver);
+		fprintf(f, " -> %s seq %" PRIu64 "\n",
+			vfiogroup_group_device_count(ev->group) == 0 ? "gone" :
+			vfiogroup_group_viable(ev->group) ? "viable" :
+			"not-viable", ev->seq);
+	}
+	fflush(f);
+}
+
+void print_info(FILE *f, const struct vfiogroup_info *info, bool json)
+{
+	static const char *notifiers[] = { "unknown", "iommu-group", "bus" };
+	const char *notifier = info->notifier < 3 ? notifiers[info->notifier]
+						  : "unknown";
+
+	if (json) {
+		fprintf(f, "{\"version\":");
+		print_json_string(f, info->version);
+		fprintf(f, ",\"seq\":%" PRIu64 ",\"dropped\":%" PRIu64
+			",\"notifier\":\"%s\",\"groups\":%" PRIu32 "}\n",
+			info->seq, info->dropped, notifier, info->groups);
+		return;
+	}
+	fprintf(f, "module %s notifier %s groups %" PRIu32 " seq %" PRIu64
+		" dropped %" PRIu64 "\n", info->version[0] ? info->version : "?",
+		notifier, info->groups, info->seq, info->dropped);
+}
