@@ -13,7 +13,7 @@ make -C "$builddir/kmod" KMOD_W=1 KMOD_C=2 KCFLAGS=-Werror >"$log" 2>&1 || {
 	cat "$log"
 	exit 1
 }
-if grep -iE 'warning|error' "$log"; then
+if grep -E '(warning|error):' "$log"; then
 	echo "kmod: W=1 / sparse reported the lines above" >&2
 	exit 1
 fi

@@ -7,15 +7,23 @@
  * Documentation/netlink/specs/vfiogroup.yaml describes the same family and
  * is kept equal to it by tests/spec/check-spec.py.
  *
- * Requests: VFIOGROUP_CMD_GROUP_GET (do: one group by VFIOGROUP_A_GROUP_ID
- * or by the name of one of its devices, VFIOGROUP_A_GROUP_DEV_NAME; dump:
- * every group) and VFIOGROUP_CMD_INFO_GET (do).  No command changes state.
+ * Requests: VFIOGROUP_CMD_GROUP_GET (do: one group, by exactly one of
+ * VFIOGROUP_A_GROUP_ID and VFIOGROUP_A_GROUP_DEV_NAME, the name of one of
+ * its devices; neither or both is EINVAL, no match ENOENT; dump: every
+ * group, by id) and VFIOGROUP_CMD_INFO_GET (do).  Attributes are validated
+ * strictly: any other attribute in a request is EINVAL.  No command changes
+ * state.
  *
  * Notifications: VFIOGROUP_CMD_EVENT_NTF on the multicast group
- * VFIOGROUP_MCGRP_EVENTS.  Each carries the group's state right after the
- * event (the same attributes as a group-get reply) plus one
- * VFIOGROUP_A_GROUP_EVENT nest.  Event sequence numbers are global and grow
- * by exactly one per event, so a listener that sees a gap has lost events.
+ * VFIOGROUP_MCGRP_EVENTS.  Each carries the group's state as of its own
+ * sequence number (the same attributes as a group-get reply; the group's
+ * viability changes only with a VIABILITY_CHANGED event, which follows the
+ * event that caused it) plus one VFIOGROUP_A_GROUP_EVENT nest, placed right
+ * after VFIOGROUP_A_GROUP_ID.  A notification without devices means the
+ * group is gone.  Event sequence numbers are global and grow by exactly one
+ * per event, so a listener that sees a gap has lost events.  They restart
+ * when the module is reloaded: a listener learns of that from ESHUTDOWN on
+ * its socket and from the genetlink controller, and resynchronises.
  */
 #ifndef _UAPI_LINUX_VFIOGROUP_H
 #define _UAPI_LINUX_VFIOGROUP_H
@@ -103,7 +111,7 @@ enum vfiogroup_event_attr {
 	VFIOGROUP_A_EVENT_SEQ,		/* u64: global, +1 per event */
 	VFIOGROUP_A_EVENT_TIME_NS,	/* u64: CLOCK_BOOTTIME, nanoseconds */
 	VFIOGROUP_A_EVENT_DEV_NAME,	/* string; absent for viability-changed */
-	VFIOGROUP_A_EVENT_DRIVER,	/* string: driver bound or unbound */
+	VFIOGROUP_A_EVENT_DRIVER,	/* string: bound/unbound/left bound */
 
 	__VFIOGROUP_A_EVENT_MAX,
 	VFIOGROUP_A_EVENT_MAX = __VFIOGROUP_A_EVENT_MAX - 1
