@@ -22,5 +22,5 @@ fi
 
 cd "$top"
 "$dir/scripts/checkpatch.pl" --strict --no-tree --quiet -f \
-	kmod/*.c kmod/*.h include/uapi/linux/vfiogroup.h
+	kmod/*.c kmod/*.h kmod/kunit/*.c include/uapi/linux/vfiogroup.h
 echo "checkpatch --strict: kmod/ and the UAPI header are clean"
