@@ -12,9 +12,12 @@
 # KVER-SPEC:
 #   6.1 | bookworm   the bookworm kernel matching the installed
 #                    /usr/src/linux-headers-6.1.*-amd64 (host apt state)
-#   5.10 | bullseye, 6.12 | trixie, 7 | 7.* | sid
+#   5.10 | bullseye, 6.12 | trixie, 7 | sid
 #                    the suite's current linux-image-amd64 (private apt state,
-#                    see apt-suite.sh); not exercised yet
+#                    see apt-suite.sh; ABI name resolved at run time); the
+#                    release must start with the number given ("7": sid's
+#                    kernel must be a 7.x); 7.x images are split into
+#                    linux-binary-* (vmlinuz) and linux-modules-*
 #   debug | debug-6.1, debug-5.10
 #                    $VG_DEBUG_KERNELS_DIR/linux-image-<base>.*-vfiogroup-debug*.deb
 #                    (default /work/shared/kernels); everything built in
@@ -37,13 +40,14 @@ die() { say "error: $*"; exit 1; }
 [ $# -eq 1 ] || { echo "usage: $0 KVER-SPEC" >&2; exit 2; }
 spec=$1
 
-suite='' kver='' pin=''
+suite='' kver='' pin='' want_rel=''
 debs=()
 case $spec in
 6.1|bookworm) suite=bookworm ;;
-5.10|bullseye) suite=bullseye ;;
-6.12|trixie) suite=trixie ;;
-7|7.*|sid) suite=sid ;;
+5.10|bullseye) suite=bullseye want_rel=5.10 ;;
+6.12|trixie) suite=trixie want_rel=6.12 ;;
+7|7.*) suite=sid want_rel=$spec ;;
+sid) suite=sid ;;
 debug|debug-*)
 	base=${spec#debug}; base=${base#-}; base=${base:-6.1}
 	# shellcheck disable=SC2012 # names are plain package file names
@@ -52,7 +56,7 @@ debug|debug-*)
 	debs=("$f")
 	;;
 *.deb) [ -f "$spec" ] || die "no such file: $spec"; debs=("$(realpath "$spec")") ;;
-*) die "unknown kernel spec '$spec' (6.1, 5.10, 6.12, sid, debug, debug-5.10 or a .deb)" ;;
+*) die "unknown kernel spec '$spec' (6.1, 5.10, 6.12, 7, sid, debug, debug-5.10 or a .deb)" ;;
 esac
 
 apt_suite() { "$here/apt-suite.sh" "$suite" "$@"; }
@@ -74,6 +78,10 @@ if [ -n "$suite" ]; then
 			sed -n 's/^ *Depends: linux-image-\(.*-amd64\)\(-unsigned\)\{0,1\}$/\1/p') || true
 		kver=${kver%%$'\n'*}
 		[ -n "$kver" ] || die "cannot resolve linux-image-amd64 in $suite"
+		case $kver in
+		"$want_rel".*|"$want_rel"-*|'') ;;
+		*) [ -z "$want_rel" ] || die "$spec: $suite's linux-image-amd64 is $kver, not a $want_rel kernel" ;;
+		esac
 	fi
 	pkg=linux-image-$kver
 	# 5.10 and 6.12 ship an -unsigned image too; either boots.
