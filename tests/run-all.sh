@@ -4,6 +4,8 @@
 #
 #   tests/run-all.sh                 # everything
 #   KERNELS="6.1 debug" tests/run-all.sh
+#   VG_PACKAGING=0 tests/run-all.sh  # skip building, installing and purging
+#                                    # the .deb packages on this machine
 #
 # Builds out of tree in $VG_BUILDDIR (default: build/ in the source tree).
 # Ends with one line "N passed, N failed" counting unit tests, VM tests and
@@ -12,7 +14,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${VG_BUILDDIR:-$top/build}
-kernels=${KERNELS:-6.1}
+kernels=${KERNELS:-5.10 6.1 6.12 7}
 log_dir=$build/test-logs
 passed=0
 failed=0
@@ -64,6 +66,13 @@ unit_tests() {
 	return $rc
 }
 
+packaging() {
+	"$top/tests/packaging/run.sh" 2>&1 | tee "$log_dir/packaging.log"
+	local rc=${PIPESTATUS[0]}
+	count_from "$log_dir/packaging.log"
+	return "$rc"
+}
+
 vm_suite() {
 	make -C "$build" check-vm KERNELS="$kernels" 2>&1 | tee "$log_dir/vm.log"
 	local rc=${PIPESTATUS[0]}
@@ -87,6 +96,11 @@ gate "checkpatch --strict" "$top/tests/style/checkpatch.sh"
 gate "shellcheck" shellcheck "$top"/tests/*.sh "$top"/tests/vm/*.sh \
 	"$top"/tests/style/*.sh "$top/.ci/run"
 gate "make distcheck" make -C "$build" distcheck
+if [ "${VG_PACKAGING:-1}" = 1 ]; then
+	gate "packages: build, lint, install, VM, purge" packaging
+else
+	echo "VG_PACKAGING=0: packaging tests skipped"
+fi
 
 say "summary ($((SECONDS - start)) s)"
 for f in "${failures[@]}"; do

@@ -19,7 +19,8 @@
 #                           dumps blocked tasks and powers off after S s
 #   vg.test_timeout=S       each test is killed after S s (default: budget)
 #   vg.noload               do not insmod the modules under test
-#   vg.kmemleak=0           skip the kmemleak scan (debug kernels)
+#   vg.kmemleak=0           skip the kmemleak scan (debug kernels; it
+#                           rmmods the modules under test first)
 #
 # Tests: /payload/run-tests.sh if present (called with the selected names as
 # arguments and in $VG_TEST), else every /payload/tests/*.sh in name order.
@@ -187,21 +188,34 @@ fi
 
 # --- kmemleak (debug kernels) -------------------------------------------
 if [ "$kmemleak" = 1 ] && [ -w /sys/kernel/debug/kmemleak ]; then
-	msg "kmemleak: scanning (twice, 5 s apart) at $(uptime_s) s"
 	tap "# vg-begin kmemleak"
+	# Unload the modules under test first (last loaded first), so that
+	# whatever they leaked on unload is unreferenced by the scan.
+	kn=0 krc=0 rev=
+	for m in $VG_TEST_MODULES; do rev="$m $rev"; done
+	for m in $rev; do
+		mn=${m##*/}; mn=${mn%.ko}
+		[ -d "/sys/module/$(echo "$mn" | tr - _)" ] || continue
+		kn=$((kn + 1))
+		if out=$(rmmod "$mn" 2>&1); then tap "ok $kn - rmmod $mn before the scan"
+		else tap "not ok $kn - rmmod $mn before the scan: $out"; krc=1; fi
+	done
+	msg "kmemleak: scanning (twice, 5 s apart) at $(uptime_s) s"
 	echo scan >/sys/kernel/debug/kmemleak
 	sleep 5
 	echo scan >/sys/kernel/debug/kmemleak
 	leaks=$(grep -c '^unreferenced object' /sys/kernel/debug/kmemleak)
+	kn=$((kn + 1))
 	if [ "$leaks" -eq 0 ]; then
-		tap "ok 1 - kmemleak: no unreferenced objects"
+		tap "ok $kn - kmemleak: no unreferenced objects"
 	else
 		cat /sys/kernel/debug/kmemleak
-		tap "not ok 1 - kmemleak: $leaks unreferenced objects (see the console)"
-		rc=1
+		tap "not ok $kn - kmemleak: $leaks unreferenced objects (see the console)"
+		krc=1
 	fi
-	tap "1..1"
-	tap "# vg-end kmemleak rc=0"
+	tap "1..$kn"
+	tap "# vg-end kmemleak rc=$krc"
+	[ $krc -eq 0 ] || rc=1
 	msg "kmemleak: done at $(uptime_s) s"
 fi
 

@@ -39,6 +39,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] || usage
 die() { echo "mkinitramfs: error: $*" >&2; exit 1; }
+# A command failing under set -e would otherwise end the script silently.
+trap 'echo "mkinitramfs: error: command failed (rc=$?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 busybox=${VG_BUSYBOX:-/bin/busybox}
 [ -x "$busybox" ] || die "no $busybox (apt install busybox-static)"
