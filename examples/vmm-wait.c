@@ -9,7 +9,8 @@
  * 2. Open /dev/vfio/GROUP (it can appear a moment after the bind) and ask
  *    VFIO_GROUP_GET_STATUS, as QEMU would.
  * 3. Keep watching: if a host driver takes a device of the group (the
- *    group stops being viable), say so and exit 1 -- or, with --rewait,
+ *    group stops being viable), say so ("vmm-wait: group N is no longer
+ *    viable (DEVICE bound to DRIVER)") and exit 1 -- or, with --rewait,
  *    close the group and go back to 1.
  *
  * Exit: 0 on SIGINT/SIGTERM while holding the group, 1 when the group was
@@ -38,6 +39,12 @@ struct vmm {
 	int group_fd;		/* /dev/vfio/N once held, else -1 */
 	int retry_fd;		/* timerfd: /dev/vfio/N not there yet */
 	int exit_code;		/* >= 0: leave the loop with it */
+	/*
+	 * The last bind seen in the group: the kernel reports the bind first
+	 * and the viability change after it, in a separate event that names
+	 * no device, so this is what took the group.
+	 */
+	char culprit[2 * 64 + 16];
 };
 
 /* Holding the group: is VFIO of the same opinion as the module? */
@@ -88,8 +95,10 @@ static void try_take(struct vmm *v)
 static void lose_group(struct vmm *v, const struct vfiogroup_ev *ev)
 {
 	printf("vmm-wait: group %u is no longer viable", v->group);
-	if (ev->dev_name && ev->driver)
+	if (ev->kind == VFIOGROUP_EV_DRIVER_BOUND && ev->dev_name && ev->driver)
 		printf(" (%s bound to %s)", ev->dev_name, ev->driver);
+	else if (v->culprit[0])
+		printf(" (%s)", v->culprit);
 	printf("%s\n", ev->flags & VFIOGROUP_EVENT_SYNTHESIZED ?
 		       " [found by resync]" : "");
 	fflush(stdout);
@@ -114,6 +123,10 @@ static void on_event(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
 	case VFIOGROUP_EV_RECONNECTED:
 		break;
 	default:
+		if (ev->kind == VFIOGROUP_EV_DRIVER_BOUND && ev->dev_name &&
+		    ev->driver)
+			snprintf(v->culprit, sizeof(v->culprit), "%s bound to %s",
+				 ev->dev_name, ev->driver);
 		printf("vmm-wait: group %u %s%s%s\n", ev->group_id,
 		       ev->kind == VFIOGROUP_EV_DRIVER_BOUND ? "bound " :
 		       ev->kind == VFIOGROUP_EV_DRIVER_UNBOUND ? "unbound " :
@@ -162,7 +175,7 @@ int main(int argc, char **argv)
 		vfiogroup_ctx_unref(v.ctx);
 		return r == -ENOENT ? 2 : 4;
 	}
-	/* Only our group: the kernel filter keeps the others' cost low. */
+	/* Only our group's events reach on_event(). */
 	if (vfiogroup_filter_new(&f) || vfiogroup_filter_add_group(f, v.group) ||
 	    vfiogroup_subscribe(v.ctx, f, VFIOGROUP_EVMASK_ALL, on_event, &v,
 				&sub)) {

@@ -44,7 +44,10 @@ enum vfiogroup_ctx_flags {
 	 * appears, instead of failing with -ENOENT.
 	 */
 	VFIOGROUP_CTX_WAIT_MODULE	= 1u << 0,
-	/* Never attach the kernel-side socket filter (see docs). */
+	/*
+	 * Never attach the kernel-side socket filter (see docs; the netlink
+	 * transport does not attach it in any case).
+	 */
 	VFIOGROUP_CTX_NO_KERNEL_FILTER	= 1u << 1,
 };
 

@@ -184,6 +184,13 @@ struct vg_transport_ops {
 
 struct vg_transport {
 	const struct vg_transport_ops *ops;
+	/*
+	 * A filter that truncates would cut the message short for other
+	 * sockets too (netlink multicast, see transport-nl.c): never attach
+	 * one.  The fake transport of the unit tests (AF_UNIX) leaves it
+	 * false, so the filter machinery is still exercised there.
+	 */
+	bool filter_unsafe;
 };
 
 int vg_transport_nl_new(struct vg_transport **out, char *err, size_t errlen);

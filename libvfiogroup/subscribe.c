@@ -303,7 +303,9 @@ int vg_update_filter(struct vfiogroup_ctx *ctx)
 	bool narrow;
 	int r = 0;
 
-	if (ctx->flags & VFIOGROUP_CTX_NO_KERNEL_FILTER)
+	/* Never attached, so there is nothing to detach either. */
+	if ((ctx->flags & VFIOGROUP_CTX_NO_KERNEL_FILTER) || !ctx->t ||
+	    ctx->t->filter_unsafe)
 		return 0;
 
 	/* filter_lock: the last computed filter is the one attached. */

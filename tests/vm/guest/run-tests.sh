@@ -5,8 +5,9 @@
 #
 # Runs under busybox ash (busybox-static applets only) as root, from the
 # bench's /init (tests/vm/guest-init.sh), with vgprobe next to this script
-# (or on PATH).  Prints TAP on stdout (plan at the end), diagnostics as
-# "# ..." lines; progress goes to stderr (the guest console).
+# (or on PATH), and for "lib" lib-integration, vfiogroup and vmm-wait.
+# Prints TAP on stdout (plan at the end), diagnostics as "# ..." lines;
+# progress goes to stderr (the guest console).
 #
 # Sections (all by default; arguments or $VG_TEST select some, shell
 # patterns allowed; "events" needs the earlier ones only for context):
@@ -23,6 +24,14 @@
 #   netns     (i) a net ns of the initial user ns gets events, one owned
 #                 by a new user ns gets none
 #   rmmod     (f) rmmod with a listener blocked: ESHUTDOWN, then insmod, dump
+#   lib       libvfiogroup, vfiogroup(8) and examples/vmm-wait against the
+#             module (lib-integration, vfiogroup, vmm-wait next to this
+#             script): list/show/-j == sysfs; monitor sees each transition;
+#             wait --viable (0, timeout 3); vmm-wait holds and loses a group;
+#             unsubscribe inside callbacks on a live stream; a bind/unbind
+#             storm against a stalled consumer overflows it and the cache
+#             heals ("# storm-toggles=N overflow-detected=1 healed=1");
+#             rmmod/insmod while subscribed.  VG_STORM=N: storm size.
 #
 # Expected events are derived from sysfs with the kernel >= 5.19 rule: a
 # group is viable iff no device in it is bound to a driver other than
@@ -86,6 +95,9 @@ want() { # want SECTION: selected on the command line / $VG_TEST?
 }
 SELECT="$*"
 [ -n "$SELECT" ] || SELECT=$(echo "${VG_TEST:-}" | tr ',' ' ')
+RT_T0=$(cut -d. -f1 /proc/uptime)
+RT_BUDGET=$(sed -n 's/.*vg\.timeout=\([0-9]*\).*/\1/p' /proc/cmdline 2>/dev/null)
+RT_BUDGET=${RT_BUDGET:-540}
 case " $SELECT " in *" run-tests "*|*" all "*) SELECT= ;; esac
 
 # ---------------------------------------------------------------- sysfs
@@ -445,7 +457,10 @@ if want events; then
 	[ -d /sys/bus/pci/drivers/vfio-pci ] && HAVE_VFIO=1
 	info0=$("$VG" info)
 	seq0=$(vg_field "$info0" seq)
-	if mon_start M 400 0; then
+	# Its timeout only guards against a hang (the bench's watchdog does
+	# too): the whole guest budget, as the events section alone takes more
+	# than 400 s on the debug kernel on a loaded host.
+	if mon_start M "$RT_BUDGET" 0; then
 		ok "monitor subscribed (ready file)"
 	else
 		notok "monitor subscribed (ready file) within 15 s: $(cat "$T/M.out" "$T/M.err" 2>/dev/null | tr '\n' ' ')"
@@ -776,6 +791,414 @@ if want rmmod; then
 		sysfs_listing >"$T/sysfs2.devs"
 		check "dump after re-insmod == sysfs" cmp -s "$T/sysfs2.devs" "$T/dump2.devs"
 		diag "info after re-insmod: $("$VG" info 2>&1)"
+	fi
+fi
+
+# ---------------------------------------------------------------- lib
+#
+# libvfiogroup, its tool and its example against the real module, through
+# the library's shared object (lib-integration, vfiogroup and vmm-wait are
+# built by tests/Makefile.am and linked against libvfiogroup.so.1).
+
+# find_prog NAME: next to this script, in bin/, or on PATH
+find_prog() {
+	for _c in "$HERE/$1" "$HERE/bin/$1" "$(command -v "$1" 2>/dev/null)"; do
+		if [ -n "$_c" ] && [ -x "$_c" ]; then echo "$_c"; return 0; fi
+	done
+	return 1
+}
+uptime_cs() { sed 's/^\([0-9]*\)\.\([0-9]*\) .*/\1\2/' /proc/uptime; }
+# time_left: seconds of the guest budget (vg.timeout, counted by /init's
+# watchdog from about when this script started) left for tests, keeping 75 s
+# for the bench's own start, the kmemleak scans and power-off.  The debug
+# kernel is several times slower: the slow parts of "lib" shrink or skip
+# rather than let the watchdog end the run.
+time_left() {
+	echo $((RT_T0 + RT_BUDGET - 75 - $(cut -d. -f1 /proc/uptime)))
+}
+
+# lib_tap CMD...: run a program that prints "ok - ..."/"not ok - ..." and
+# "# ..." lines; number its results.  A non-zero exit without a failed
+# result (a crash, the watchdog, a usage error) is one failure more.
+lib_tap() {
+	"$@" >"$T/li.out" 2>"$T/li.err"
+	_lrc=$?
+	_lbefore=$nfail
+	while IFS= read -r _l; do
+		case $_l in
+		"ok - "*) ok "${_l#ok - }" ;;
+		"not ok - "*) notok "${_l#not ok - }" ;;
+		"#"*) echo "$_l" ;;
+		*) echo "# $_l" ;;
+		esac
+	done <"$T/li.out"
+	if [ "$_lrc" -ne 0 ] && [ "$nfail" -eq "$_lbefore" ]; then
+		notok "${1##*/} $2 exited with status $_lrc"
+	fi
+	[ ! -s "$T/li.err" ] || indent <"$T/li.err"
+}
+
+# vfiogroup list (text) -> "GROUP DEV BUS DRIVER" lines, sorted
+cli_listing() {
+	awk '/^group / { g = $2; next }
+	/^    / { bus = "-"; drv = "-"
+		for (i = 2; i < NF; i++) { if ($i == "bus") bus = $(i + 1); if ($i == "driver") drv = $(i + 1) }
+		if (drv == "(none)") drv = "-"
+		print g, $1, bus, drv }' "$@" | sort
+}
+# vfiogroup -j list -> the same lines
+json_listing() {
+	awk '{ s = $0
+		while (match(s, /"(group|name|bus|driver)":("[^"]*"|[0-9]+|null)/)) {
+			t = substr(s, RSTART, RLENGTH); s = substr(s, RSTART + RLENGTH)
+			k = t; sub(/":.*/, "", k); sub(/^"/, "", k)
+			v = t; sub(/^"[a-z]*":/, "", v); gsub(/"/, "", v)
+			if (k == "group") g = v
+			else if (k == "name") d = v
+			else if (k == "bus") b = v
+			else { if (v == "null") v = "-"; print g, d, b, v }
+		} }' "$@" | sort
+}
+# "vfiogroup monitor" text -> "kind:dev:driver@group" words, one a line
+cli_events() {
+	awk '$1 == "[kernel]" || $1 == "[synth]" { dev = "-"; drv = "-"; i = 5
+		if ($i != "driver" && $i != "->") { dev = $i; i++ }
+		if ($i == "driver") drv = $(i + 1)
+		print $4 ":" dev ":" drv "@" $3 }' "$@"
+}
+# "vfiogroup -j monitor" -> the same words
+json_events() {
+	awk '{ k = "-"; g = "-"; d = "-"; r = "-"
+		if (match($0, /"event":"[^"]*"/)) { k = substr($0, RSTART + 9, RLENGTH - 10) }
+		if (match($0, /"group":[0-9]+/)) { g = substr($0, RSTART + 8, RLENGTH - 8) }
+		# the first "device" and "driver" belong to the event (null or a
+		# string), those of the state come later
+		if (match($0, /"device":("[^"]*"|null)/)) { d = substr($0, RSTART + 9, RLENGTH - 9) }
+		if (match($0, /"driver":("[^"]*"|null)/)) { r = substr($0, RSTART + 9, RLENGTH - 9) }
+		gsub(/"/, "", d); gsub(/"/, "", r)
+		if (d == "null") d = "-"
+		if (r == "null") r = "-"
+		if (k == "resync" || k == "disconnected" || k == "reconnected") print k
+		else print k ":" d ":" r "@" g }' "$@"
+}
+# Seqs of the text monitor's kernel events: consecutive?
+cli_seq_gaps() {
+	awk '$1 == "[kernel]" { s = $NF + 0; if (n++ && s != p + 1) printf "%d->%d ", p, s; p = s }' "$@"
+}
+# in_syscall PID NR...: is PID blocked in one of these system calls?
+in_syscall() {
+	_s=$(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)
+	shift
+	for _nr in "$@"; do [ "$_s" = "$_nr" ] && return 0; done
+	return 1
+}
+# cli_mon_start NAME ARGS...: "vfiogroup ARGS monitor" in the background,
+# output in $T/NAME.out; returns once it waits in poll() (connected and
+# subscribed) -- poll is 7, ppoll 271 on x86_64.
+cli_mon_start() {
+	_cn=$1
+	shift
+	"$CLI" "$@" >"$T/$_cn.out" 2>"$T/$_cn.err" </dev/null &
+	eval "pid_$_cn=$!"
+	PIDS="$PIDS $!"
+	_cp=$!
+	wait_for 15 cli_mon_ready "$_cp"
+	in_syscall "$_cp" 7 271
+}
+cli_mon_ready() { in_syscall "$1" 7 271 || ! alive "$1"; }
+nlines() { wc -l <"$1" 2>/dev/null || echo 0; }
+lines_at_least() { [ "$(nlines "$1")" -ge "$2" ]; }
+# bind_dev DEV DRIVER: driver_override + drivers_probe, override cleared
+bind_dev() {
+	echo "$2" >"$PCI/$1/driver_override"
+	echo "$1" >/sys/bus/pci/drivers_probe 2>/dev/null
+	echo >"$PCI/$1/driver_override"
+	[ "$(pdrv "$1")" = "$2" ]
+}
+lr_reconnected() { [ "$(grep -c '^reconnected$' "$T/LR.out")" -ge 2 ]; }
+unbind_dev() { [ "$(pdrv "$1")" = - ] || echo "$1" >"$PCI/$1/driver/unbind"; }
+
+if want lib; then
+	log "lib"
+	LI=$(find_prog lib-integration) CLI=$(find_prog vfiogroup) VMMW=$(find_prog vmm-wait)
+	diag "lib-integration=${LI:-missing} vfiogroup=${CLI:-missing} vmm-wait=${VMMW:-missing}"
+	check "lib-integration, vfiogroup and vmm-wait are in the payload" \
+		test -n "$LI" -a -n "$CLI" -a -n "$VMMW"
+	if [ ! -d /sys/bus/pci/drivers/vfio-pci ]; then
+		modprobe vfio-pci 2>/dev/null
+		modprobe vfio_iommu_type1 2>/dev/null
+	fi
+	LIB_VFIO=0
+	[ -d /sys/bus/pci/drivers/vfio-pci ] && LIB_VFIO=1
+	loaded || { [ -n "$MODULE_KO" ] && insmod "$MODULE_KO"; }
+	# shellcheck disable=SC2012
+	NGROUPS_SYS=$(ls /sys/kernel/iommu_groups | wc -l)
+	# Devices: E (the e1000 alone in its group, for the tool), S1 another
+	# e1000 alone in its group (storm, reload, unsub), S2 an e1000 in a
+	# multi-device group without bridges (storm, with vfio-pci).
+	S1='' S2=''
+	for d in /sys/bus/pci/drivers/e1000/0000:*; do
+		[ -e "$d" ] || continue
+		d=${d##*/}
+		[ "$d" != "$E" ] || continue
+		nd=$(ndevs "$(grp_of "$d")")
+		if [ "$nd" -eq 1 ] && [ -z "$S1" ]; then S1=$d; fi
+		if [ "$nd" -ge 2 ]; then S2=$d; fi
+	done
+	diag "devices: E=${E:-none} S1=${S1:-none} S2=${S2:-none}; vfio-pci: $LIB_VFIO"
+fi
+
+if want lib; then
+	diag "guest time left for lib: $(time_left) s"
+fi
+if want lib && [ "$(time_left)" -lt 45 ]; then
+	skip "library cache, vfiogroup list / show / info" "guest time budget: $(time_left) s left"
+elif want lib && [ -n "$LI" ] && [ -n "$CLI" ] && [ -n "$VMMW" ]; then
+	# --- the library's cache == sysfs
+	lib_tap "$LI" cache
+
+	# --- (a) vfiogroup list / show / info / -j
+	sysfs_listing >"$T/lib.sysfs"
+	"$CLI" list >"$T/cli.list" 2>"$T/cli.err"
+	rc=$?
+	cli_listing "$T/cli.list" >"$T/cli.devs"
+	if [ "$rc" -eq 0 ] && diff "$T/lib.sysfs" "$T/cli.devs" >"$T/cli.diff"; then
+		ok "vfiogroup list == /sys/kernel/iommu_groups: $(wc -l <"$T/lib.sysfs") devices, buses, driver links"
+	else
+		notok "vfiogroup list == /sys/kernel/iommu_groups (rc=$rc; diff sysfs vs list below)"
+		cat "$T/cli.diff" "$T/cli.err" | indent
+	fi
+	bad=0
+	while read -r _ g v _; do
+		[ "$v" = viable ] && v=1 || v=0
+		[ "$v" = "$(rule_viable "$g")" ] || { bad=$((bad + 1)); diag "list: group $g viable=$v, rule $(rule_viable "$g")"; }
+	done <<EOF2
+$(grep '^group ' "$T/cli.list")
+EOF2
+	check "vfiogroup list: $(grep -c '^group ' "$T/cli.list") groups (sysfs $NGROUPS_SYS), each viable exactly by the driver_managed_dma rule" \
+		test "$bad" -eq 0 -a "$(grep -c '^group ' "$T/cli.list")" -eq "$NGROUPS_SYS"
+	bad=$(awk '/^    / { b = 0; for (i = 2; i <= NF; i++) { if ($i == "driver") d = $(i + 1); if ($i == "blocks-viability") b = 1 }
+		m = (d == "(none)" || d == "vfio-pci" || d == "pci-stub" || d == "pcieport")
+		if (m == b) { n++; print "# blocks-viability wrong: " $0 > "/dev/stderr" } } END { print n + 0 }' "$T/cli.list")
+	check "vfiogroup list: blocks-viability exactly on devices whose driver blocks" test "$bad" -eq 0
+	"$CLI" -j list >"$T/cli.json" 2>"$T/cli.err"
+	rc=$?
+	json_listing "$T/cli.json" >"$T/json.devs"
+	if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/cli.json")" -eq 1 ] && diff "$T/lib.sysfs" "$T/json.devs" >"$T/cli.diff"; then
+		ok "vfiogroup -j list: one JSON array, devices, buses, drivers == sysfs"
+	else
+		notok "vfiogroup -j list == sysfs (rc=$rc)"
+		cat "$T/cli.diff" "$T/cli.err" | indent
+	fi
+	bad=0
+	# shellcheck disable=SC2013
+	for gv in $(grep -o '"group":[0-9]*,"viable":[a-z]*' "$T/cli.json" | sed 's/"group":\([0-9]*\),"viable":\([a-z]*\)/\1:\2/'); do
+		g=${gv%:*} v=${gv#*:}
+		[ "$v" = true ] && v=1 || v=0
+		[ "$v" = "$(rule_viable "$g")" ] || { bad=$((bad + 1)); diag "-j list: group $g viable=$v"; }
+	done
+	check "vfiogroup -j list: $(grep -o '"group":' "$T/cli.json" | wc -l) groups, viability == rule" \
+		test "$bad" -eq 0 -a "$(grep -o '"group":' "$T/cli.json" | wc -l)" -eq "$NGROUPS_SYS"
+	bad=0
+	for g in /sys/kernel/iommu_groups/*; do
+		g=${g##*/}
+		"$CLI" show "$g" >"$T/show.out" 2>&1 || { bad=$((bad + 1)); diag "show $g failed: $(cat "$T/show.out")"; continue; }
+		[ "$(cli_listing "$T/show.out")" = "$(grep "^$g " "$T/lib.sysfs")" ] ||
+			{ bad=$((bad + 1)); diag "show $g: $(tr '\n' '|' <"$T/show.out")"; }
+		"$CLI" -j show "$g" >"$T/show.json" 2>&1
+		[ "$(json_listing "$T/show.json")" = "$(grep "^$g " "$T/lib.sysfs")" ] ||
+			{ bad=$((bad + 1)); diag "-j show $g: $(cat "$T/show.json")"; }
+	done
+	check "vfiogroup show N and -j show N == sysfs for each of the $NGROUPS_SYS groups" test "$bad" -eq 0
+	bad=0
+	while read -r g d _; do
+		[ "$("$CLI" show dev "$d" 2>&1 | head -n1 | cut -d' ' -f2)" = "$g" ] || { bad=$((bad + 1)); diag "show dev $d: not group $g"; }
+	done <"$T/lib.sysfs"
+	check "vfiogroup show dev NAME finds the group of each of the $(wc -l <"$T/lib.sysfs") devices" test "$bad" -eq 0
+	"$CLI" show 99999 >"$T/show.out" 2>&1
+	rc=$?
+	check "vfiogroup show 99999: exit 4, 'no group' (rc=$rc: $(head -n1 "$T/show.out"))" \
+		test "$rc" -eq 4 -a -n "$(grep 'no group 99999' "$T/show.out")"
+	out=$("$CLI" info 2>&1)
+	rc=$?
+	diag "vfiogroup info: $out"
+	check "vfiogroup info: groups $NGROUPS_SYS, notifier, dropped 0" \
+		test "$rc" -eq 0 -a "$(echo "$out" | sed -n 's/.* groups \([0-9]*\) .*/\1/p')" = "$NGROUPS_SYS" \
+		-a -n "$(echo "$out" | grep -E ' notifier (bus|iommu-group) .* dropped 0$')"
+fi
+
+if want lib && [ "$(time_left)" -lt 60 ]; then
+	skip "vfiogroup monitor / wait, vmm-wait" "guest time budget: $(time_left) s left"
+elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
+	EG=$(grp_of "$E")
+	# --- (b) vfiogroup monitor: every transition, its kinds and group
+	cli_mon_start LM monitor || notok "vfiogroup monitor waits in poll within 15 s"
+	cli_mon_start LJ -j monitor --group "$EG" || notok "vfiogroup -j monitor --group $EG waits in poll within 15 s"
+	: >"$T/lib.expect"
+	lx() { echo "$1" >>"$T/lib.expect"; }
+	lx_vc() { [ "$2" = "$(rule_viable "$1")" ] || lx "viability-changed:-:-@$1"; }
+	v=$(rule_viable "$EG"); unbind_dev "$E"; lx "driver-unbound:$E:e1000@$EG"; lx_vc "$EG" "$v"
+	v=$(rule_viable "$EG"); bind_dev "$E" vfio-pci; lx "driver-bound:$E:vfio-pci@$EG"; lx_vc "$EG" "$v"
+	v=$(rule_viable "$EG"); unbind_dev "$E"; lx "driver-unbound:$E:vfio-pci@$EG"; lx_vc "$EG" "$v"
+	v=$(rule_viable "$EG"); bind_dev "$E" e1000; lx "driver-bound:$E:e1000@$EG"; lx_vc "$EG" "$v"
+	grep "@$EG\$" "$T/lib.expect" >"$T/lib.expect.eg"
+	R=
+	for d in /sys/bus/pci/drivers/e1000e/0000:*; do [ -e "$d" ] && { R=${d##*/}; break; }; done
+	if [ -n "$R" ] && [ "$(ndevs "$(grp_of "$R")")" -eq 1 ]; then
+		RG=$(grp_of "$R") RDRV=$(pdrv "$R")
+		lx "driver-unbound:$R:$RDRV@$RG"
+		[ "$(rule_viable "$RG")" = 1 ] || lx "viability-changed:-:-@$RG"
+		lx "device-removed:$R:-@$RG"
+		echo 1 >"$PCI/$R/remove"
+		wait_for 10 test ! -e "$PCI/$R"
+		echo 1 >/sys/bus/pci/rescan
+		wait_for 10 test -e "$PCI/$R/driver"
+		RG2=$(grp_of "$R")
+		lx "device-added:$R:-@$RG2"
+		lx "driver-bound:$R:$(pdrv "$R")@$RG2"
+		[ "$(rule_viable "$RG2")" = 1 ] || lx "viability-changed:-:-@$RG2"
+	else
+		diag "no e1000e alone in its group: monitor without remove/rescan"
+	fi
+	want_n=$(wc -l <"$T/lib.expect")
+	wait_for 10 lines_at_least "$T/LM.out" "$want_n"
+	wait_for 5 lines_at_least "$T/LJ.out" "$(wc -l <"$T/lib.expect.eg")"
+	usleep 300000
+	mon_stop LM
+	lm_rc=$mon_rc
+	mon_stop LJ
+	lj_rc=$mon_rc
+	cli_events "$T/LM.out" >"$T/LM.words"
+	if [ "$lm_rc" = 0 ] && cmp -s "$T/lib.expect" "$T/LM.words"; then
+		ok "vfiogroup monitor: $want_n events of unbind, vfio-pci bind, unbind, e1000 bind${R:+, remove, rescan}: kinds, devices, drivers, groups as expected; SIGTERM exits 0"
+	else
+		notok "vfiogroup monitor: expected events, exit 0 on SIGTERM (rc=$lm_rc; expected, then got)"
+		indent <"$T/lib.expect"
+		cat "$T/LM.out" "$T/LM.err" | indent
+	fi
+	gaps=$(cli_seq_gaps "$T/LM.out")
+	check "vfiogroup monitor: kernel seqs consecutive, no synthesized event (${gaps:-no gaps})" \
+		test -z "$gaps" -a -z "$(grep -v '^\[kernel\] ' "$T/LM.out")"
+	check "vfiogroup monitor: state after each event as announced (-> viable / not-viable / gone)" \
+		test -z "$(grep '^\[kernel\]' "$T/LM.out" | grep -v ' -> \(viable\|not-viable\|gone\) seq [0-9]*$')"
+	json_events "$T/LJ.out" >"$T/LJ.words"
+	if [ "$lj_rc" = 0 ] && cmp -s "$T/lib.expect.eg" "$T/LJ.words"; then
+		ok "vfiogroup -j monitor --group $EG: exactly the $(wc -l <"$T/lib.expect.eg") events of group $EG"
+	else
+		notok "vfiogroup -j monitor --group $EG: exactly group $EG's events (rc=$lj_rc; expected, then got)"
+		indent <"$T/lib.expect.eg"
+		cat "$T/LJ.out" "$T/LJ.err" | indent
+	fi
+
+	# --- (c) vfiogroup wait N --viable
+	[ "$(pdrv "$E")" = e1000 ] || bind_dev "$E" e1000
+	t0=$(uptime_cs)
+	"$CLI" wait "$EG" --viable --timeout 2 >"$T/wait.out" 2>&1
+	rc=$? t1=$(uptime_cs)
+	check "vfiogroup wait $EG --viable --timeout 2 (not viable): exit 3 after $(((t1 - t0) * 10)) ms" \
+		test "$rc" -eq 3 -a $((t1 - t0)) -ge 190 -a $((t1 - t0)) -lt 1000
+	(sleep 2; echo "$E" >/sys/bus/pci/drivers/e1000/unbind) &
+	bgp=$!
+	PIDS="$PIDS $bgp"
+	t0=$(uptime_cs)
+	"$CLI" wait "$EG" --viable --timeout 30 >"$T/wait.out" 2>&1
+	rc=$? t1=$(uptime_cs)
+	wait "$bgp"
+	check "vfiogroup wait $EG --viable: exit 0 when an unbind 2 s later makes it viable (after $(((t1 - t0) * 10)) ms: $(cat "$T/wait.out"))" \
+		test "$rc" -eq 0 -a "$(cat "$T/wait.out")" = "group $EG viable" -a $((t1 - t0)) -ge 150 -a $((t1 - t0)) -lt 2500
+	out=$("$CLI" -j wait "$EG" --viable --timeout 0 2>&1)
+	rc=$?
+	check "vfiogroup -j wait on a viable group: exit 0 at once, $out" test "$rc" -eq 0 -a "$out" = "{\"group\":$EG,\"viable\":true}"
+	"$CLI" wait 99999 --viable --timeout 1 >/dev/null 2>&1
+	rc=$?
+	check "vfiogroup wait on a group that does not exist: exit 3 (rc=$rc)" test "$rc" -eq 3
+	bind_dev "$E" e1000
+
+	# --- (f) examples/vmm-wait
+	"$VMMW" "$EG" --timeout 2 >"$T/vmm.out" 2>&1
+	rc=$?
+	check "vmm-wait $EG --timeout 2 on a group that is not viable: exit 3 (rc=$rc)" test "$rc" -eq 3
+	vmm_start() {
+		"$VMMW" "$@" >"$T/vmm.out" 2>"$T/vmm.err" </dev/null &
+		# shellcheck disable=SC2034  # read by mon_stop / mon_wait
+		pid_VMM=$!
+		PIDS="$PIDS $!"
+		wait_for 15 grep -q 'waiting for group' "$T/vmm.out"
+	}
+	vmm_start "$EG" --timeout 60
+	unbind_dev "$E"
+	bind_dev "$E" vfio-pci
+	if wait_for 15 grep -q "holding /dev/vfio/$EG (viable)" "$T/vmm.out"; then
+		ok "vmm-wait: waits, then holds /dev/vfio/$EG once $E is on vfio-pci"
+	else
+		notok "vmm-wait: holds /dev/vfio/$EG once $E is on vfio-pci"
+		cat "$T/vmm.out" "$T/vmm.err" | indent
+	fi
+	mon_stop VMM
+	check "vmm-wait: SIGTERM while holding the group: exit 0 (rc=$mon_rc)" test "$mon_rc" = 0
+	vmm_start "$EG" --timeout 60
+	if wait_for 15 grep -q "holding /dev/vfio/$EG (viable)" "$T/vmm.out"; then
+		unbind_dev "$E"
+		bind_dev "$E" e1000
+		mon_wait VMM 15
+		msg=$(grep 'no longer viable' "$T/vmm.out")
+		diag "vmm-wait: $msg"
+		check "vmm-wait: a host driver takes $E: exit 1, '$msg'" \
+			test "$mon_rc" = 1 -a "$msg" = "vmm-wait: group $EG is no longer viable ($E bound to e1000)"
+	else
+		notok "vmm-wait: holds an already viable group at once"
+		cat "$T/vmm.out" "$T/vmm.err" | indent
+		mon_stop VMM
+	fi
+	bind_dev "$E" e1000 || [ "$(pdrv "$E")" = e1000 ]
+	check "$E back on e1000 after the tool tests" test "$(pdrv "$E")" = e1000
+elif want lib; then
+	skip "vfiogroup monitor / wait, vmm-wait" "needs the tool, an e1000 alone in its group and vfio-pci"
+fi
+
+if want lib && [ -n "$LI" ]; then
+	# --- (g) unsubscribe guarantee on a live stream
+	if [ -n "$S1" ] && [ "$(time_left)" -ge 40 ]; then
+		lib_tap "$LI" unsub --dev "$S1" --toggles 20
+	elif [ -n "$S1" ]; then
+		skip "unsubscribe on a live stream" "guest time budget: $(time_left) s left"
+	else
+		skip "unsubscribe on a live stream" "no second e1000 alone in its group"
+	fi
+	# --- (d) storm against a stalled consumer
+	# Up to 90 s, less when the guest budget is short (the reload after
+	# it needs about 60 s on the debug kernel).
+	storm_s=$(($(time_left) - 60))
+	[ "$storm_s" -le 90 ] || storm_s=90
+	if [ -n "$S1" ] && [ "$storm_s" -ge 20 ]; then
+		log "lib: storm (up to $storm_s s)"
+		# shellcheck disable=SC2086
+		lib_tap "$LI" storm --dev "$S1" ${S2:+--dev "$S2"} --toggles "${VG_STORM:-300}" --max-seconds "$storm_s"
+	elif [ -n "$S1" ]; then
+		skip "bind/unbind storm" "guest time budget: $(time_left) s left"
+	else
+		skip "bind/unbind storm" "no second e1000 alone in its group"
+	fi
+	# --- (e) rmmod / insmod while subscribed, with the tool listening too
+	if [ -n "$MODULE_KO" ] && [ -n "$S1" ] && [ "$(time_left)" -lt 30 ]; then
+		skip "rmmod/insmod while subscribed" "guest time budget: $(time_left) s left"
+	elif [ -n "$MODULE_KO" ] && [ -n "$S1" ]; then
+		log "lib: reload"
+		[ -z "$CLI" ] || cli_mon_start LR monitor || diag "vfiogroup monitor for the reload did not start"
+		lib_tap "$LI" reload --module "$MODULE_KO" --dev "$S1"
+		if [ -n "$CLI" ]; then
+			wait_for 10 lr_reconnected
+			lr_pid=$(eval "echo \$pid_LR")
+			if alive "$lr_pid"; then lr_alive=1; else lr_alive=0; fi
+			mon_stop LR
+			check "vfiogroup monitor across two reloads: disconnected, reconnected twice each, still running, exit 0 (rc=$mon_rc)" \
+				test "$lr_alive" = 1 -a "$mon_rc" = 0 -a "$(grep -c '^disconnected$' "$T/LR.out")" -eq 2 \
+				-a "$(grep -c '^reconnected$' "$T/LR.out")" -eq 2
+			grep -v '^\[kernel\]' "$T/LR.out" | indent
+		fi
+		lib_tap "$LI" cache
+	else
+		skip "rmmod/insmod while subscribed" "no vfiogroup.ko to insmod again or no second e1000"
 	fi
 fi
 
