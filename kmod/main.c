@@ -14,19 +14,25 @@ static int __init vg_init(void)
 {
 	int ret;
 
-	/* The family first: enumeration below already makes events. */
+	/*
+	 * Devices first, the family after: its first dump is then complete.
+	 * Events before that take sequence numbers nobody can miss.
+	 */
+	ret = vg_bus_init();
+	if (ret)
+		goto err_teardown;
 	ret = vg_nl_init();
 	if (ret)
-		return ret;
-	ret = vg_bus_init();
-	if (ret) {
-		vg_teardown();
-		vg_nl_exit();
-		return ret;
-	}
+		goto err_bus;
 	pr_info("version %s, binds followed by %s notifiers\n",
 		VFIOGROUP_VERSION, VG_NOTIFIER_NAME);
 	return 0;
+
+err_bus:
+	vg_bus_exit();
+err_teardown:
+	vg_teardown();
+	return ret;
 }
 
 static void __exit vg_exit(void)

@@ -305,6 +305,13 @@ static struct genl_family vg_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(vg_mcgrps),
 };
 
+/*
+ * Set under vg_lock once the family is registered, which happens only after
+ * the devices present at load were enumerated: a listener that resyncs
+ * when the family appears must find the whole state in its first dump.
+ */
+static bool vg_nl_ready;
+
 /* As uevents: only namespaces owned by the initial user namespace. */
 static bool vg_net_listens(struct net *net)
 {
@@ -326,6 +333,10 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 	bool listening = false;
 	struct net *net;
 	int ret;
+
+	lockdep_assert_held(&vg_lock);
+	if (!vg_nl_ready)
+		return 0;
 
 	rcu_read_lock();
 	for_each_net_rcu(net) {
@@ -366,12 +377,24 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 
 int vg_nl_init(void)
 {
-	return genl_register_family(&vg_family);
+	int ret;
+
+	ret = genl_register_family(&vg_family);
+	if (ret)
+		return ret;
+	mutex_lock(&vg_lock);
+	vg_nl_ready = true;
+	mutex_unlock(&vg_lock);
+	return 0;
 }
 
 void vg_nl_exit(void)
 {
 	struct net *net;
+
+	mutex_lock(&vg_lock);
+	vg_nl_ready = false;
+	mutex_unlock(&vg_lock);
 
 	/*
 	 * Unregistering silently drops every subscription: a listener
