@@ -144,7 +144,8 @@ while IFS= read -r -d '' f; do
 	is_elf "$f" && elfs+=("$f")
 done < <(find "$st/payload" -type f -print0)
 for l in libnl-3.so.200 libnl-genl-3.so.200; do
-	f=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64/ {print $NF; exit}')
+	# awk reads to the end: exiting early would SIGPIPE ldconfig (pipefail).
+	f=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64/ && !f {f = $NF} END {print f}')
 	if [ -n "$f" ]; then copy_lib "$f"; elfs+=("$f")
 	else echo "mkinitramfs: warning: $l not found on the host (apt install libnl-genl-3-200)" >&2
 	fi
