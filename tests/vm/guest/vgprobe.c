@@ -179,54 +179,24 @@ static void note_malformed(const char *what, int attr)
 	printf("malformed=%s attr=%d\n", what, attr);
 }
 
-/* Strictly typed attribute accessors: wrong length = malformed. */
-static bool get_u8(const struct nlattr *a, const char *what, uint8_t *v)
+/*
+ * Strictly typed attribute accessor: wrong length = malformed.  memcpy,
+ * because a u64 may be unaligned without PAD.
+ */
+static bool get_fixed(const struct nlattr *a, const char *what, void *v,
+		      int len)
 {
 	if (!a)
 		return false;
-	if (nla_len(a) != 1) {
+	if (nla_len(a) != len) {
 		note_malformed(what, nla_type(a));
 		return false;
 	}
-	*v = nla_get_u8((struct nlattr *)a);
+	memcpy(v, nla_data(a), len);
 	return true;
 }
 
-static bool get_u16(const struct nlattr *a, const char *what, uint16_t *v)
-{
-	if (!a)
-		return false;
-	if (nla_len(a) != 2) {
-		note_malformed(what, nla_type(a));
-		return false;
-	}
-	*v = nla_get_u16((struct nlattr *)a);
-	return true;
-}
-
-static bool get_u32(const struct nlattr *a, const char *what, uint32_t *v)
-{
-	if (!a)
-		return false;
-	if (nla_len(a) != 4) {
-		note_malformed(what, nla_type(a));
-		return false;
-	}
-	*v = nla_get_u32((struct nlattr *)a);
-	return true;
-}
-
-static bool get_u64(const struct nlattr *a, const char *what, uint64_t *v)
-{
-	if (!a)
-		return false;
-	if (nla_len(a) != 8) {
-		note_malformed(what, nla_type(a));
-		return false;
-	}
-	memcpy(v, nla_data(a), 8);	/* may be unaligned without PAD */
-	return true;
-}
+#define get_int(a, what, v) get_fixed((a), (what), (v), (int)sizeof(*(v)))
 
 static const char *get_str(const struct nlattr *a, const char *what)
 {
@@ -575,9 +545,9 @@ static bool parse_group(const struct nlmsghdr *nlh, struct groupinfo *g)
 			d->name = get_str(dt[VFIOGROUP_A_DEV_NAME], "dev-name");
 			d->bus = get_str(dt[VFIOGROUP_A_DEV_BUS], "dev-bus");
 			d->driver = get_str(dt[VFIOGROUP_A_DEV_DRIVER], "dev-driver");
-			d->has_viable = get_u8(dt[VFIOGROUP_A_DEV_VIABLE], "dev-viable", &d->viable);
-			d->has_vendor = get_u16(dt[VFIOGROUP_A_DEV_VENDOR], "dev-vendor", &d->vendor);
-			d->has_device = get_u16(dt[VFIOGROUP_A_DEV_DEVICE], "dev-device", &d->device);
+			d->has_viable = get_int(dt[VFIOGROUP_A_DEV_VIABLE], "dev-viable", &d->viable);
+			d->has_vendor = get_int(dt[VFIOGROUP_A_DEV_VENDOR], "dev-vendor", &d->vendor);
+			d->has_device = get_int(dt[VFIOGROUP_A_DEV_DEVICE], "dev-device", &d->device);
 			if (!d->name)
 				note_malformed("dev-without-name", t);
 			if (!d->bus)
@@ -596,9 +566,9 @@ static bool parse_group(const struct nlmsghdr *nlh, struct groupinfo *g)
 			tb[t] = a;
 		}
 	}
-	g->has_id = get_u32(tb[VFIOGROUP_A_GROUP_ID], "group-id", &g->id);
-	g->has_viable = get_u8(tb[VFIOGROUP_A_GROUP_VIABLE], "group-viable", &g->viable);
-	g->has_seq = get_u64(tb[VFIOGROUP_A_GROUP_SEQ], "group-seq", &g->seq);
+	g->has_id = get_int(tb[VFIOGROUP_A_GROUP_ID], "group-id", &g->id);
+	g->has_viable = get_int(tb[VFIOGROUP_A_GROUP_VIABLE], "group-viable", &g->viable);
+	g->has_seq = get_int(tb[VFIOGROUP_A_GROUP_SEQ], "group-seq", &g->seq);
 	g->event = tb[VFIOGROUP_A_GROUP_EVENT];
 	if (!g->has_id)
 		note_malformed("group-without-id", VFIOGROUP_A_GROUP_ID);
@@ -739,10 +709,10 @@ static void info_cb(const struct nlmsghdr *nlh, void *arg)
 		note_malformed("info-parse", 0);
 		return;
 	}
-	ok &= get_u64(tb[VFIOGROUP_A_INFO_SEQ], "info-seq", &seq);
-	ok &= get_u64(tb[VFIOGROUP_A_INFO_DROPPED], "info-dropped", &dropped);
-	ok &= get_u32(tb[VFIOGROUP_A_INFO_NOTIFIER], "info-notifier", &notifier);
-	ok &= get_u32(tb[VFIOGROUP_A_INFO_GROUPS], "info-groups", &groups);
+	ok &= get_int(tb[VFIOGROUP_A_INFO_SEQ], "info-seq", &seq);
+	ok &= get_int(tb[VFIOGROUP_A_INFO_DROPPED], "info-dropped", &dropped);
+	ok &= get_int(tb[VFIOGROUP_A_INFO_NOTIFIER], "info-notifier", &notifier);
+	ok &= get_int(tb[VFIOGROUP_A_INFO_GROUPS], "info-groups", &groups);
 	version = get_str(tb[VFIOGROUP_A_INFO_VERSION], "info-version");
 	if (!ok || !version)
 		note_malformed("info-missing-attr", 0);
@@ -802,11 +772,11 @@ static void print_event(const struct nlmsghdr *nlh)
 		return;
 	}
 	parse_nest(et, VFIOGROUP_A_EVENT_MAX, gbuf.event);
-	if (!get_u32(et[VFIOGROUP_A_EVENT_KIND], "event-kind", &kind))
+	if (!get_int(et[VFIOGROUP_A_EVENT_KIND], "event-kind", &kind))
 		note_malformed("event-without-kind", VFIOGROUP_A_EVENT_KIND);
-	if (!get_u64(et[VFIOGROUP_A_EVENT_SEQ], "event-seq", &seq))
+	if (!get_int(et[VFIOGROUP_A_EVENT_SEQ], "event-seq", &seq))
 		note_malformed("event-without-seq", VFIOGROUP_A_EVENT_SEQ);
-	if (!get_u64(et[VFIOGROUP_A_EVENT_TIME_NS], "event-time", &tns))
+	if (!get_int(et[VFIOGROUP_A_EVENT_TIME_NS], "event-time", &tns))
 		note_malformed("event-without-time", VFIOGROUP_A_EVENT_TIME_NS);
 	dev = get_str(et[VFIOGROUP_A_EVENT_DEV_NAME], "event-dev-name");
 	drv = get_str(et[VFIOGROUP_A_EVENT_DRIVER], "event-driver");
