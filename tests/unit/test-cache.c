@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "run-suite.h"
 
 static struct vfiogroup_group *grp(uint32_t id, uint64_t seq, bool viable,
 				   const char *spec)
@@ -181,8 +182,6 @@ int main(void)
 {
 	Suite *s = suite_create("cache");
 	TCase *tc = tcase_create("cache");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, put_find_remove);
 	tcase_add_test(tc, group_diff_order);
@@ -191,9 +190,5 @@ int main(void)
 	tcase_add_test(tc, refcounts);
 	tcase_add_test(tc, strerror_texts);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -13,6 +13,7 @@
 #include <netlink/genl/genl.h>
 
 #include "fake.h"
+#include "run-suite.h"
 
 #define FAM 0x20
 
@@ -383,11 +384,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(suite());
 }

@@ -17,6 +17,7 @@
 #include <netlink/genl/genl.h>
 
 #include "fake.h"
+#include "run-suite.h"
 
 #define FAM 0x20
 
@@ -269,8 +270,6 @@ int main(void)
 {
 	Suite *s = suite_create("filter");
 	TCase *tc = tcase_create("filter");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, wanted_whole_unwanted_cut);
@@ -279,9 +278,5 @@ int main(void)
 	tcase_add_test(tc, no_ids_cuts_every_event);
 	tcase_add_test(tc, many_ids);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

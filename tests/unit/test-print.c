@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "print.h"
+#include "run-suite.h"
 
 static char *buf;
 static size_t len;
@@ -136,8 +137,6 @@ int main(void)
 {
 	Suite *s = suite_create("print");
 	TCase *tc = tcase_create("print");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, group_text);
@@ -145,9 +144,5 @@ int main(void)
 	tcase_add_test(tc, events);
 	tcase_add_test(tc, info);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -15,6 +15,7 @@
 
 #include "fake.h"
 #include "record.h"
+#include "run-suite.h"
 
 static struct fake *fk;
 static struct vfiogroup_ctx *ctx;
@@ -337,8 +338,6 @@ int main(void)
 {
 	Suite *s = suite_create("subscribe");
 	TCase *tc = tcase_create("subscribe");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, unsubscribe_from_other_thread);
@@ -350,9 +349,5 @@ int main(void)
 	/* generous: valgrind and TSan slow this down a lot */
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -14,6 +14,7 @@
 
 #include "fake.h"
 #include "record.h"
+#include "run-suite.h"
 
 static struct fake *fk;
 static struct vfiogroup_ctx *ctx;
@@ -474,8 +475,6 @@ int main(void)
 {
 	Suite *s = suite_create("sync");
 	TCase *tc = tcase_create("sync");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, list_then_watch);
@@ -495,9 +494,5 @@ int main(void)
 	tcase_add_test(tc, info_query);
 	tcase_set_timeout(tc, 60);	/* valgrind, sanitizers */
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -16,6 +16,7 @@
 #include <linux/genetlink.h>
 
 #include "internal.h"
+#include "run-suite.h"
 
 static bool have_genl(void)
 {
@@ -169,8 +170,6 @@ int main(void)
 {
 	Suite *s = suite_create("transport");
 	TCase *tc = tcase_create("transport");
-	SRunner *sr;
-	int failed;
 
 	if (!have_genl())
 		fprintf(stderr, "no generic netlink here: checks pass vacuously\n");
@@ -179,9 +178,5 @@ int main(void)
 	tcase_add_test(tc, foreign_sender_refused);
 	tcase_add_test(tc, resolve_nlctrl);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }
