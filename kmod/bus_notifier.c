@@ -34,12 +34,19 @@ static int vg_bus_notify(struct notifier_block *nb, unsigned long action,
 		break;
 	case BUS_NOTIFY_BOUND_DRIVER:
 	case BUS_NOTIFY_UNBOUND_DRIVER:
-		if (VG_BUS_TRACKS_DRIVERS)
-			vg_sync_driver(NULL, dev);
+		/* A device we failed to track at ADD_DEVICE gets another go. */
+		if (!vg_device_tracked(dev))
+			vg_track_device(dev);
+		else if (VG_BUS_TRACKS_DRIVERS)
+			vg_sync_driver(NULL, dev, READ_ONCE(dev->driver));
 		break;
 	case BUS_NOTIFY_DRIVER_NOT_BOUND:
-		/* A failed probe: undo a driver seen while it was probing. */
-		vg_sync_driver(NULL, dev);
+		/*
+		 * A failed probe.  dev->driver still names the driver until
+		 * the core clears it after this notification: the device has
+		 * none (found by failing vfio-pci's probe with fail-nth).
+		 */
+		vg_sync_driver(NULL, dev, NULL);
 		break;
 	}
 	return NOTIFY_DONE;

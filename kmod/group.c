@@ -68,14 +68,23 @@ unsigned int vg_group_count(void)
 }
 
 /*
- * An event we could not describe still takes its sequence number, so that
- * listeners see the gap and resynchronise instead of trusting stale state.
+ * Listeners learn of a lost event twice: from ENOBUFS on their socket, which
+ * reaches even those whose socket filter hides other groups' events, and
+ * from the gap in the sequence numbers.
  */
+static void vg_count_loss(void)
+{
+	lockdep_assert_held(&vg_lock);
+	vg_lost++;
+	vg_nl_lost();
+}
+
+/* An event we could not describe still takes its sequence number. */
 static void vg_lose_event(void)
 {
 	lockdep_assert_held(&vg_lock);
 	vg_seq++;
-	vg_lost++;
+	vg_count_loss();
 }
 
 static void vg_emit(struct vg_group *group, u32 kind, const char *dev_name,
@@ -92,7 +101,7 @@ static void vg_emit(struct vg_group *group, u32 kind, const char *dev_name,
 	ev.seq = ++vg_seq;
 	group->seq = ev.seq;
 	if (vg_nl_notify(group, &ev))
-		vg_lost++;
+		vg_count_loss();
 }
 
 static struct vg_group *vg_group_find(struct iommu_group *iommu_group)
@@ -246,14 +255,14 @@ static void vg_group_update_viability(struct vg_group *group)
 }
 
 /*
- * Brings the recorded driver of @vdev in line with dev->driver.  Every
- * change of dev->driver is followed by a bound, unbound or not-bound
- * notification, and each of them calls this, so whichever call comes last
- * leaves the right state; a call that finds nothing changed says nothing.
+ * Records @drv (NULL: none) as the driver of @vdev.  Every change of
+ * dev->driver is followed by a bound, unbound or not-bound notification,
+ * and each of them calls this, so whichever call comes last leaves the
+ * right state; a call that finds nothing changed says nothing.
  */
-static void vg_device_update_driver(struct vg_device *vdev)
+static void vg_device_set_driver(struct vg_device *vdev,
+				 struct device_driver *drv)
 {
-	struct device_driver *drv = READ_ONCE(vdev->dev->driver);
 	struct vg_group *group = vdev->group;
 
 	lockdep_assert_held(&vg_lock);
@@ -287,7 +296,7 @@ static int vg_group_add_device(struct vg_group *group, struct device *dev)
 	lockdep_assert_held(&vg_lock);
 	vdev = vg_device_find(group, dev);
 	if (vdev) {
-		vg_device_update_driver(vdev);
+		vg_device_set_driver(vdev, READ_ONCE(dev->driver));
 		return 0;
 	}
 
@@ -309,7 +318,7 @@ static int vg_group_add_device(struct vg_group *group, struct device *dev)
 	kref_get(&group->kref);
 	list_add_tail(&vdev->node, &group->devices);
 	vg_emit(group, VFIOGROUP_EVENT_DEVICE_ADDED, vdev->name, NULL);
-	vg_device_update_driver(vdev);
+	vg_device_set_driver(vdev, READ_ONCE(dev->driver));
 	return 0;
 }
 
@@ -407,21 +416,41 @@ void vg_untrack_device(struct device *dev)
 }
 
 /**
+ * vg_device_tracked() - is @dev in one of our groups?
+ * @dev: any device
+ *
+ * Return: true if it is; the answer may be stale once vg_lock is dropped,
+ * which only matters to callers for whom tracking twice is harmless.
+ */
+bool vg_device_tracked(struct device *dev)
+{
+	bool tracked;
+
+	mutex_lock(&vg_lock);
+	tracked = vg_device_find_any(dev);
+	mutex_unlock(&vg_lock);
+	return tracked;
+}
+
+/**
  * vg_sync_driver() - record the driver @dev is bound to now
  * @group: the group whose notifier saw the change, or NULL to search all
  * @dev: the device whose driver changed
+ * @drv: its driver now, or NULL; not always dev->driver, which still names
+ *	the driver whose probe failed at BUS_NOTIFY_DRIVER_NOT_BOUND
  *
  * In either fringe window of @group its device list is empty: the device is
  * not found and nothing happens.
  */
-void vg_sync_driver(struct vg_group *group, struct device *dev)
+void vg_sync_driver(struct vg_group *group, struct device *dev,
+		    struct device_driver *drv)
 {
 	struct vg_device *vdev;
 
 	mutex_lock(&vg_lock);
 	vdev = group ? vg_device_find(group, dev) : vg_device_find_any(dev);
 	if (vdev)
-		vg_device_update_driver(vdev);
+		vg_device_set_driver(vdev, drv);
 	mutex_unlock(&vg_lock);
 }
 

@@ -26,7 +26,7 @@ static int vg_group_notify(struct notifier_block *nb, unsigned long action,
 	switch (action) {
 	case IOMMU_GROUP_NOTIFY_BOUND_DRIVER:
 	case IOMMU_GROUP_NOTIFY_UNBOUND_DRIVER:
-		vg_sync_driver(group, dev);
+		vg_sync_driver(group, dev, READ_ONCE(dev->driver));
 		break;
 	case IOMMU_GROUP_NOTIFY_ADD_DEVICE:
 	case IOMMU_GROUP_NOTIFY_DEL_DEVICE:

@@ -15,6 +15,13 @@ static int __init vg_init(void)
 	int ret;
 
 	/*
+	 * Said first, so that a failed load is seen to have reached the
+	 * module's own code (the VM suite's fault injection relies on it).
+	 */
+	pr_info("version %s, binds followed by %s notifiers\n",
+		VFIOGROUP_VERSION, VG_NOTIFIER_NAME);
+
+	/*
 	 * Devices first, the family after: its first dump is then complete.
 	 * Events before that take sequence numbers nobody can miss.
 	 */
@@ -24,8 +31,6 @@ static int __init vg_init(void)
 	ret = vg_nl_init();
 	if (ret)
 		goto err_bus;
-	pr_info("version %s, binds followed by %s notifiers\n",
-		VFIOGROUP_VERSION, VG_NOTIFIER_NAME);
 	return 0;
 
 err_bus:

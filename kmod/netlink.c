@@ -375,6 +375,37 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 	return ret;
 }
 
+/**
+ * vg_nl_set_err() - report @err on the events group of every namespace
+ * @err: positive errno: ENOBUFS for an event lost, ESHUTDOWN at unload
+ *
+ * A listener's next recv() fails with -@err, as if its own socket had
+ * overrun: ENOBUFS is the one signal that events were lost, whoever lost
+ * them, so a listener whose socket filter hides other groups' sequence
+ * numbers still learns of the loss.  Safe under vg_lock (no sleeping).
+ */
+void vg_nl_set_err(int err)
+{
+	struct net *net;
+
+	rcu_read_lock();
+	for_each_net_rcu(net)
+		if (net->genl_sock)
+			/* netlink_set_err() wants it negative, as returned. */
+			netlink_set_err(net->genl_sock, 0,
+					vg_family.mcgrp_offset +
+					VG_MCGRP_EVENTS, -err);
+	rcu_read_unlock();
+}
+
+/* An event could not be sent: make every listener resynchronise. */
+void vg_nl_lost(void)
+{
+	lockdep_assert_held(&vg_lock);
+	if (vg_nl_ready)
+		vg_nl_set_err(ENOBUFS);
+}
+
 int vg_nl_init(void)
 {
 	int ret;
@@ -390,23 +421,14 @@ int vg_nl_init(void)
 
 void vg_nl_exit(void)
 {
-	struct net *net;
-
 	mutex_lock(&vg_lock);
 	vg_nl_ready = false;
 	mutex_unlock(&vg_lock);
 
 	/*
 	 * Unregistering silently drops every subscription: a listener
-	 * blocked in recv() would wait forever.  Wake it with an error
-	 * (netlink_set_err() wants it negative, as an errno return).
+	 * blocked in recv() would wait forever.  Wake it with an error.
 	 */
-	rcu_read_lock();
-	for_each_net_rcu(net)
-		if (net->genl_sock)
-			netlink_set_err(net->genl_sock, 0,
-					vg_family.mcgrp_offset +
-					VG_MCGRP_EVENTS, -ESHUTDOWN);
-	rcu_read_unlock();
+	vg_nl_set_err(ESHUTDOWN);
 	genl_unregister_family(&vg_family);
 }

@@ -74,8 +74,10 @@ extern struct list_head vg_groups;
 
 /* group.c: the lifecycle and the state it keeps */
 int vg_track_device(struct device *dev);
+bool vg_device_tracked(struct device *dev);
 void vg_untrack_device(struct device *dev);
-void vg_sync_driver(struct vg_group *group, struct device *dev);
+void vg_sync_driver(struct vg_group *group, struct device *dev,
+		    struct device_driver *drv);
 void vg_teardown(void);
 u64 vg_last_seq(void);
 u64 vg_dropped(void);
@@ -98,5 +100,7 @@ void vg_bus_exit(void);
 int vg_nl_init(void);
 void vg_nl_exit(void);
 int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev);
+void vg_nl_set_err(int err);
+void vg_nl_lost(void);
 
 #endif /* VFIOGROUP_H */

@@ -29,11 +29,15 @@ static struct {
 	unsigned int group;
 } vg_test_events[VG_TEST_MAX_EVENTS];
 static unsigned int vg_test_nevents;
+static unsigned int vg_test_nlost;
+static bool vg_test_fail_notify;
 
 /* The netlink sink: called under vg_lock, like the real one. */
 int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 {
 	lockdep_assert_held(&vg_lock);
+	if (vg_test_fail_notify)
+		return -ENOMEM;
 	if (vg_test_nevents < VG_TEST_MAX_EVENTS) {
 		vg_test_events[vg_test_nevents].kind = ev->kind;
 		vg_test_events[vg_test_nevents].seq = ev->seq;
@@ -41,6 +45,12 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 	}
 	vg_test_nevents++;
 	return 0;
+}
+
+void vg_nl_lost(void)
+{
+	lockdep_assert_held(&vg_lock);
+	vg_test_nlost++;
 }
 
 struct vg_test_ctx {
@@ -76,6 +86,8 @@ static int vg_test_init(struct kunit *test)
 			iommu_group_add_device(ctx->iommu_group, ctx->dev[0]));
 	mutex_lock(&vg_lock);
 	vg_test_nevents = 0;
+	vg_test_nlost = 0;
+	vg_test_fail_notify = false;
 	mutex_unlock(&vg_lock);
 	return 0;
 }
@@ -145,6 +157,42 @@ static void vg_test_track_untrack(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vg_test_nevents, 2U);
 }
 
+/*
+ * An event that cannot be sent is counted, reported to listeners as
+ * ENOBUFS, and keeps its sequence number, so the gap shows; the state
+ * behind it is still kept, so a resync finds the truth.
+ */
+static void vg_test_lost_event(struct kunit *test)
+{
+	struct vg_test_ctx *ctx = test->priv;
+	struct vg_group *group;
+	u64 dropped, lost_seq;
+
+	mutex_lock(&vg_lock);
+	dropped = vg_dropped();
+	vg_test_fail_notify = true;
+	mutex_unlock(&vg_lock);
+
+	KUNIT_ASSERT_EQ(test, 0, vg_track_device(ctx->dev[0]));
+	group = vg_test_group(ctx);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	KUNIT_EXPECT_FALSE(test, list_empty(&group->devices));
+
+	mutex_lock(&vg_lock);
+	vg_test_fail_notify = false;
+	KUNIT_EXPECT_EQ(test, vg_dropped(), dropped + 1);
+	lost_seq = group->seq;
+	mutex_unlock(&vg_lock);
+	KUNIT_EXPECT_EQ(test, vg_test_nlost, 1U);
+	KUNIT_EXPECT_EQ(test, vg_test_nevents, 0U);
+
+	vg_untrack_device(ctx->dev[0]);
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 1U);
+	/* The removal's seq is one past the lost addition's. */
+	KUNIT_EXPECT_EQ(test, vg_test_events[0].seq, lost_seq + 1);
+	KUNIT_EXPECT_EQ(test, vg_test_nlost, 1U);
+}
+
 static void vg_test_two_devices_one_group(struct kunit *test)
 {
 	struct vg_test_ctx *ctx = test->priv;
@@ -182,7 +230,7 @@ static void vg_test_callback_before_listing(struct kunit *test)
 	group->viable = true;
 	KUNIT_ASSERT_EQ(test, 0, vg_group_notifier_register(group));
 
-	vg_sync_driver(group, ctx->dev[0]);
+	vg_sync_driver(group, ctx->dev[0], NULL);
 	KUNIT_EXPECT_TRUE(test, list_empty(&group->devices));
 	KUNIT_EXPECT_EQ(test, group->users, 0U);
 	KUNIT_EXPECT_EQ(test, vg_test_nevents, 0U);
@@ -203,7 +251,7 @@ static int vg_test_sync_racer(void *data)
 	struct vg_test_racer *r = data;
 
 	while (!atomic_read(&r->stop)) {
-		vg_sync_driver(NULL, r->dev);
+		vg_sync_driver(NULL, r->dev, NULL);
 		r->calls++;
 		cond_resched();
 	}
@@ -309,6 +357,7 @@ static void vg_test_no_release_from_group_callback(struct kunit *test)
 
 static struct kunit_case vg_lifecycle_cases[] = {
 	KUNIT_CASE(vg_test_track_untrack),
+	KUNIT_CASE(vg_test_lost_event),
 	KUNIT_CASE(vg_test_two_devices_one_group),
 	KUNIT_CASE(vg_test_callback_before_listing),
 	KUNIT_CASE(vg_test_callbacks_race_final_put),
