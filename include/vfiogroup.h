@@ -45,8 +45,9 @@ enum vfiogroup_ctx_flags {
 	 */
 	VFIOGROUP_CTX_WAIT_MODULE	= 1u << 0,
 	/*
-	 * Never attach the kernel-side socket filter (see docs; the netlink
-	 * transport does not attach it in any case).
+	 * Never attach the kernel-side socket filter that drops the events
+	 * of groups no subscription names: every event is received (and
+	 * every query answered from the cache).
 	 */
 	VFIOGROUP_CTX_NO_KERNEL_FILTER	= 1u << 1,
 };
@@ -102,9 +103,11 @@ const char *vfiogroup_version(void);
 
 /*
  * Every query is answered from the context's cache, which the event loop
- * (vfiogroup_dispatch()) keeps current.  A group the cache could not keep
- * current (its events were cut short by the kernel filter) is fetched
- * from the kernel instead; that is invisible to the caller.
+ * (vfiogroup_dispatch()) keeps current.  A group the cache does not follow
+ * (while every subscription names its groups, the kernel filter drops the
+ * other groups' events) is fetched from the kernel instead, and so is the
+ * list of groups; that is invisible to the caller, except that those
+ * answers need the module (-ENOTCONN while it is away).
  *
  * Group ids, ascending, in a malloc()ed array the caller free()s.
  * Returns the number of ids (possibly 0, then *ids is NULL).
@@ -217,7 +220,10 @@ void vfiogroup_filter_free(struct vfiogroup_filter *f);
  * Call cb for every event of a group in filter (NULL: every group) whose
  * kind is in event_mask, from the thread that runs vfiogroup_dispatch().
  * The filter is copied.  A subscription made inside a callback does not
- * see the event being delivered.
+ * see the event being delivered.  When the subscription widens the
+ * kernel filter, the groups it adds are fetched from the kernel before
+ * this returns: every event of theirs after that is delivered, and the
+ * cache answers for them.
  */
 int vfiogroup_subscribe(struct vfiogroup_ctx *ctx,
 			const struct vfiogroup_filter *filter,
@@ -269,12 +275,14 @@ struct vfiogroup_stats {
 	uint64_t messages;	/* netlink messages received */
 	uint64_t events;	/* kernel events applied to the cache */
 	uint64_t delivered;	/* callback invocations */
-	uint64_t stale;		/* events already in the cache, skipped */
-	uint64_t truncated;	/* events cut short by the kernel filter */
+	uint64_t stale;		/* events skipped: already in the cache, or
+				   of a group the cache no longer follows */
 	uint64_t malformed;	/* messages dropped as malformed */
 	uint64_t foreign;	/* messages not from the kernel, dropped */
-	uint64_t overruns;	/* ENOBUFS: the socket overflowed */
-	uint64_t gaps;		/* sequence gaps seen */
+	uint64_t overruns;	/* ENOBUFS: events lost (socket overflow, or
+				   the module could not send one) */
+	uint64_t gaps;		/* sequence gaps taken for losses (only
+				   without a kernel filter) */
 	uint64_t resyncs;	/* full re-dumps */
 	uint64_t synthesized;	/* events made up by resyncs */
 	uint64_t disconnects;

@@ -93,8 +93,18 @@ int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g)
 	}
 	vfiogroup_group_unref(e->group);
 	e->group = g;
-	e->stale = false;
-	e->stale_seq = 0;
+	e->seq = g->seq;
+	return 0;
+}
+
+int vg_cache_put_absent(struct vg_cache *c, uint32_t id, uint64_t seq)
+{
+	struct vg_cache_entry *e = insert(c, id);
+
+	if (!e)
+		return -ENOMEM;
+	e->group = vfiogroup_group_unref(e->group);
+	e->seq = seq;
 	return 0;
 }
 
@@ -109,18 +119,6 @@ void vg_cache_remove(struct vg_cache *c, uint32_t id)
 	vfiogroup_group_unref(e->group);
 	memmove(&c->e[i], &c->e[i + 1], (c->n - i - 1) * sizeof(*c->e));
 	c->n--;
-}
-
-int vg_cache_mark_stale(struct vg_cache *c, uint32_t id, uint64_t seq)
-{
-	struct vg_cache_entry *e = insert(c, id);
-
-	if (!e)
-		return -ENOMEM;
-	e->stale = true;
-	if (seq > e->stale_seq)
-		e->stale_seq = seq;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -218,12 +216,12 @@ int vg_group_diff(const struct vfiogroup_group *old,
 }
 
 /*
- * Both caches sorted by id: one merge pass.  A stale entry of old has an
- * unknown state: its diff is against what it last held, which is the best
- * knowledge the subscribers had too.
+ * Both caches sorted by id: one merge pass.  A tombstone (NULL group) is
+ * an absent group.  Ids that want() refuses are not compared: groups the
+ * subscribers could not have followed (cover.c) have no "before".
  */
 int vg_cache_diff(const struct vg_cache *old, const struct vg_cache *new_,
-		  struct vg_synth_list *out)
+		  vg_id_pred want, const void *arg, struct vg_synth_list *out)
 {
 	size_t i = 0, j = 0;
 	int r = 0;
@@ -231,18 +229,27 @@ int vg_cache_diff(const struct vg_cache *old, const struct vg_cache *new_,
 	while (!r && (i < old->n || j < new_->n)) {
 		const struct vg_cache_entry *o = i < old->n ? &old->e[i] : NULL;
 		const struct vg_cache_entry *n = j < new_->n ? &new_->e[j] : NULL;
+		const struct vfiogroup_group *og = NULL;
+		struct vfiogroup_group *ng = NULL;
+		uint32_t id;
 
 		if (o && n && o->id == n->id) {
-			r = vg_group_diff(o->group, n->group, n->id, out);
+			id = o->id;
+			og = o->group;
+			ng = n->group;
 			i++;
 			j++;
 		} else if (o && (!n || o->id < n->id)) {
-			r = vg_group_diff(o->group, NULL, o->id, out);
+			id = o->id;
+			og = o->group;
 			i++;
-		} else if (n) {
-			r = vg_group_diff(NULL, n->group, n->id, out);
+		} else {
+			id = n->id;
+			ng = n->group;
 			j++;
 		}
+		if ((og || ng) && (!want || want(arg, id)))
+			r = vg_group_diff(og, ng, id, out);
 	}
 	return r;
 }

@@ -29,6 +29,9 @@ static void ctx_free(struct vfiogroup_ctx *ctx)
 	if (ctx->t)
 		ctx->t->ops->destroy(ctx->t);
 	vg_cache_clear(&ctx->cache);
+	free(ctx->cover.ids.ids);
+	free(ctx->cover.since);
+	free(ctx->known.ids);
 	free(ctx->rxbuf);
 	pthread_mutex_destroy(&ctx->dispatch_lock);
 	pthread_mutex_destroy(&ctx->req_lock);
@@ -66,6 +69,10 @@ static struct vfiogroup_ctx *ctx_alloc(unsigned flags)
 	pthread_mutex_init(&ctx->subs_lock, NULL);
 	pthread_cond_init(&ctx->subs_cond, NULL);
 	vg_cache_init(&ctx->cache);
+	/* No filter yet: every group's events come, every group is followed. */
+	ctx->cover.all = true;
+	ctx->known_all = true;
+	ctx->gapcheck = true;
 	return ctx;
 }
 

@@ -243,7 +243,7 @@ static int decode_ctrl(const struct genlmsghdr *gh, struct nlattr *head,
 }
 
 static int decode_family(const struct genlmsghdr *gh, struct nlattr *head,
-			 int len, bool truncated, struct vg_msg *out)
+			 int len, struct vg_msg *out)
 {
 	struct nlattr *tb[VFIOGROUP_A_MAX + 1];
 	int r;
@@ -251,10 +251,7 @@ static int decode_family(const struct genlmsghdr *gh, struct nlattr *head,
 	if (gh->cmd != VFIOGROUP_CMD_GROUP_GET &&
 	    gh->cmd != VFIOGROUP_CMD_INFO_GET &&
 	    gh->cmd != VFIOGROUP_CMD_EVENT_NTF)
-		return truncated ? -EBADMSG : 0;
-	/* Only the kernel filter truncates, and only notifications. */
-	if (truncated && gh->cmd != VFIOGROUP_CMD_EVENT_NTF)
-		return -EBADMSG;
+		return 0;
 	if (nla_parse(tb, VFIOGROUP_A_MAX, head, len, top_policy) < 0)
 		return -EBADMSG;
 
@@ -277,10 +274,6 @@ static int decode_family(const struct genlmsghdr *gh, struct nlattr *head,
 	    !tb[VFIOGROUP_A_GROUP_EVENT] ||
 	    parse_event(tb[VFIOGROUP_A_GROUP_EVENT], &out->ev))
 		return -EBADMSG;
-	if (truncated) {
-		out->partial = true;
-		return 0;
-	}
 	r = parse_group(tb, head, len, &out->group);
 	if (r)
 		return r;
@@ -299,25 +292,25 @@ int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
 	const size_t hdrs = NLMSG_HDRLEN + GENL_HDRLEN;
 	const struct genlmsghdr *gh;
 	struct nlattr *head;
-	bool truncated;
 	size_t len;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (avail < NLMSG_HDRLEN || nlh->nlmsg_len < NLMSG_HDRLEN)
+	/* Whole messages only: nothing is cut short on purpose any more. */
+	if (avail < NLMSG_HDRLEN || nlh->nlmsg_len < NLMSG_HDRLEN ||
+	    avail < nlh->nlmsg_len)
 		return -EBADMSG;
-	truncated = avail < nlh->nlmsg_len;
-	len = truncated ? avail : nlh->nlmsg_len;
+	len = nlh->nlmsg_len;
 
 	switch (nlh->nlmsg_type) {
 	case NLMSG_NOOP:
 	case NLMSG_DONE:
 	case NLMSG_OVERRUN:
-		return truncated ? -EBADMSG : 0;
+		return 0;
 	case NLMSG_ERROR: {
 		int err;
 
-		if (truncated || len < NLMSG_HDRLEN + sizeof(err))
+		if (len < NLMSG_HDRLEN + sizeof(err))
 			return -EBADMSG;
 		memcpy(&err, (const char *)nlh + NLMSG_HDRLEN, sizeof(err));
 		if (err > 0 || err < -4095)
@@ -340,13 +333,10 @@ int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
 
 	gh = (const struct genlmsghdr *)((const char *)nlh + NLMSG_HDRLEN);
 	head = (struct nlattr *)((char *)nlh + hdrs);
-	if (nlh->nlmsg_type == GENL_ID_CTRL) {
-		if (truncated)
-			return -EBADMSG;
+	if (nlh->nlmsg_type == GENL_ID_CTRL)
 		r = decode_ctrl(gh, head, (int)(len - hdrs), out);
-	} else {
-		r = decode_family(gh, head, (int)(len - hdrs), truncated, out);
-	}
+	else
+		r = decode_family(gh, head, (int)(len - hdrs), out);
 	if (r) {
 		vg_msg_release(out);
 		out->kind = VG_MSG_IGNORE;
@@ -369,14 +359,10 @@ int vg_each_msg(const void *buf, size_t len, vg_each_fn fn, void *arg)
 		size_t step;
 		int r;
 
-		if (nlh->nlmsg_len < NLMSG_HDRLEN)
+		/* Claims less than its header, or more than is left. */
+		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > len)
 			return -EBADMSG;
 		n++;
-		if (nlh->nlmsg_len > len) {
-			/* Cut by the filter (or the sender lied): last one. */
-			r = fn(nlh, len, arg);
-			return r < 0 ? r : n;
-		}
 		r = fn(nlh, nlh->nlmsg_len, arg);
 		if (r < 0)
 			return r;

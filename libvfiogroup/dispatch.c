@@ -29,105 +29,93 @@ static void deliver_kernel_event(struct vfiogroup_ctx *ctx,
 	vg_deliver(ctx, &ev);
 }
 
-/*
- * A wanted group's event arrived cut short: the filter was narrower when
- * the kernel sent it.  Fetch the group and report what changed.
- */
-static int refresh_wanted(struct vfiogroup_ctx *ctx, uint32_t id,
-			  struct vfiogroup_group *old)
-{
-	struct vg_synth_list synth = { 0 };
-	struct vfiogroup_group *g = NULL;
-	int r = vg_refresh_group(ctx, id, &g);
-
-	if (r && r != -ENOENT)
-		return r;
-	r = vg_group_diff(old, g, id, &synth);
-	VG_STAT_ADD(ctx, synthesized, synth.n);
-	vg_deliver_synth(ctx, &synth);
-	vfiogroup_group_unref(g);
-	return r;
-}
+enum verdict { APPLY, SKIP, GAP, REFRESH };
 
 /*
- * Sequence bookkeeping, cache_lock held.  Returns true when the event is
- * to be applied, false when it is old news; sets *gap on a lost event.
+ * What to do with an event, and the sequence bookkeeping; cache_lock held.
+ *
+ * Without a kernel filter every event reaches the socket, so after the
+ * baseline each must be the next one: a gap is a loss (the module's own
+ * failures leave one, besides ENOBUFS).  With a filter, the events of the
+ * other groups are dropped by the kernel: gaps are expected and say
+ * nothing, and ENOBUFS alone reports losses (the kernel's overrun, and the
+ * module's netlink_set_err() when it cannot build or send an event).
+ * Either way an event not newer than the group's cache entry is old news.
  */
-static bool check_seq(struct vfiogroup_ctx *ctx, uint64_t seq, bool *gap)
+static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 {
-	*gap = false;
+	const struct vg_cache_entry *e;
+	uint64_t seq = m->ev.seq;
+
+	/* Queued before the filter narrowed, or let through regardless. */
+	if (!vg_covered(ctx, m->group_id))
+		return SKIP;
+	/* Newly covered: fetch it first (list-then-watch). */
+	if (!vg_known(ctx, m->group_id))
+		return REFRESH;
 	if (seq > ctx->last_seq) {
-		/* After the baseline every event must be seen. */
-		if (seq != ctx->last_seq + 1) {
+		/* no filter since the baseline (cover.c, subscribe.c) */
+		if (ctx->gapcheck && seq != ctx->last_seq + 1) {
 			ctx->stats.gaps++;
-			*gap = true;
-			return false;
+			return GAP;
 		}
 		ctx->last_seq = seq;
 	}
-	return true;
+	e = vg_cache_find(&ctx->cache, m->group_id);
+	/* not in the cache: newer than what the last dump knew? */
+	if (seq <= (e ? e->seq : ctx->sync_seq))
+		return SKIP;
+	return APPLY;
 }
 
-/* Is the event newer than what the cache holds?  cache_lock held. */
-static bool newer(struct vfiogroup_ctx *ctx, const struct vg_cache_entry *e,
-		  uint64_t seq)
-{
-	if (!e)		/* not dumped: newer than the dump's baseline? */
-		return seq > ctx->sync_seq;
-	if (e->stale)
-		return seq >= e->stale_seq || (e->group && seq > e->group->seq);
-	return !e->group || seq > e->group->seq;
-}
+/* Refreshes tried for one event while other threads change the cover. */
+#define MAX_REFRESH	4
 
 static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 {
-	struct vfiogroup_group *old = NULL;
-	struct vg_cache_entry *e;
-	bool gap, apply, partial_wanted = false;
-	int r = 0;
+	enum verdict v;
+	int tries = 0, r;
 
-	pthread_mutex_lock(&ctx->cache_lock);
-	if (!ctx->connected || !ctx->synced || ctx->need_resync) {
+	for (;;) {
+		pthread_mutex_lock(&ctx->cache_lock);
+		if (!ctx->connected || !ctx->synced || ctx->need_resync) {
+			pthread_mutex_unlock(&ctx->cache_lock);
+			return 0;
+		}
+		v = judge(ctx, m);
+		if (v != REFRESH || tries++ == MAX_REFRESH)
+			break;
+		pthread_mutex_unlock(&ctx->cache_lock);
+		/*
+		 * On failure it asks for a resync.  It may also succeed without
+		 * making this group known: uncovered and covered again while
+		 * it fetched.  Then judge again (maybe not covered any more).
+		 */
+		vg_refresh_pending(ctx);
+	}
+	switch (v) {
+	case REFRESH:	/* the cover would not hold still: start over */
+		ctx->need_resync = true;
 		pthread_mutex_unlock(&ctx->cache_lock);
 		return 0;
-	}
-	apply = check_seq(ctx, m->ev.seq, &gap);
-	if (gap) {
+	case GAP:
 		pthread_mutex_unlock(&ctx->cache_lock);
 		return vg_sync(ctx, VG_SYNC_RESYNC);
-	}
-	e = vg_cache_find(&ctx->cache, m->group_id);
-	apply = apply && newer(ctx, e, m->ev.seq);
-	if (!apply) {
+	case SKIP:
 		ctx->stats.stale++;
 		pthread_mutex_unlock(&ctx->cache_lock);
 		return 0;
+	case APPLY:
+		break;
 	}
-	old = e ? vfiogroup_group_ref(e->group) : NULL;
-	if (m->partial) {
-		ctx->stats.truncated++;
-		r = vg_cache_mark_stale(&ctx->cache, m->group_id, m->ev.seq);
-	} else {
-		ctx->stats.events++;
-		r = vg_cache_put(&ctx->cache, vfiogroup_group_ref(m->group));
-	}
-	pthread_mutex_unlock(&ctx->cache_lock);
-
-	if (r) {
-		/* The cache could not follow: start over from a dump. */
-		pthread_mutex_lock(&ctx->cache_lock);
+	ctx->stats.events++;
+	r = vg_cache_put(&ctx->cache, vfiogroup_group_ref(m->group));
+	if (r)	/* the cache could not follow: start over from a dump */
 		ctx->need_resync = true;
-		pthread_mutex_unlock(&ctx->cache_lock);
-	} else if (!m->partial) {
+	pthread_mutex_unlock(&ctx->cache_lock);
+	if (!r)
 		deliver_kernel_event(ctx, m);
-	} else {
-		/* Subscribers' wishes are read outside cache_lock. */
-		partial_wanted = vg_wants_group(ctx, m->group_id);
-		if (partial_wanted)
-			r = refresh_wanted(ctx, m->group_id, old);
-	}
-	vfiogroup_group_unref(old);
-	return r;
+	return 0;
 }
 
 static int handle_ctrl(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
@@ -169,8 +157,21 @@ static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 
 	r = vg_decode(nlh, avail, family, &m);
 	if (r == -EBADMSG) {
-		/* Dropped; if it was an event, the next seq shows the gap. */
-		VG_STAT_ADD(ctx, malformed, 1);
+		const struct genlmsghdr *gh = (const void *)((const char *)nlh +
+							    NLMSG_HDRLEN);
+		bool event = family && nlh->nlmsg_type == family &&
+			     avail >= NLMSG_HDRLEN + GENL_HDRLEN &&
+			     gh->cmd == VFIOGROUP_CMD_EVENT_NTF;
+
+		/*
+		 * Dropped.  A notification of ours is an event lost, which
+		 * no gap may show (a filter hides them): resync.
+		 */
+		pthread_mutex_lock(&ctx->cache_lock);
+		ctx->stats.malformed++;
+		if (event && ctx->connected)
+			ctx->need_resync = true;
+		pthread_mutex_unlock(&ctx->cache_lock);
 		return 0;
 	}
 	if (r) {	/* -ENOMEM: we lost it, resync later */
@@ -218,19 +219,25 @@ static int dispatch_locked(struct vfiogroup_ctx *ctx)
 {
 	int n = 0, r = 0;
 
-	if (pending_resync(ctx)) {
-		r = vg_sync(ctx, VG_SYNC_RESYNC);
-		if (r && r != -ENOENT && r != -EPROTONOSUPPORT)
-			return r;
-	}
 	while (n < MAX_DATAGRAMS) {
-		long len = ctx->t->ops->recv(ctx->t, ctx->rxbuf, ctx->rxcap);
+		long len;
+
+		/* A resync owed (failed before, or decided since) first. */
+		if (pending_resync(ctx)) {
+			r = vg_sync(ctx, VG_SYNC_RESYNC);
+			if (r && r != -ENOENT && r != -EPROTONOSUPPORT)
+				return r;
+		}
+		/* Groups the filter lets through that are not known yet. */
+		vg_refresh_pending(ctx);
+
+		len = ctx->t->ops->recv(ctx->t, ctx->rxbuf, ctx->rxcap);
 
 		if (len == -EAGAIN)
 			break;
 		n++;
 		switch (len) {
-		case -ENOBUFS:		/* the socket overflowed */
+		case -ENOBUFS:		/* lost: overflow, or the module's */
 		case -EMSGSIZE:		/* one did not fit the buffer */
 			VG_STAT_ADD(ctx, overruns, 1);
 			r = vg_sync(ctx, VG_SYNC_RESYNC);

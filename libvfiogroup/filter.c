@@ -1,23 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The classic BPF socket filter that keeps a context from paying for the
- * groups none of its subscribers wants.
+ * groups none of its subscribers wants: an EVENT_NTF of the family whose
+ * group is not wanted is dropped; everything else -- other families
+ * (nlctrl), other commands, anything too short or odd to judge -- is
+ * accepted whole.
  *
- * Why truncate instead of drop: event sequence numbers are global, so a
- * dropped event would look exactly like a lost one and force a resync.
- * An unwanted EVENT_NTF is therefore cut right after its GROUP_EVENT nest:
- * the library still sees the seq (gap detection stays exact) but not the
- * device nests.  Everything else -- other families (nlctrl), other
- * commands, anything too short or odd to judge -- is accepted whole.
+ * The program returns VG_FILTER_DROP (0) or VG_FILTER_ACCEPT (0xffffffff)
+ * and nothing else, never a length in between (no "ret #len", no "ret a").
+ * A length would make sk_filter() trim the message to it, and on a
+ * netlink socket that trim is not private to us: netlink_broadcast() hands
+ * the first listener the multicast skb itself (skb_get(), not a clone, when
+ * nobody else holds it) and sk_filter() trims it in place, so every
+ * listener served after ours -- other contexts, other processes, tools that
+ * do not use this library -- would receive the notification cut short
+ * (seen on Linux 6.1).  Accepting with 0xffffffff is safe because
+ * pskb_trim() to a length >= skb->len does nothing; dropping only frees our
+ * reference.  tests/unit/test-filter.c walks the program to check that
+ * every return is one of the two.
  *
- * Relies on (documented in docs/libvfiogroup.md): GROUP_ID is the first
- * attribute of an EVENT_NTF, and GROUP_EVENT is among the first
- * VG_FILTER_MAX_ATTRS attributes; if it is not, the message is accepted
- * whole, which is merely slower.
+ * Dropped events leave gaps in the global sequence numbers that are not
+ * losses: with a filter attached the library relies on ENOBUFS alone to
+ * learn of lost events (the kernel's overrun, and the module's
+ * netlink_set_err() when it cannot build or send one; docs/protocol.md).
  *
- * cBPF has no backward jumps, so the attribute walk is unrolled.  Every
- * conditional jump only skips the next instruction (or a short fixed
- * block); long jumps are "ja", whose 32-bit offset cannot overflow.
+ * Relies on (docs/protocol.md): GROUP_ID is the first attribute of an
+ * EVENT_NTF.  If it is not, the message is accepted whole, which is merely
+ * slower.  Every load is bounds-checked first: a cBPF load past the end
+ * ends the program with 0, which here would be a drop.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,12 +41,9 @@
 #define CMD_OFF		NLMSG_HDRLEN			/* genlmsghdr.cmd */
 #define TYPE_OFF	4				/* nlmsghdr.nlmsg_type */
 #define NLA_TYPE_BITS	0x3fff		/* ~(NLA_F_NESTED|NLA_F_NET_BYTEORDER) */
-#define ACCEPT_ALL	0xffffffffu
 
-/* Scratch memory slots */
-#define M_OFF		0	/* offset of the current attribute */
-#define M_LEN		1	/* its nla_len */
-#define M_TMP		2
+/* Scratch memory slot */
+#define M_TMP		0
 
 struct prog {
 	struct sock_filter *insn;
@@ -51,7 +58,7 @@ static void emit(struct prog *p, uint16_t code, uint8_t jt, uint8_t jf,
 		 uint32_t k)
 {
 	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
+		size_t cap = p->cap ? p->cap * 2 : 64;
 		struct sock_filter *n = realloc(p->insn, cap * sizeof(*n));
 
 		if (!n) {
@@ -67,7 +74,7 @@ static void emit(struct prog *p, uint16_t code, uint8_t jt, uint8_t jf,
 static void ja_accept(struct prog *p)
 {
 	if (p->nja == p->capja) {
-		size_t cap = p->capja ? p->capja * 2 : 64;
+		size_t cap = p->capja ? p->capja * 2 : 16;
 		size_t *n = realloc(p->ja_accept, cap * sizeof(*n));
 
 		if (!n) {
@@ -89,19 +96,17 @@ static void require_k(struct prog *p, uint16_t cond, uint32_t k)
 }
 
 /*
- * A = host-order u16 at X + off (ind) or at off (abs).  cBPF loads are
- * big-endian, netlink headers are host order: assemble from bytes.
- * Clobbers X and M_TMP.
+ * A = host-order u16 at off.  cBPF loads are big-endian, netlink headers
+ * are host order: assemble from bytes.  Clobbers X and M_TMP.
  */
-static void load_host_u16(struct prog *p, bool ind, uint32_t off)
+static void load_host_u16(struct prog *p, uint32_t off)
 {
-	uint16_t mode = ind ? BPF_IND : BPF_ABS;
 	uint32_t hi = p->le ? 1 : 0, lo = p->le ? 0 : 1;
 
-	emit(p, BPF_LD | BPF_B | mode, 0, 0, off + hi);
+	emit(p, BPF_LD | BPF_B | BPF_ABS, 0, 0, off + hi);
 	emit(p, BPF_ALU | BPF_LSH | BPF_K, 0, 0, 8);
 	emit(p, BPF_ST, 0, 0, M_TMP);
-	emit(p, BPF_LD | BPF_B | mode, 0, 0, off + lo);
+	emit(p, BPF_LD | BPF_B | BPF_ABS, 0, 0, off + lo);
 	emit(p, BPF_LDX | BPF_MEM, 0, 0, M_TMP);
 	emit(p, BPF_ALU | BPF_OR | BPF_X, 0, 0, 0);
 }
@@ -125,68 +130,36 @@ int vg_filter_build(uint16_t family_id, const uint32_t *ids, size_t n,
 	if (n > VG_FILTER_MAX_GROUPS)
 		return -E2BIG;
 
-	/* Not an EVENT_NTF of our family: accept whole. */
+	/* Room for the headers and a u32 GROUP_ID?  Else accept whole. */
 	emit(&p, BPF_LD | BPF_W | BPF_LEN, 0, 0, 0);
-	require_k(&p, BPF_JGE, ATTRS_OFF + 8);	/* room for GROUP_ID */
-	load_host_u16(&p, false, TYPE_OFF);
+	require_k(&p, BPF_JGE, ATTRS_OFF + 8);
+
+	/* Not an EVENT_NTF of our family: accept whole. */
+	load_host_u16(&p, TYPE_OFF);
 	require_k(&p, BPF_JEQ, family_id);
 	emit(&p, BPF_LD | BPF_B | BPF_ABS, 0, 0, CMD_OFF);
 	require_k(&p, BPF_JEQ, VFIOGROUP_CMD_EVENT_NTF);
 
-	/* First attribute a whole GROUP_ID? Else we cannot judge: accept. */
-	load_host_u16(&p, false, ATTRS_OFF + 2);
+	/* First attribute a whole GROUP_ID?  Else we cannot judge: accept. */
+	load_host_u16(&p, ATTRS_OFF + 2);
 	emit(&p, BPF_ALU | BPF_AND | BPF_K, 0, 0, NLA_TYPE_BITS);
 	require_k(&p, BPF_JEQ, VFIOGROUP_A_GROUP_ID);
-	load_host_u16(&p, false, ATTRS_OFF);
+	load_host_u16(&p, ATTRS_OFF);
 	require_k(&p, BPF_JGE, 8);
 
-	/* Wanted group: accept whole. */
+	/*
+	 * A wanted group: accept whole.  The i-th of n compares jumps over
+	 * the n - 1 - i after it and the drop: at most 128, fits jt.
+	 */
 	emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, ATTRS_OFF + 4);
-	for (size_t i = 0; i < n; i++) {
-		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, as_loaded(ids[i]));
-		ja_accept(&p);
-	}
+	for (size_t i = 0; i < n; i++)
+		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)(n - i), 0,
+		     as_loaded(ids[i]));
 
-	/* Unwanted: find GROUP_EVENT and cut right after it. */
-	emit(&p, BPF_LD | BPF_IMM, 0, 0, ATTRS_OFF);
-	emit(&p, BPF_ST, 0, 0, M_OFF);
-	for (int i = 0; i < VG_FILTER_MAX_ATTRS; i++) {
-		/* off + 4 <= len, or the walk is over: accept whole */
-		emit(&p, BPF_LD | BPF_MEM, 0, 0, M_OFF);
-		emit(&p, BPF_ALU | BPF_ADD | BPF_K, 0, 0, 4);
-		emit(&p, BPF_MISC | BPF_TAX, 0, 0, 0);
-		emit(&p, BPF_LD | BPF_W | BPF_LEN, 0, 0, 0);
-		emit(&p, BPF_JMP | BPF_JGE | BPF_X, 1, 0, 0);
-		ja_accept(&p);
-
-		/* nla_len >= 4, or the message is odd: accept whole */
-		emit(&p, BPF_LDX | BPF_MEM, 0, 0, M_OFF);
-		load_host_u16(&p, true, 0);
-		require_k(&p, BPF_JGE, 4);
-		emit(&p, BPF_ST, 0, 0, M_LEN);
-
-		/* GROUP_EVENT: return off + nla_len */
-		emit(&p, BPF_LDX | BPF_MEM, 0, 0, M_OFF);
-		load_host_u16(&p, true, 2);
-		emit(&p, BPF_ALU | BPF_AND | BPF_K, 0, 0, NLA_TYPE_BITS);
-		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 0, 4,
-		     VFIOGROUP_A_GROUP_EVENT);
-		emit(&p, BPF_LD | BPF_MEM, 0, 0, M_OFF);
-		emit(&p, BPF_LDX | BPF_MEM, 0, 0, M_LEN);
-		emit(&p, BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0);
-		emit(&p, BPF_RET | BPF_A, 0, 0, 0);
-
-		/* off += NLA_ALIGN(nla_len) */
-		emit(&p, BPF_LD | BPF_MEM, 0, 0, M_LEN);
-		emit(&p, BPF_ALU | BPF_ADD | BPF_K, 0, 0, 3);
-		emit(&p, BPF_ALU | BPF_AND | BPF_K, 0, 0, ~3u);
-		emit(&p, BPF_LDX | BPF_MEM, 0, 0, M_OFF);
-		emit(&p, BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0);
-		emit(&p, BPF_ST, 0, 0, M_OFF);
-	}
-
-	/* ACCEPT: the target of every "ja" above. */
-	emit(&p, BPF_RET | BPF_K, 0, 0, ACCEPT_ALL);
+	/* An event of a group nobody here wants. */
+	emit(&p, BPF_RET | BPF_K, 0, 0, VG_FILTER_DROP);
+	/* ACCEPT: the target of every "ja" above and of the id matches. */
+	emit(&p, BPF_RET | BPF_K, 0, 0, VG_FILTER_ACCEPT);
 
 	if (p.oom || p.n > BPF_MAXINSNS) {
 		free(p.insn);

@@ -7,6 +7,8 @@
  * Lock order, once for the whole library:
  *     dispatch_lock -> req_lock -> cache_lock
  *     dispatch_lock -> filter_lock -> cache_lock, subs_lock
+ * (a refresh of newly covered groups, cover.c, takes req_lock and
+ * cache_lock one after the other, never filter_lock with either)
  * subs_lock and cache_lock are leaves: nothing is called with them held
  * except the code of this library that takes no other lock.  No lock but
  * dispatch_lock is held while a callback runs, so a callback may query,
@@ -96,11 +98,6 @@ struct vg_msg {
 	enum vg_msg_kind kind;
 	/* VG_MSG_GROUP, VG_MSG_EVENT; a reference the caller drops */
 	struct vfiogroup_group *group;
-	/*
-	 * VG_MSG_EVENT cut short by the kernel filter: only the group id and
-	 * the event nest are known, group is NULL.
-	 */
-	bool partial;
 	uint32_t group_id;
 	struct vg_event_raw ev;
 	struct vfiogroup_info info;		/* VG_MSG_INFO */
@@ -111,9 +108,10 @@ struct vg_msg {
 };
 
 /*
- * Decode one netlink message.  avail is how many bytes of it were received
- * (less than nlmsg_len when the kernel filter truncated it).  family_id is
- * the vfiogroup family's current id (0 if unknown).  Returns 0 or
+ * Decode one netlink message.  avail is how many bytes of it were received;
+ * a message shorter than its nlmsg_len is malformed (nothing is ever cut
+ * short on purpose: the kernel filter drops or accepts whole).  family_id
+ * is the vfiogroup family's current id (0 if unknown).  Returns 0 or
  * -EBADMSG for anything malformed; never reads outside [nlh, nlh+avail).
  */
 int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
@@ -121,10 +119,10 @@ int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
 void vg_msg_release(struct vg_msg *m);
 
 /*
- * Walk the messages of one datagram: calls fn for each, with the number of
- * bytes of it actually present.  Returns the number walked, or -EBADMSG
- * if the datagram does not split into whole messages (a truncated last
- * message is still handed over, with avail < nlmsg_len).
+ * Walk the messages of one datagram: calls fn for each (avail is its
+ * nlmsg_len).  Returns the number walked, or -EBADMSG if the datagram does
+ * not split into whole messages (the whole messages before the first bad
+ * one have been handed over by then).
  */
 typedef int (*vg_each_fn)(const struct nlmsghdr *nlh, size_t avail, void *arg);
 int vg_each_msg(const void *buf, size_t len, vg_each_fn fn, void *arg);
@@ -184,13 +182,6 @@ struct vg_transport_ops {
 
 struct vg_transport {
 	const struct vg_transport_ops *ops;
-	/*
-	 * A filter that truncates would cut the message short for other
-	 * sockets too (netlink multicast, see transport-nl.c): never attach
-	 * one.  The fake transport of the unit tests (AF_UNIX) leaves it
-	 * false, so the filter machinery is still exercised there.
-	 */
-	bool filter_unsafe;
 };
 
 int vg_transport_nl_new(struct vg_transport **out, char *err, size_t errlen);
@@ -204,14 +195,14 @@ int vg_nl_resolve(struct vg_transport *t, const char *family,
 
 struct vg_cache_entry {
 	uint32_t id;
-	/* NULL while stale and never seen whole */
-	struct vfiogroup_group *group;
 	/*
-	 * Events for this group were cut short by the kernel filter: group
-	 * (if any) is older than stale_seq.  Queries refetch it.
+	 * The group's state, or NULL: the group is known not to exist as of
+	 * seq (a tombstone left by a refresh, cover.c, so that older events
+	 * still queued cannot bring it back).
 	 */
-	bool stale;
-	uint64_t stale_seq;
+	struct vfiogroup_group *group;
+	/* group->seq, or the seq a tombstone is good for: newer events apply */
+	uint64_t seq;
 };
 
 /* Sorted by id: dumps arrive sorted, lookups bisect. */
@@ -225,8 +216,9 @@ void vg_cache_clear(struct vg_cache *c);
 struct vg_cache_entry *vg_cache_find(struct vg_cache *c, uint32_t id);
 /* Takes over the reference g; returns -ENOMEM (g dropped) on failure. */
 int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g);
+/* A tombstone: id does not exist as of seq.  -ENOMEM on failure. */
+int vg_cache_put_absent(struct vg_cache *c, uint32_t id, uint64_t seq);
 void vg_cache_remove(struct vg_cache *c, uint32_t id);
-int vg_cache_mark_stale(struct vg_cache *c, uint32_t id, uint64_t seq);
 void vg_cache_swap(struct vg_cache *a, struct vg_cache *b);
 
 /*
@@ -246,8 +238,10 @@ struct vg_synth_list {
 	size_t n, cap;
 };
 
+/* want (may be NULL: every id) picks the ids to compare. */
+typedef bool (*vg_id_pred)(const void *arg, uint32_t id);
 int vg_cache_diff(const struct vg_cache *old, const struct vg_cache *new_,
-		  struct vg_synth_list *out);
+		  vg_id_pred want, const void *arg, struct vg_synth_list *out);
 int vg_group_diff(const struct vfiogroup_group *old,
 		  struct vfiogroup_group *new_, uint32_t id,
 		  struct vg_synth_list *out);
@@ -257,16 +251,17 @@ void vg_synth_list_free(struct vg_synth_list *l);
 /* Kernel filter (filter.c)                                            */
 /* ------------------------------------------------------------------ */
 
-/* How many top-level attributes the filter walks looking for the event. */
-#define VG_FILTER_MAX_ATTRS	24
 /* More wanted groups than this: no filter (accept everything). */
 #define VG_FILTER_MAX_GROUPS	128
+/* What the program returns: nothing else, ever (see filter.c). */
+#define VG_FILTER_DROP		0u
+#define VG_FILTER_ACCEPT	0xffffffffu
 
 /*
  * Build the classic BPF program: every message is accepted whole except an
  * EVENT_NTF of family_id whose first attribute is a GROUP_ID not in ids,
- * which is cut right after its GROUP_EVENT nest.  prog->filter is
- * malloc()ed.  -E2BIG when ids has too many entries.
+ * which is dropped.  prog->filter is malloc()ed.  -E2BIG when ids has too
+ * many entries.
  */
 int vg_filter_build(uint16_t family_id, const uint32_t *ids, size_t n,
 		    struct sock_fprog *prog);
@@ -300,12 +295,59 @@ struct vfiogroup_sub {
 void vg_deliver(struct vfiogroup_ctx *ctx, const struct vfiogroup_ev *ev);
 void vg_deliver_notice(struct vfiogroup_ctx *ctx, unsigned kind);
 /*
- * Would any subscription want events of group id?  With no subscription
- * at all, yes: the cache then follows every group.
+ * Recompute the kernel filter from the subscriptions (every group when
+ * there is none, or when one wants every group), attach it and record what
+ * it lets through (vg_set_cover()).  A no-op while disconnected: vg_sync()
+ * calls it again with the new family id.
  */
-bool vg_wants_group(struct vfiogroup_ctx *ctx, uint32_t id);
-/* Recompute and attach the kernel filter from the subscriptions. */
 int vg_update_filter(struct vfiogroup_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* What the kernel filter lets through, and what the cache knows       */
+/* (cover.c)                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The attached filter drops the events of the groups it does not cover, so
+ * the cache cannot follow those: their entries are removed, their queries
+ * go to the kernel, and the events of theirs that still turn up (queued
+ * before the filter changed) are skipped.  A group the filter starts to
+ * cover is not known either until it is refreshed: fetched from the kernel
+ * after the wider filter is attached (list-then-watch), and only its events
+ * newer than that applied.  All under cache_lock.
+ */
+struct vg_cover {
+	bool all;			/* no filter: every group's events */
+	uint64_t all_since;		/* cover_gen when that began */
+	struct vfiogroup_filter ids;	/* else the groups let through */
+	uint64_t *since;		/* per id: cover_gen when it began */
+};
+
+/*
+ * Record what the attached filter lets through: every group, or ids.
+ * Takes over ids->ids and since (room for ids->n stamps; NULL with all).
+ * Returns true when the cover changed.
+ */
+bool vg_set_cover(struct vfiogroup_ctx *ctx, bool all,
+		  struct vfiogroup_filter *ids, uint64_t *since);
+bool vg_covered(const struct vfiogroup_ctx *ctx, uint32_t id);
+/* The cache entry of id (or its absence) is current. */
+bool vg_known(const struct vfiogroup_ctx *ctx, uint32_t id);
+/* Some covered group is not known yet. */
+bool vg_refresh_needed(const struct vfiogroup_ctx *ctx);
+/*
+ * After a full reload of the cache (vg_sync()): every covered group is
+ * known if the cover did not change since gen (cover_gen read before the
+ * reload's INFO), else none is (they are all refreshed again).
+ */
+void vg_know_cover(struct vfiogroup_ctx *ctx, uint64_t gen);
+/*
+ * Fetch what the cache does not know yet: every group (a dump) when the
+ * filter was dropped, else each newly covered group.  Any thread, no lock
+ * held.  0 when nothing was needed or it was done; a negative errno when a
+ * request failed (the groups stay unknown, queries still go to the kernel).
+ */
+int vg_refresh_pending(struct vfiogroup_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Context (ctx.c)                                                     */
@@ -331,8 +373,19 @@ struct vfiogroup_ctx {
 	bool connected;
 	bool synced;		/* cache loaded at least once */
 	uint64_t last_seq;	/* newest event seq seen (or baseline) */
-	uint64_t sync_seq;	/* INFO seq read before the last dump */
+	uint64_t sync_seq;	/* events of groups not in the cache: newer? */
 	bool need_resync;	/* a resync failed or events were lost */
+	struct vg_cover cover;	/* what the attached filter lets through */
+	bool known_all;		/* every group's entry is current ... */
+	struct vfiogroup_filter known;	/* ... else these groups' are */
+	/*
+	 * No filter has dropped anything since last_seq's baseline, so a
+	 * gap in the seqs is a loss.  Off before a filter is attached.
+	 */
+	bool gapcheck;
+	bool attaching;		/* a filter is being attached right now */
+	uint64_t cover_gen;	/* bumped by every change of the cover */
+	uint64_t reload_gen;	/* bumped by every vg_sync() reload */
 	struct vfiogroup_stats stats;
 	char err[256];
 
@@ -374,9 +427,6 @@ int vg_req_group(struct vfiogroup_ctx *ctx, const struct vg_request *req,
 		 struct vfiogroup_group **out);
 int vg_req_dump(struct vfiogroup_ctx *ctx, struct vg_cache *out);
 int vg_req_info(struct vfiogroup_ctx *ctx, struct vfiogroup_info *out);
-/* Refetch a stale entry (cache_lock NOT held). */
-int vg_refresh_group(struct vfiogroup_ctx *ctx, uint32_t id,
-		     struct vfiogroup_group **out);
 
 /* dispatch.c */
 int vg_handle_datagram(struct vfiogroup_ctx *ctx, const void *buf, size_t len);

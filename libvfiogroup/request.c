@@ -123,36 +123,3 @@ int vg_req_info(struct vfiogroup_ctx *ctx, struct vfiogroup_info *out)
 	return run(ctx, &req, &c);
 }
 
-/*
- * Refetch one group, and store it if the cache still needs it: the entry
- * is stale and nothing newer replaced it while we asked.
- */
-int vg_refresh_group(struct vfiogroup_ctx *ctx, uint32_t id,
-		     struct vfiogroup_group **out)
-{
-	struct vg_request req = { .kind = VG_REQ_GROUP_BY_ID, .group_id = id };
-	struct vfiogroup_group *g = NULL;
-	struct vg_cache_entry *e;
-	int r = vg_req_group(ctx, &req, &g);
-
-	if (r && r != -ENOENT)
-		return r;
-	pthread_mutex_lock(&ctx->cache_lock);
-	e = vg_cache_find(&ctx->cache, id);
-	if (e && e->stale) {
-		if (!g)
-			vg_cache_remove(&ctx->cache, id);
-		else if (g->seq >= e->stale_seq)
-			r = vg_cache_put(&ctx->cache, vfiogroup_group_ref(g));
-	}
-	pthread_mutex_unlock(&ctx->cache_lock);
-	if (r || !g) {
-		vfiogroup_group_unref(g);
-		return r ? r : -ENOENT;
-	}
-	if (out)
-		*out = g;
-	else
-		vfiogroup_group_unref(g);
-	return 0;
-}

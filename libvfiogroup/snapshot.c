@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Queries, answered from the cache.  An entry the kernel filter left stale
- * is fetched again first: the caller never sees the filter.
+ * Queries, answered from the cache for the groups it follows (known, see
+ * cover.c).  A group the kernel filter hides, or one it let through only
+ * just now, is asked of the kernel instead: the caller never sees the
+ * filter.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,35 +24,43 @@ static int usable(struct vfiogroup_ctx *ctx)
 	return synced ? 0 : -ENOTCONN;
 }
 
-/* Refetch every stale entry (there are none unless a filter is on). */
-static int refresh_stale(struct vfiogroup_ctx *ctx)
+/*
+ * The ids of the groups that exist: the cache's word for the known ones,
+ * the dump's (NULL when every group is known) for the others.  Both are
+ * sorted: one merge pass.  cache_lock held.
+ */
+static int list_ids(struct vfiogroup_ctx *ctx, const struct vg_cache *dump,
+		    uint32_t **out, size_t *n)
 {
-	uint32_t *ids = NULL;
-	size_t n = 0;
-	int r = 0;
+	const struct vg_cache *c = &ctx->cache;
+	size_t cap = c->n + (dump ? dump->n : 0), i = 0, j = 0;
+	uint32_t *ids = cap ? malloc(cap * sizeof(*ids)) : NULL;
 
-	pthread_mutex_lock(&ctx->cache_lock);
-	for (size_t i = 0; i < ctx->cache.n; i++)
-		n += ctx->cache.e[i].stale;
-	if (n) {
-		ids = malloc(n * sizeof(*ids));
-		n = 0;
-		for (size_t i = 0; ids && i < ctx->cache.n; i++)
-			if (ctx->cache.e[i].stale)
-				ids[n++] = ctx->cache.e[i].id;
-	}
-	pthread_mutex_unlock(&ctx->cache_lock);
-	if (n && !ids)
+	*n = 0;
+	if (cap && !ids)
 		return -ENOMEM;
-	for (size_t i = 0; i < n && (!r || r == -ENOENT); i++)
-		r = vg_refresh_group(ctx, ids[i], NULL);
-	free(ids);
-	return r == -ENOENT ? 0 : r;
+	while (i < c->n || (dump && j < dump->n)) {
+		const struct vg_cache_entry *e = i < c->n ? &c->e[i] : NULL;
+		const struct vg_cache_entry *d =
+			dump && j < dump->n ? &dump->e[j] : NULL;
+		uint32_t id = e && (!d || e->id <= d->id) ? e->id : d->id;
+		bool in_e = e && e->id == id && e->group;
+		bool in_d = d && d->id == id && d->group;
+
+		if (!dump || vg_known(ctx, id) ? in_e : in_d)
+			ids[(*n)++] = id;
+		i += e && e->id == id;
+		j += d && d->id == id;
+	}
+	*out = ids;
+	return 0;
 }
 
 VG_EXPORT int vfiogroup_group_ids(struct vfiogroup_ctx *ctx, uint32_t **out)
 {
+	struct vg_cache dump;
 	uint32_t *ids = NULL;
+	bool all;
 	size_t n = 0;
 	int r;
 
@@ -58,19 +68,21 @@ VG_EXPORT int vfiogroup_group_ids(struct vfiogroup_ctx *ctx, uint32_t **out)
 		return -EINVAL;
 	*out = NULL;
 	r = usable(ctx);
-	if (!r)
-		r = refresh_stale(ctx);
 	if (r)
 		return r;
+	vg_cache_init(&dump);
 	pthread_mutex_lock(&ctx->cache_lock);
-	if (ctx->cache.n) {
-		ids = malloc(ctx->cache.n * sizeof(*ids));
-		for (size_t i = 0; ids && i < ctx->cache.n; i++)
-			if (ctx->cache.e[i].group)
-				ids[n++] = ctx->cache.e[i].id;
-	}
-	r = ctx->cache.n && !ids ? -ENOMEM : 0;
+	all = ctx->known_all;
 	pthread_mutex_unlock(&ctx->cache_lock);
+	/* Groups the filter hides, and new ones among them: ask the kernel. */
+	if (!all)
+		r = vg_req_dump(ctx, &dump);
+	if (!r) {
+		pthread_mutex_lock(&ctx->cache_lock);
+		r = list_ids(ctx, all ? NULL : &dump, &ids, &n);
+		pthread_mutex_unlock(&ctx->cache_lock);
+	}
+	vg_cache_clear(&dump);
 	if (r)
 		return r;
 	if (!n) {
@@ -84,8 +96,9 @@ VG_EXPORT int vfiogroup_group_ids(struct vfiogroup_ctx *ctx, uint32_t **out)
 VG_EXPORT int vfiogroup_get_group(struct vfiogroup_ctx *ctx, uint32_t id,
 				  struct vfiogroup_group **out)
 {
+	struct vg_request req = { .kind = VG_REQ_GROUP_BY_ID, .group_id = id };
 	struct vg_cache_entry *e;
-	bool stale = false;
+	bool known;
 	int r;
 
 	if (!ctx || !out)
@@ -95,37 +108,42 @@ VG_EXPORT int vfiogroup_get_group(struct vfiogroup_ctx *ctx, uint32_t id,
 	if (r)
 		return r;
 	pthread_mutex_lock(&ctx->cache_lock);
-	e = vg_cache_find(&ctx->cache, id);
-	if (e && !e->stale && e->group)
+	known = vg_known(ctx, id);
+	e = known ? vg_cache_find(&ctx->cache, id) : NULL;
+	if (e && e->group)
 		*out = vfiogroup_group_ref(e->group);
-	else
-		stale = e != NULL;
 	pthread_mutex_unlock(&ctx->cache_lock);
-	if (*out)
-		return 0;
-	return stale ? vg_refresh_group(ctx, id, out) : -ENOENT;
+	if (known)
+		return *out ? 0 : -ENOENT;
+	return vg_req_group(ctx, &req, out);
 }
 
 VG_EXPORT int vfiogroup_find_device(struct vfiogroup_ctx *ctx,
 				    const char *dev_name,
 				    struct vfiogroup_group **out)
 {
+	struct vg_request req = { .kind = VG_REQ_GROUP_BY_DEV,
+				  .dev_name = dev_name };
+	bool all;
 	int r;
 
 	if (!ctx || !dev_name || !out)
 		return -EINVAL;
 	*out = NULL;
 	r = usable(ctx);
-	if (!r)
-		r = refresh_stale(ctx);
 	if (r)
 		return r;
 	pthread_mutex_lock(&ctx->cache_lock);
+	all = ctx->known_all;
 	for (size_t i = 0; i < ctx->cache.n && !*out; i++)
-		if (vg_group_find_dev(ctx->cache.e[i].group, dev_name))
+		if (vg_known(ctx, ctx->cache.e[i].id) &&
+		    vg_group_find_dev(ctx->cache.e[i].group, dev_name))
 			*out = vfiogroup_group_ref(ctx->cache.e[i].group);
 	pthread_mutex_unlock(&ctx->cache_lock);
-	return *out ? 0 : -ENOENT;
+	if (*out)
+		return 0;
+	/* Not in a group the cache follows: maybe in one it does not. */
+	return all ? -ENOENT : vg_req_group(ctx, &req, out);
 }
 
 VG_EXPORT int vfiogroup_is_viable(struct vfiogroup_ctx *ctx, uint32_t id)

@@ -162,9 +162,13 @@ VG_EXPORT int vfiogroup_subscribe(struct vfiogroup_ctx *ctx,
 	/*
 	 * A failure to narrow the filter only costs wakeups; a failure to
 	 * widen it would lose events, and vg_update_filter() detaches the
-	 * filter in that case.
+	 * filter in that case.  Then list-then-watch for the groups it lets
+	 * through now: once we return, a query about them is answered from a
+	 * current entry and each of their later events is delivered.  (A
+	 * failed refresh leaves them to a resync, announced by RESYNC.)
 	 */
 	vg_update_filter(ctx);
+	vg_refresh_pending(ctx);
 	*out = s;
 	return 0;
 }
@@ -263,18 +267,6 @@ void vg_deliver_notice(struct vfiogroup_ctx *ctx, unsigned kind)
 	vg_deliver(ctx, &ev);
 }
 
-bool vg_wants_group(struct vfiogroup_ctx *ctx, uint32_t id)
-{
-	bool want;
-
-	pthread_mutex_lock(&ctx->subs_lock);
-	want = !ctx->nsubs || ctx->nsubs_all;
-	for (struct vfiogroup_sub *s = ctx->subs; s && !want; s = s->next)
-		want = !s->dead && vg_filter_has(&s->filter, id);
-	pthread_mutex_unlock(&ctx->subs_lock);
-	return want;
-}
-
 /* Union of the live subscriptions' groups; false if that means "all". */
 static bool wanted_ids(struct vfiogroup_ctx *ctx, struct vfiogroup_filter *u)
 {
@@ -299,13 +291,13 @@ int vg_update_filter(struct vfiogroup_ctx *ctx)
 {
 	struct vfiogroup_filter u = { 0 };
 	struct sock_fprog prog = { 0 };
+	bool narrow, all = false, changed = false;
+	uint64_t *since = NULL;
 	uint16_t family;
-	bool narrow;
 	int r = 0;
 
-	/* Never attached, so there is nothing to detach either. */
-	if ((ctx->flags & VFIOGROUP_CTX_NO_KERNEL_FILTER) || !ctx->t ||
-	    ctx->t->filter_unsafe)
+	/* Never attached: the cover stays "every group". */
+	if ((ctx->flags & VFIOGROUP_CTX_NO_KERNEL_FILTER) || !ctx->t)
 		return 0;
 
 	/* filter_lock: the last computed filter is the one attached. */
@@ -313,22 +305,69 @@ int vg_update_filter(struct vfiogroup_ctx *ctx)
 	pthread_mutex_lock(&ctx->cache_lock);
 	family = ctx->connected ? ctx->fam.id : 0;
 	pthread_mutex_unlock(&ctx->cache_lock);
+	if (!family) {
+		/* Keep what is attached; vg_sync() comes back with the id. */
+		pthread_mutex_unlock(&ctx->filter_lock);
+		return 0;
+	}
 
-	narrow = family && wanted_ids(ctx, &u);
+	narrow = wanted_ids(ctx, &u);
 	if (narrow) {
-		r = vg_filter_build(family, u.ids, u.n, &prog);
+		/* the cover's stamps (cover.c), one per id */
+		since = malloc((u.n ? u.n : 1) * sizeof(*since));
+		r = since ? vg_filter_build(family, u.ids, u.n, &prog) : -ENOMEM;
 		if (!r) {
+			bool was;
+
+			/*
+			 * From the moment the kernel has it, gaps are no
+			 * longer losses: stop taking them for losses first.
+			 */
+			pthread_mutex_lock(&ctx->cache_lock);
+			was = ctx->gapcheck;
+			ctx->gapcheck = false;
+			ctx->attaching = true;
+			pthread_mutex_unlock(&ctx->cache_lock);
 			r = ctx->t->ops->set_filter(ctx->t, &prog);
 			free(prog.filter);
+			if (r) {
+				pthread_mutex_lock(&ctx->cache_lock);
+				ctx->attaching = false;
+				/* nothing was ever dropped: as before */
+				if (!ctx->filter_attached)
+					ctx->gapcheck = was;
+				pthread_mutex_unlock(&ctx->cache_lock);
+			}
 		}
-		if (!r)
+		if (!r) {
 			ctx->filter_attached = true;
+			changed = true;
+		}
 	}
-	/* Not narrowing, or could not: make sure nothing is cut. */
-	if ((!narrow || r) && ctx->filter_attached &&
-	    !ctx->t->ops->set_filter(ctx->t, NULL))
-		ctx->filter_attached = false;
+	/* Not narrowing, or could not: make sure nothing is dropped. */
+	if (!narrow || r) {
+		if (!ctx->filter_attached ||
+		    !ctx->t->ops->set_filter(ctx->t, NULL)) {
+			ctx->filter_attached = false;
+			all = changed = true;
+		}
+		/* else the old filter stays, and so does its cover */
+	}
+	/*
+	 * Recorded after the kernel applies it: an event sent from now on
+	 * is judged by this filter, so a refresh that starts after this
+	 * sees everything the cover will not bring as events.
+	 */
+	if (changed) {
+		pthread_mutex_lock(&ctx->cache_lock);
+		vg_set_cover(ctx, all, &u, all ? NULL : since);
+		ctx->attaching = false;
+		pthread_mutex_unlock(&ctx->cache_lock);
+		if (!all)
+			since = NULL;	/* the cover's now */
+	}
 	pthread_mutex_unlock(&ctx->filter_lock);
+	free(since);
 	free(u.ids);
 	return r;
 }

@@ -4,11 +4,13 @@
  *
  * List-then-watch: join "events" first, then read INFO's newest seq (the
  * baseline), then dump.  Every event after the baseline is then either in
- * the socket or reported lost (ENOBUFS, or a gap in the seq that follows
- * the baseline); events at or before it may or may not be queued and are
- * applied only when newer than the dumped group.  A resync is the same
- * procedure on a live socket, plus the diff of old and new cache turned
- * into synthesized events so that no transition goes unreported.
+ * the socket or reported lost (ENOBUFS; without a filter also a gap in the
+ * seq that follows the baseline); events at or before it may or may not be
+ * queued and are applied only when newer than the dumped group.  A resync
+ * is the same procedure on a live socket, plus the diff of old and new
+ * cache turned into synthesized events so that no transition goes
+ * unreported.  With a kernel filter attached, the cache keeps only the
+ * groups it lets through (cover.c).
  *
  * All of it runs with dispatch_lock held: it is the only reader of the
  * event socket and the only one delivering.
@@ -43,7 +45,11 @@ void vg_disconnect(struct vfiogroup_ctx *ctx)
 	pthread_mutex_unlock(&ctx->cache_lock);
 	if (!was)
 		return;
-	vg_update_filter(ctx);	/* detaches: no family to filter on */
+	/*
+	 * The filter stays: it names the old family id, so it lets every
+	 * message of a new instance through whole until vg_sync() attaches
+	 * one for the new id.
+	 */
 	vg_deliver_notice(ctx, VFIOGROUP_EV_DISCONNECTED);
 }
 
@@ -73,6 +79,11 @@ static int resolve(struct vfiogroup_ctx *ctx, struct vg_family *fam)
 	return r;
 }
 
+static bool known_pred(const void *arg, uint32_t id)
+{
+	return vg_known(arg, id);
+}
+
 int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 {
 	struct vg_synth_list synth = { 0 };
@@ -80,6 +91,7 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	struct vg_family fam, old;
 	struct vg_cache fresh;
 	bool was_connected, moved;
+	uint64_t gen;
 	int r;
 
 	/* Until this succeeds, dispatch retries it before reading on. */
@@ -125,8 +137,11 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	ctx->connected = true;
 	pthread_mutex_unlock(&ctx->cache_lock);
 	vg_update_filter(ctx);		/* it names the family id */
+	pthread_mutex_lock(&ctx->cache_lock);
+	gen = ctx->cover_gen;
+	pthread_mutex_unlock(&ctx->cache_lock);
 
-	/* Joined; now the baseline, then the list. */
+	/* Joined and filtered; now the baseline, then the list. */
 	r = vg_req_info(ctx, &info);
 	vg_cache_init(&fresh);
 	if (!r)
@@ -139,10 +154,21 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	}
 
 	pthread_mutex_lock(&ctx->cache_lock);
+	/* Only what the filter lets through can be followed. */
+	for (size_t i = fresh.n; !ctx->cover.all && i-- > 0;)
+		if (!vg_covered(ctx, fresh.e[i].id))
+			vg_cache_remove(&fresh, fresh.e[i].id);
+	/*
+	 * Differences are reported for the groups the subscribers could
+	 * follow; the others (newly covered) had no "before".
+	 */
 	if (why != VG_SYNC_INITIAL)
-		r = vg_cache_diff(&ctx->cache, &fresh, &synth);
+		r = vg_cache_diff(&ctx->cache, &fresh, known_pred, ctx, &synth);
 	vg_cache_swap(&ctx->cache, &fresh);
 	ctx->sync_seq = ctx->last_seq = info.seq;
+	/* The dump came after the filter was attached: all is known. */
+	vg_know_cover(ctx, gen);
+	ctx->reload_gen++;	/* a refresh under way fetched for the old cache */
 	ctx->synced = true;
 	ctx->need_resync = false;
 	if (why == VG_SYNC_RESYNC && !moved)

@@ -11,14 +11,10 @@
  * libnl, because we need the raw errors (ENOBUFS, ESHUTDOWN), the sender
  * address (only the kernel, nl_pid 0, is believed) and MSG_TRUNC.
  *
- * The library never attaches its truncating filter to this socket
- * (filter_unsafe below): the kernel's netlink_broadcast() hands the first
- * listener the multicast skb itself (skb_get(), not a clone, when nobody
- * else holds it), and sk_filter() trims that skb in place, so every
- * listener served after ours -- other processes, other contexts, tools that
- * do not use this library -- would receive the notification cut short too.
- * Seen in the VM suite on 6.1: "vfiogroup -j monitor --group 2" made a plain
- * "vfiogroup monitor" receive every other group's events truncated.
+ * The kernel filter (filter.c) is attached to the event socket.  It only
+ * ever drops a message or accepts it whole: netlink_broadcast() may hand
+ * every listener the very same skb, so a filter that returned a length
+ * would cut the message short for the other listeners too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -351,7 +347,6 @@ int vg_transport_nl_new(struct vg_transport **out, char *err, size_t errlen)
 	if (!t)
 		return -ENOMEM;
 	t->base.ops = &nl_ops;
-	t->base.filter_unsafe = true;	/* see the top of this file */
 	t->ev = open_sock(&r);
 	if (t->ev)
 		t->req = open_sock(&r);

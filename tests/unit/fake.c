@@ -161,6 +161,8 @@ static void notify(struct fake *fk, struct fake_group *g, uint32_t kind,
 	if (fk->drop_next > 0) {
 		fk->drop_next--;
 		fk->dropped++;
+		if (fk->drop_enobufs)
+			fk->pending_err = -ENOBUFS;
 		return;
 	}
 	send_msg_locked(fk, fake_group_msg(fk->family_id,

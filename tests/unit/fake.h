@@ -49,6 +49,8 @@ struct fake {
 	struct fake_group groups[FAKE_MAX_GROUPS];
 	int sv[2];		/* [0] the library reads, [1] we write */
 	int drop_next;		/* lose the next N events (seq consumed) */
+	/* and report each on the socket, as the module's netlink_set_err() */
+	bool drop_enobufs;
 	int pending_err;	/* next recv returns this (-ENOBUFS, ...) */
 	int joins;
 	unsigned requests;

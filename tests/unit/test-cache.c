@@ -77,14 +77,21 @@ START_TEST(put_find_remove)
 	vg_cache_remove(&c, 20);
 	vg_cache_remove(&c, 21);
 	ck_assert_uint_eq(c.n, 8);
-	/* stale marks create or flag an entry */
-	ck_assert_int_eq(vg_cache_mark_stale(&c, 7, 50), 0);
-	ck_assert(vg_cache_find(&c, 7)->stale);
+	/* entries carry their group's seq */
+	ck_assert_uint_eq(vg_cache_find(&c, 6)->seq, 6);
+	/* tombstones: a new one, or one replacing a group */
+	ck_assert_int_eq(vg_cache_put_absent(&c, 7, 50), 0);
 	ck_assert_ptr_null(vg_cache_find(&c, 7)->group);
-	ck_assert_int_eq(vg_cache_mark_stale(&c, 6, 51), 0);
-	ck_assert_ptr_nonnull(vg_cache_find(&c, 6)->group);
+	ck_assert_uint_eq(vg_cache_find(&c, 7)->seq, 50);
+	ck_assert_int_eq(vg_cache_put_absent(&c, 6, 51), 0);
+	ck_assert_ptr_null(vg_cache_find(&c, 6)->group);
+	ck_assert_uint_eq(c.n, 9);
+	/* and a group replacing a tombstone */
 	ck_assert_int_eq(vg_cache_put(&c, grp(6, 52, true, "x")), 0);
-	ck_assert(!vg_cache_find(&c, 6)->stale);
+	ck_assert_ptr_nonnull(vg_cache_find(&c, 6)->group);
+	ck_assert_uint_eq(vg_cache_find(&c, 6)->seq, 52);
+	vg_cache_remove(&c, 7);
+	ck_assert_ptr_null(vg_cache_find(&c, 7));
 	vg_cache_clear(&c);
 }
 END_TEST
@@ -131,6 +138,12 @@ START_TEST(group_appears_vanishes)
 }
 END_TEST
 
+static bool not_four(const void *arg, uint32_t id)
+{
+	(void)arg;
+	return id != 4;
+}
+
 START_TEST(cache_diff_merge)
 {
 	struct vg_cache a, b;
@@ -144,9 +157,15 @@ START_TEST(cache_diff_merge)
 	vg_cache_put(&b, grp(2, 3, true, "y"));
 	vg_cache_put(&b, grp(3, 3, true, "w"));
 	vg_cache_put(&b, grp(4, 3, false, "z=nvme"));
-	ck_assert_int_eq(vg_cache_diff(&a, &b, &l), 0);
+	ck_assert_int_eq(vg_cache_diff(&a, &b, NULL, NULL, &l), 0);
 	expect(&l, "1:REM:x: 3:ADD:w: 4:UNBIND:z:vfio-pci 4:BIND:z:nvme "
 		   "4:VIA::");
+	vg_synth_list_free(&l);
+	/* only the ids asked for; tombstones are absent groups */
+	vg_cache_put_absent(&a, 3, 2);
+	vg_cache_put_absent(&a, 5, 2);
+	ck_assert_int_eq(vg_cache_diff(&a, &b, not_four, NULL, &l), 0);
+	expect(&l, "1:REM:x: 3:ADD:w:");
 	vg_synth_list_free(&l);
 	vg_cache_clear(&a);
 	vg_cache_clear(&b);

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,65 +329,285 @@ START_TEST(wait_module)
 }
 END_TEST
 
+/* A subscription of rec to the groups listed (0-terminated). */
+static struct vfiogroup_sub *sub_groups(struct record *r, ...)
+{
+	struct vfiogroup_filter *f;
+	struct vfiogroup_sub *s;
+	va_list ap;
+	unsigned id;
+
+	ck_assert_int_eq(vfiogroup_filter_new(&f), 0);
+	va_start(ap, r);
+	while ((id = va_arg(ap, unsigned)))
+		ck_assert_int_eq(vfiogroup_filter_add_group(f, id), 0);
+	va_end(ap);
+	ck_assert_int_eq(vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL,
+					     record_cb, r, &s), 0);
+	vfiogroup_filter_free(f);
+	return s;
+}
+
+/* The kernel's requests so far (fake.c counts them). */
+static unsigned requests(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&fk->lock);
+	n = fk->requests;
+	pthread_mutex_unlock(&fk->lock);
+	return n;
+}
+
+/* Datagrams waiting in the event socket. */
+static int queued(void)
+{
+	char buf[8192];
+	int n = 0;
+
+	while (recv(fk->sv[0], buf, sizeof(buf), MSG_DONTWAIT | MSG_PEEK) > 0 &&
+	       n == 0)
+		n = 1;
+	return n;
+}
+
 /*
  * The kernel filter end to end: a subscriber to group 1 only makes the
- * context cut group 2's events, yet no gap is taken for a loss, and
- * group 2's queries are still right (fetched again).
+ * "kernel" drop group 2's events (AF_UNIX runs the same sk_filter()), the
+ * gaps they leave are not taken for losses, and group 2's queries are
+ * still right (asked of the kernel).
  */
 START_TEST(filter_end_to_end)
 {
-	struct vfiogroup_filter *f;
 	struct vfiogroup_group *g;
+	unsigned req;
 
 	for (int early = 0; early < 2; early++) {
 		fk->event_early = early;
 		ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
-		ck_assert_int_eq(vfiogroup_filter_new(&f), 0);
-		ck_assert_int_eq(vfiogroup_filter_add_group(f, 1), 0);
-		ck_assert_int_eq(vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL,
-						     record_cb, &rec, &sub), 0);
-		vfiogroup_filter_free(f);
+		sub = sub_groups(&rec, 1, 0);
 		vfiogroup_dispatch(ctx);
 		record_reset(&rec);
 
-		fake_unbind(fk, 2, "0000:02:00.0");	/* 2 events, cut */
+		fake_unbind(fk, 2, "0000:02:00.0");	/* 2 events, dropped */
 		fake_unbind(fk, 1, "0000:01:00.0");	/* wanted */
-		vfiogroup_dispatch(ctx);
+		ck_assert_int_eq(vfiogroup_dispatch(ctx), 1);	/* one arrived */
 		ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n");
 		ck_assert_uint_eq(stats().gaps, 0);
 		ck_assert_uint_eq(stats().resyncs, 0);
-		if (early)
-			ck_assert_uint_eq(stats().truncated, 2);
+		ck_assert_uint_eq(stats().malformed, 0);
+
+		/* group 1 from the cache, group 2 from the kernel */
+		req = requests();
+		ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), 1);
+		ck_assert_uint_eq(requests(), req);
 		ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 1);
+		ck_assert_uint_eq(requests(), req + 1);
 		ck_assert_int_eq(vfiogroup_get_group(ctx, 2, &g), 0);
 		ck_assert_ptr_null(vfiogroup_device_driver(
 					   vfiogroup_group_device(g, 0)));
 		vfiogroup_group_unref(g);
 
-		/* unsubscribing widens the filter again: nothing is cut */
+		/*
+		 * Unsubscribing drops the filter (no subscription: the cache
+		 * follows every group): a dump at the next dispatch makes
+		 * group 2 known again, and nothing is dropped any more.
+		 */
 		vfiogroup_unsubscribe(sub);
 		sub = NULL;
 		fake_bind(fk, 2, "0000:02:00.0", "e1000", true);
 		fake_bind(fk, 1, "0000:01:00.0", "vfio-pci", false);
 		vfiogroup_dispatch(ctx);
-		ck_assert_uint_eq(stats().truncated, early ? 2 : 0);
+		ck_assert_int_eq(queued(), 0);
+		req = requests();
 		ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 0);
+		ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), 1);
+		ck_assert_uint_eq(requests(), req);
+		ck_assert_uint_eq(stats().resyncs, 0);
+		ck_assert_uint_eq(stats().gaps, 0);
 		ctx = vfiogroup_ctx_unref(ctx);
 	}
 }
 END_TEST
 
-START_TEST(filter_removed_group_and_listing)
+/*
+ * With a filter, a sequence gap is not a loss: no resync.  ENOBUFS is the
+ * loss signal (the module's netlink_set_err() when it cannot send one).
+ */
+START_TEST(filter_gap_is_not_loss_enobufs_is)
 {
-	struct vfiogroup_filter *f;
-	uint32_t *ids;
-
-	fk->event_early = true;
 	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
-	vfiogroup_filter_new(&f);
-	vfiogroup_filter_add_group(f, 1);
-	vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL, record_cb, &rec, &sub);
-	vfiogroup_filter_free(f);
+	sub = sub_groups(&rec, 1, 0);
+	vfiogroup_dispatch(ctx);
+	record_reset(&rec);
+
+	/* lost without a word (an old module): only the gap would tell */
+	fk->drop_next = 1;
+	fake_bind(fk, 1, "0000:01:00.1", "vfio-pci", false);
+	fake_unbind(fk, 1, "0000:01:00.0");
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n");
+	ck_assert_uint_eq(stats().gaps, 0);
+	ck_assert_uint_eq(stats().resyncs, 0);
+
+	/* reported: resync, group 1's difference synthesized, RESYNC */
+	record_reset(&rec);
+	fk->drop_next = 1;
+	fk->drop_enobufs = true;
+	fake_unbind(fk, 1, "0000:01:00.1");
+	fake_unbind(fk, 2, "0000:02:00.0");	/* dropped by the filter */
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log,
+			 "UNBIND 1 0000:01:00.1 vfio-pci S\n"
+			 "RESYNC\n");
+	ck_assert_uint_eq(stats().overruns, 1);
+	ck_assert_uint_eq(stats().resyncs, 1);
+	ck_assert_uint_eq(stats().gaps, 0);
+	/* the resync kept the cache to the covered groups: 2 is asked */
+	ck_assert_ptr_null(vg_cache_find(&ctx->cache, 2));
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 1);
+
+	/* and live events go on from the new baseline */
+	record_reset(&rec);
+	fake_bind(fk, 1, "0000:01:00.0", "vfio-pci", false);
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log, "BIND 1 0000:01:00.0 vfio-pci\n");
+}
+END_TEST
+
+/* Without a filter the gap stays a second line of defence. */
+START_TEST(no_filter_gap_still_resyncs)
+{
+	struct record r2 = { .n = 0 };
+	struct vfiogroup_sub *s1;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	s1 = sub_groups(&r2, 1, 0);
+	vfiogroup_dispatch(ctx);
+	/* a subscriber to every group drops the filter: a dump, at once */
+	ck_assert_int_eq(vfiogroup_subscribe(ctx, NULL, VFIOGROUP_EVMASK_ALL,
+					     record_cb, &rec, &sub), 0);
+	ck_assert(ctx->known_all);
+	fk->drop_next = 1;
+	fake_unbind(fk, 2, "0000:02:00.0");	/* lost, silently */
+	fake_bind(fk, 1, "0000:01:00.1", "vfio-pci", false);
+	vfiogroup_dispatch(ctx);
+	ck_assert_uint_eq(stats().gaps, 1);
+	ck_assert_uint_eq(stats().resyncs, 1);
+	ck_assert_str_eq(rec.log,
+			 "BIND 1 0000:01:00.1 vfio-pci S\n"
+			 "UNBIND 2 0000:02:00.0 e1000 S\n"
+			 "VIA 2 - - viable S\n"
+			 "RESYNC\n");
+	/* the narrow subscriber hears of its group only */
+	ck_assert_str_eq(r2.log,
+			 "BIND 1 0000:01:00.1 vfio-pci S\n"
+			 "RESYNC\n");
+	vfiogroup_unsubscribe(s1);
+}
+END_TEST
+
+/*
+ * Widening the filter to a new group: the group is fetched after the
+ * wider filter is attached, before vfiogroup_subscribe() returns, so its
+ * queries are answered from the cache at once and every later event is
+ * delivered; what happened to it before is not (no subscriber followed
+ * it), not even synthesized.
+ */
+START_TEST(widening_refreshes_the_new_group)
+{
+	struct record r2 = { .n = 0 };
+	struct vfiogroup_sub *s2;
+	struct vfiogroup_group *g;
+	unsigned req;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	sub = sub_groups(&rec, 1, 0);
+	vfiogroup_dispatch(ctx);
+	record_reset(&rec);
+	/* group 2 changes behind the filter, twice */
+	fake_unbind(fk, 2, "0000:02:00.0");
+	fake_bind(fk, 2, "0000:02:00.0", "vfio-pci", false);
+	ck_assert_int_eq(queued(), 0);
+
+	req = requests();
+	s2 = sub_groups(&r2, 2, 0);
+	ck_assert_uint_gt(requests(), req);	/* fetched ... */
+	req = requests();
+	ck_assert_int_eq(vfiogroup_get_group(ctx, 2, &g), 0);
+	ck_assert_uint_eq(requests(), req);	/* ... and now cached */
+	ck_assert_str_eq(vfiogroup_device_driver(vfiogroup_group_device(g, 0)),
+			 "vfio-pci");
+	ck_assert_uint_eq(vfiogroup_group_seq(g), fk->seq);
+	vfiogroup_group_unref(g);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 1);
+
+	/* nothing to report for the past; the next event is delivered */
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(r2.log, "");
+	fake_unbind(fk, 2, "0000:02:00.0");
+	fake_unbind(fk, 1, "0000:01:00.0");
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(r2.log, "UNBIND 2 0000:02:00.0 vfio-pci\n");
+	ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n");
+	ck_assert_uint_eq(stats().resyncs, 0);
+	ck_assert_uint_eq(stats().synthesized, 0);
+	vfiogroup_unsubscribe(s2);
+}
+END_TEST
+
+/*
+ * The refresh also works when the dispatcher meets an event of a group it
+ * does not know yet (the refresh of vfiogroup_subscribe() failed, here
+ * because the fake was told to fail it), and events older than the refresh
+ * (queued from a time the group was covered before) cannot bring a group
+ * back that is gone: the refresh leaves a tombstone.
+ */
+START_TEST(old_events_cannot_resurrect)
+{
+	struct record r5 = { .n = 0 };
+	struct vfiogroup_sub *s5;
+
+	fake_add_device(fk, 5, "0000:05:00.0", NULL, false);
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	s5 = sub_groups(&r5, 5, 0);
+	vfiogroup_dispatch(ctx);
+	/* an event of 5, left in the queue */
+	fake_bind(fk, 5, "0000:05:00.0", "vfio-pci", false);
+	ck_assert_int_eq(queued(), 1);
+	/* 5 no longer covered: it goes away behind the filter */
+	sub = sub_groups(&rec, 1, 0);
+	vfiogroup_unsubscribe(s5);
+	ck_assert_ptr_null(vg_cache_find(&ctx->cache, 5));
+	fake_remove_device(fk, 5, "0000:05:00.0");
+	/* covered again: fetched, absent: a tombstone */
+	record_reset(&r5);
+	s5 = sub_groups(&r5, 5, 0);
+	ck_assert_ptr_nonnull(vg_cache_find(&ctx->cache, 5));
+	ck_assert_ptr_null(vg_cache_find(&ctx->cache, 5)->group);
+	vfiogroup_dispatch(ctx);
+	/* the old bind of 5 was skipped, not applied nor delivered */
+	ck_assert_str_eq(r5.log, "");
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 5), -ENOENT);
+	ck_assert_uint_ge(stats().stale, 1);
+	/* and 5 coming back is news */
+	fake_add_device(fk, 5, "0000:05:00.1", NULL, false);
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(r5.log, "ADD 5 0000:05:00.1 -\n");
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 5), 1);
+	vfiogroup_unsubscribe(s5);
+}
+END_TEST
+
+/* Lists and device lookups with a filter: the kernel's word. */
+START_TEST(filter_queries_go_to_the_kernel)
+{
+	struct vfiogroup_group *g;
+	uint32_t *ids;
+	unsigned req;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	sub = sub_groups(&rec, 1, 0);
 	vfiogroup_dispatch(ctx);
 	/* group 2 vanishes and group 5 appears, both behind the filter */
 	fake_remove_device(fk, 2, "0000:02:00.0");
@@ -398,6 +619,48 @@ START_TEST(filter_removed_group_and_listing)
 	ck_assert_uint_eq(ids[1], 5);
 	free(ids);
 	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), -ENOENT);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 5), 1);
+	ck_assert_int_eq(vfiogroup_find_device(ctx, "0000:05:00.0", &g), 0);
+	ck_assert_uint_eq(vfiogroup_group_id(g), 5);
+	vfiogroup_group_unref(g);
+	ck_assert_int_eq(vfiogroup_find_device(ctx, "0000:02:00.0", &g),
+			 -ENOENT);
+	/* a device of a group the cache follows: no request */
+	req = requests();
+	ck_assert_int_eq(vfiogroup_find_device(ctx, "0000:01:00.1", &g), 0);
+	ck_assert_uint_eq(vfiogroup_group_id(g), 1);
+	vfiogroup_group_unref(g);
+	ck_assert_uint_eq(requests(), req);
+	/* the module gone: what is not cached cannot be answered */
+	fake_unload(fk);
+	vfiogroup_dispatch(ctx);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), 1);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 5), -ENOTCONN);
+	ck_assert_int_eq(vfiogroup_group_ids(ctx, &ids), -ENOTCONN);
+}
+END_TEST
+
+/* A reload while filtered: the filter follows the new family id. */
+START_TEST(filter_across_reload)
+{
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	sub = sub_groups(&rec, 1, 0);
+	vfiogroup_dispatch(ctx);
+	fake_unload(fk);
+	vfiogroup_dispatch(ctx);
+	fake_unbind(fk, 1, "0000:01:00.0");
+	record_reset(&rec);
+	fake_load(fk);
+	vfiogroup_dispatch(ctx);
+	ck_assert_str_eq(rec.log,
+			 "UNBIND 1 0000:01:00.0 vfio-pci S\n"
+			 "RECONNECTED\n");
+	record_reset(&rec);
+	fake_unbind(fk, 2, "0000:02:00.0");
+	fake_bind(fk, 1, "0000:01:00.0", "vfio-pci", false);
+	ck_assert_int_eq(vfiogroup_dispatch(ctx), 1);	/* 2's dropped */
+	ck_assert_str_eq(rec.log, "BIND 1 0000:01:00.0 vfio-pci\n");
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 1);
 }
 END_TEST
 
@@ -488,7 +751,12 @@ int main(void)
 	tcase_add_test(tc, module_missing);
 	tcase_add_test(tc, wait_module);
 	tcase_add_test(tc, filter_end_to_end);
-	tcase_add_test(tc, filter_removed_group_and_listing);
+	tcase_add_test(tc, filter_gap_is_not_loss_enobufs_is);
+	tcase_add_test(tc, no_filter_gap_still_resyncs);
+	tcase_add_test(tc, widening_refreshes_the_new_group);
+	tcase_add_test(tc, old_events_cannot_resurrect);
+	tcase_add_test(tc, filter_queries_go_to_the_kernel);
+	tcase_add_test(tc, filter_across_reload);
 	tcase_add_test(tc, wait_viable);
 	tcase_add_test(tc, wait_viable_other_dispatcher);
 	tcase_add_test(tc, info_query);
