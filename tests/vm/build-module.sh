@@ -19,7 +19,8 @@
 #                      into kheaders/KVER, the absolute /usr/src path in the
 #                      Makefile rewritten; built on the host with gcc
 #   local (debug)      linux-headers-KVER_*.deb beside the image package
-#                      ($VG_DEBUG_KERNELS_DIR, default /work/shared/kernels)
+#                      ($VG_DEBUG_KERNELS_DIR, default /work/shared/kernels
+#                      then $VFIOGROUP_CACHE/debug-kernels)
 #                      dpkg -x'ed into kheaders/KVER; built on the host
 #   trixie, sid        the host's gcc 12 and glibc are too old: built in the
 #   (6.12, 7.x)        sid chroot of chroot.sh, the header packages dpkg
@@ -33,7 +34,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
-debug_dir=${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels}
+IFS=: read -ra debug_dirs <<<"${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels:$cache/debug-kernels}"
 kdir='' builddir=''
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -132,6 +133,7 @@ extract_into() {
 	local r=$1 deb
 	shift
 	[ ! -e "$r/usr/src/.vg-$kver" ] || return 0
+	mkdir -p "$r"	# dpkg -x makes the last directory only
 	for deb in "$@"; do dpkg -x "$deb" "$r"; done
 	mkdir -p "$r/usr/src"
 	touch "$r/usr/src/.vg-$kver"
@@ -162,7 +164,7 @@ bullseye)
 	linux=$r/usr/src/linux-headers-$kver
 	;;
 local)
-	case $spec in *.deb) dirs=("$(dirname "$spec")" "$debug_dir") ;; *) dirs=("$debug_dir") ;; esac
+	case $spec in *.deb) dirs=("$(dirname "$spec")" "${debug_dirs[@]}") ;; *) dirs=("${debug_dirs[@]}") ;; esac
 	deb=''
 	for d in "${dirs[@]}"; do
 		# shellcheck disable=SC2012

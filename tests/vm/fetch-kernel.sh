@@ -19,14 +19,17 @@
 #                    kernel must be a 7.x); 7.x images are split into
 #                    linux-binary-* (vmlinuz) and linux-modules-*
 #   debug | debug-6.1, debug-5.10
-#                    $VG_DEBUG_KERNELS_DIR/linux-image-<base>.*-vfiogroup-debug*.deb
-#                    (default /work/shared/kernels); everything built in
+#                    linux-image-<base>.*-vfiogroup-debug*.deb from the first
+#                    directory of $VG_DEBUG_KERNELS_DIR (DIR[:DIR...]) that
+#                    has one (default /work/shared/kernels, then
+#                    $VFIOGROUP_CACHE/debug-kernels where
+#                    build-debug-kernel.sh puts them); everything built in
 #   /path/to/linux-image-*.deb   any local image package
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
-debug_dir=${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels}
+IFS=: read -ra debug_dirs <<<"${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels:$cache/debug-kernels}"
 
 # Modules the guest needs, in preferred load order; a module missing from the
 # image is built in (or does not exist on that kernel).  Dependencies found
@@ -50,9 +53,13 @@ case $spec in
 sid) suite=sid ;;
 debug|debug-*)
 	base=${spec#debug}; base=${base#-}; base=${base:-6.1}
-	# shellcheck disable=SC2012 # names are plain package file names
-	f=$(ls "$debug_dir"/linux-image-"$base".*-vfiogroup-debug*.deb 2>/dev/null | sort -V | tail -n1)
-	[ -n "$f" ] || die "no $debug_dir/linux-image-$base.*-vfiogroup-debug*.deb"
+	f=''
+	for d in "${debug_dirs[@]}"; do
+		# shellcheck disable=SC2012 # names are plain package file names
+		f=$(ls "$d"/linux-image-"$base".*-vfiogroup-debug*.deb 2>/dev/null | sort -V | tail -n1) || true
+		[ -z "$f" ] || break
+	done
+	[ -n "$f" ] || die "no linux-image-$base.*-vfiogroup-debug*.deb in ${debug_dirs[*]} (tests/vm/build-debug-kernel.sh $base builds one)"
 	debs=("$f")
 	;;
 *.deb) [ -f "$spec" ] || die "no such file: $spec"; debs=("$(realpath "$spec")") ;;

@@ -12,7 +12,9 @@
 #                    debug-5.10 X.deb; a debug kernel whose package is
 #                    missing is skipped with a loud warning (not passed)
 #   --test NAME      run only test NAME (vg.test=NAME; commas, shell patterns)
-#   --timeout S      per kernel: qemu is killed after S s (default 600, 1800
+#   --jobs N         boot up to N guests at once (default 1, or $VG_JOBS);
+#                    fetching, building and initramfs stay one at a time
+#   --timeout S      per kernel: qemu is killed after S s (default 600, 2700
 #                    on KASAN kernels: the debug kernels are 4-5 times slower)
 #   --module KO      module(s) under test instead of the build's (repeatable;
 #                    per kernel the one whose vermagic matches is used;
@@ -30,7 +32,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
-builddir='' kernels=${VG_KERNELS:-6.1} test='' timeout='' outdir='' append='' live=()
+builddir='' kernels=${VG_KERNELS:-6.1} jobs=${VG_JOBS:-1} test='' timeout='' outdir='' append='' live=()
 modules=() payloads=()
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--srcdir) srcdir=$2; shift 2 ;;
 	--kernels) kernels=$2; shift 2 ;;
 	--test) test=$2; shift 2 ;;
+	--jobs) jobs=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--module) modules+=("$2"); shift 2 ;;
 	--payload) payloads+=("$2"); shift 2 ;;
@@ -49,6 +52,8 @@ while [ $# -gt 0 ]; do
 	*) echo "run-suite: unknown argument $1" >&2; usage ;;
 	esac
 done
+case $jobs in ''|*[!0-9]*|0) echo "run-suite: --jobs wants a positive number, not '$jobs'" >&2; exit 2 ;; esac
+[ ${#live[@]} -eq 0 ] || jobs=1	# one console on the terminal
 if [ -z "$builddir" ]; then
 	if [ -e config.status ] || [ -e kmod/vfiogroup.ko ]; then builddir=$PWD; else builddir=$srcdir; fi
 fi
@@ -118,54 +123,15 @@ for d in "$builddir/libvfiogroup/.libs" "$builddir/libvfiogroup"; do
 done
 [ ${#payload_args[@]} -gt 0 ] || say "note: no guest payload (no tests/vm/guest in $srcdir or $builddir): only the bench checks run"
 
-total_pass=0 total_fail=0 total_skip=0 overall=0 summary=()
-for spec in $kernels; do
-	say "=== kernel $spec"
-	t0=$(now)
-	case $spec in
-	debug|debug-*)
-		ddir=${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels}
-		dbase=${spec#debug}; dbase=${dbase#-}; dbase=${dbase:-6.1}
-		if ! compgen -G "$ddir/linux-image-$dbase.*-vfiogroup-debug*.deb" >/dev/null; then
-			say "**************************************************************"
-			say "WARNING: SKIPPING the debug kernel '$spec': no $ddir/linux-image-$dbase.*-vfiogroup-debug*.deb"
-			say "(set VG_DEBUG_KERNELS_DIR; see /work/shared/kernels/README.md)"
-			say "**************************************************************"
-			summary+=("$spec: SKIPPED (not passed): no debug kernel package in $ddir")
-			total_skip=$((total_skip + 1))
-			continue
-		fi
-		;;
-	esac
-	if ! kdir=$("$here/fetch-kernel.sh" "$spec"); then
-		summary+=("$spec: FAIL: could not fetch the kernel")
-		total_fail=$((total_fail + 1)) overall=1
-		continue
-	fi
-	t1=$(now)
-	kver=$(cat "$kdir/kver")
-	out=$outdir/$kver
-	mkdir -p "$out"
-	if ! module=$(pick_module "$kver" "$kdir"); then
-		summary+=("$spec ($kver): FAIL: no module under test with the kernel's vermagic")
-		total_fail=$((total_fail + 1)) overall=1
-		continue
-	fi
-	tb=$(now)
-	margs=()
-	[ "$module" = none ] || margs=(--module "$module")
-	say "module under test: $module"
-	if ! "$here/mkinitramfs.sh" -o "$out/initrd.gz" --kernel-dir "$kdir" "${margs[@]}" \
-		"${payload_args[@]}" "${libpath_args[@]}"; then
-		summary+=("$spec ($kver): FAIL: initramfs")
-		total_fail=$((total_fail + 1)) overall=1
-		continue
-	fi
-	t2=$(now)
-
+# boot_and_judge: boot the prepared kernel ($spec $kver $kdir $module $out,
+# times $t0 $t1 $tb $t2), judge the run, write "PASSED FAILED BAD" and the
+# summary line to $out/.result.  Runs in the background with --jobs > 1.
+boot_and_judge() {
+	local mem ktimeout gbudget cmd brc t3 problems p f s fin notifier want_n built_n guest_n
+	local kunit faults stress extra guest times line bad why
 	mem=${VG_MEM:-1024} ktimeout=${timeout:-600}
 	if grep -q '^CONFIG_KASAN=y' "$kdir/config" 2>/dev/null; then
-		mem=${VG_MEM:-2048} ktimeout=${timeout:-1800}
+		mem=${VG_MEM:-2048} ktimeout=${timeout:-2700}
 	fi
 	# The guest's own budget ends before the host's timeout so that a hung
 	# test still yields results and a dump of the blocked tasks.
@@ -212,20 +178,112 @@ for spec in $kernels; do
 		*) problems+=("guest: info notifier ${guest_n#not }, want $want_n") ;;
 		esac
 	fi
+	# KUnit kernels must have run the lifecycle suite; debug figures.
+	kunit=$(sed -n 's/^# kunit-cases=\([0-9]*\)$/\1/p' "$out/results.tap" | tail -n 1)
+	faults=$(sed -n 's/^# fault-points=\([0-9]*\)$/\1/p' "$out/results.tap" | tail -n 1)
+	stress=$(sed -n 's/^# stress: \([0-9]* cycles in [0-9]* s\).*/\1/p' "$out/results.tap" | tail -n 1)
+	if [ "$module" != none ] && [ -z "$test" ] && grep -q '^CONFIG_KUNIT=y' "$kdir/config" 2>/dev/null &&
+		[ -z "$kunit" ]; then
+		problems+=("CONFIG_KUNIT kernel, but the KUnit suite did not run")
+	fi
+	extra="${kunit:+KUnit $kunit cases; }${faults:+fault points $faults; }${stress:+stress $stress; }"
+	notifier="${extra}${notifier}"
 	if [ "$fin" != 1 ] && [ "$f" -eq 0 ]; then f=1; fi  # a run that did not finish fails
-	total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
 
 	guest=$(tr -d '\r' <"$out/console.log" |
 		sed -n 's/^vg: userspace at \([0-9.]*\) s.*/userspace at \1 s/p; s/^vg: tests done at \([0-9.]*\) s/tests done at \1 s/p' |
 		paste -sd, - | sed 's/,/, /g')
 	times="boot+suite $(elapsed "$t2" "$t3") s (fetch $(elapsed "$t0" "$t1") s, module $(elapsed "$t1" "$tb") s, initramfs $(elapsed "$tb" "$t2") s${guest:+; guest: $guest})"
 	if [ ${#problems[@]} -eq 0 ]; then
-		summary+=("$spec ($kver): PASS: $p passed, $f failed, $s skipped; ${notifier:+$notifier; }$times")
+		line="$spec ($kver): PASS: $p passed, $f failed, $s skipped; ${notifier:+$notifier; }$times"
+		bad=0
 	else
-		overall=1
 		why=$(IFS=';'; echo "${problems[*]}")
-		summary+=("$spec ($kver): FAIL (${why//;/; }): $p passed, $f failed, $s skipped; ${notifier:+$notifier; }$times; logs: $out")
+		line="$spec ($kver): FAIL (${why//;/; }): $p passed, $f failed, $s skipped; ${notifier:+$notifier; }$times; logs: $out"
+		bad=1
 	fi
+	printf '%s %s %s\n%s\n' "$p" "$f" "$bad" "$line" >"$out/.result"
+}
+
+total_pass=0 total_fail=0 total_skip=0 overall=0 summary=() results=()
+for spec in $kernels; do
+	say "=== kernel $spec"
+	t0=$(now)
+	case $spec in
+	debug|debug-*)
+		# The shared copies, then what build-debug-kernel.sh made.
+		IFS=: read -ra ddirs <<<"${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels:${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels}"
+		dbase=${spec#debug}; dbase=${dbase#-}; dbase=${dbase:-6.1}
+		dfound=''
+		for ddir in "${ddirs[@]}"; do
+			! compgen -G "$ddir/linux-image-$dbase.*-vfiogroup-debug*.deb" >/dev/null || { dfound=$ddir; break; }
+		done
+		if [ -z "$dfound" ]; then
+			say "**************************************************************"
+			say "WARNING: SKIPPING the debug kernel '$spec': no linux-image-$dbase.*-vfiogroup-debug*.deb in ${ddirs[*]}"
+			say "Build it (about 40 min on 2 cores; into ${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels):"
+			say "    $here/build-debug-kernel.sh $dbase"
+			say "or point VG_DEBUG_KERNELS_DIR=DIR[:DIR...] at such packages (tests/vm/README.md)"
+			say "**************************************************************"
+			summary+=("$spec: SKIPPED (not passed): no debug kernel package in ${ddirs[*]} (tests/vm/build-debug-kernel.sh $dbase builds it)")
+			total_skip=$((total_skip + 1))
+			continue
+		fi
+		;;
+	esac
+	if ! kdir=$("$here/fetch-kernel.sh" "$spec"); then
+		summary+=("$spec: FAIL: could not fetch the kernel")
+		total_fail=$((total_fail + 1)) overall=1
+		continue
+	fi
+	t1=$(now)
+	kver=$(cat "$kdir/kver")
+	out=$outdir/$kver
+	mkdir -p "$out"
+	if ! module=$(pick_module "$kver" "$kdir"); then
+		summary+=("$spec ($kver): FAIL: no module under test with the kernel's vermagic")
+		total_fail=$((total_fail + 1)) overall=1
+		continue
+	fi
+	tb=$(now)
+	margs=() kargs=()
+	[ "$module" = none ] || margs=(--module "$module")
+	# The KUnit module (built beside the module for CONFIG_KUNIT kernels)
+	# is payload, not loaded at boot: the guest's "kunit" section loads it.
+	rm -rf "$out/kunit-payload"
+	if [ "$module" != none ] && [ -f "${module%/*}/vfiogroup_kunit.ko" ]; then
+		mkdir -p "$out/kunit-payload"
+		cp "${module%/*}/vfiogroup_kunit.ko" "$out/kunit-payload/"
+		kargs=(--payload "$out/kunit-payload")
+	fi
+	say "module under test: $module"
+	if ! "$here/mkinitramfs.sh" -o "$out/initrd.gz" --kernel-dir "$kdir" "${margs[@]}" \
+		"${payload_args[@]}" "${kargs[@]}" "${libpath_args[@]}"; then
+		summary+=("$spec ($kver): FAIL: initramfs")
+		total_fail=$((total_fail + 1)) overall=1
+		continue
+	fi
+	t2=$(now)
+
+	# Booting waits for a free lane; the preparation above (downloads,
+	# chroot builds) stays serial, as it shares caches.
+	rm -f "$out/.result"
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+	results+=("$out")
+	if [ "$jobs" -gt 1 ]; then
+		boot_and_judge &
+	else
+		boot_and_judge
+	fi
+done
+wait
+for r in "${results[@]}"; do
+	if ! { read -r p f bad && IFS= read -r line; } <"$r/.result" 2>/dev/null; then
+		p=0 f=1 bad=1 line="${r##*/}: FAIL: no result (the boot job died)"
+	fi
+	total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
+	[ "$bad" = 0 ] || overall=1
+	summary+=("$line")
 done
 
 echo "=== VM suite summary"

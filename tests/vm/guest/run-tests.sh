@@ -32,6 +32,10 @@
 #             storm against a stalled consumer overflows it and the cache
 #             heals ("# storm-toggles=N overflow-detected=1 healed=1");
 #             rmmod/insmod while subscribed.  VG_STORM=N: storm size.
+#   kunit     (kunit.sh) vfiogroup_kunit.ko's KTAP, one line per case
+#   faults    (faults.sh) failslab fail-nth on load, unbind, bind, get, dump
+#   stress    (stress.sh) 100 rmmod/insmod cycles, two subscribers, a
+#             bind/unbind loop
 #
 # Expected events are derived from sysfs with the kernel >= 5.19 rule: a
 # group is viable iff no device in it is bound to a driver other than
@@ -1165,9 +1169,23 @@ if want lib && [ -n "$LI" ]; then
 	else
 		skip "unsubscribe on a live stream" "no second e1000 alone in its group"
 	fi
-	# --- (d) storm against a stalled consumer
+	# --- (h) kernel filters: a context per group (S1's, and S2's or E's)
+	# beside an unfiltered one, during unbind/bind cycles of both
+	FD2=${S2:-$E}
+	if [ -n "$S1" ] && [ -n "$FD2" ] && [ "$(time_left)" -ge 60 ]; then
+		ftog=10
+		[ "$(time_left)" -ge 150 ] || ftog=4
+		log "lib: filtered contexts ($ftog cycles)"
+		lib_tap "$LI" filtered --dev "$S1" --dev "$FD2" --toggles "$ftog"
+	elif [ -n "$S1" ] && [ -n "$FD2" ]; then
+		skip "filtered contexts during a burst" "guest time budget: $(time_left) s left"
+	else
+		skip "filtered contexts during a burst" "needs two e1000s in different groups"
+	fi
+	# --- (d) storm against a stalled consumer, the kernel filter attached
 	# Up to 90 s, less when the guest budget is short (the reload after
-	# it needs about 60 s on the debug kernel).
+	# it needs about 60 s on the debug kernel); storm and its checks adapt
+	# to how many toggles the kernel manages in that time.
 	storm_s=$(($(time_left) - 60))
 	[ "$storm_s" -le 90 ] || storm_s=90
 	if [ -n "$S1" ] && [ "$storm_s" -ge 20 ]; then
@@ -1201,6 +1219,12 @@ if want lib && [ -n "$LI" ]; then
 		skip "rmmod/insmod while subscribed" "no vfiogroup.ko to insmod again or no second e1000"
 	fi
 fi
+
+# ---------------------------------------------------------------- kunit, faults, stress
+for _sec in kunit faults stress; do
+	# shellcheck source=/dev/null
+	. "$HERE/$_sec.sh"
+done
 
 echo "1..$n"
 log "done: $n tests, $nfail failed"

@@ -17,6 +17,12 @@
  *   --uid=UID[:GID]      drop to UID/GID (supplementary groups cleared)
  *   --timeout=S          per-request answer timeout (default 10 s)
  *   -v                   dump/get: also print vendor= device= on device lines
+ *   --fail-nth=N         fault injection: the Nth fault point (failslab
+ *                        allocation) the operation reaches fails: the
+ *                        request of dump/get/info, the finit_module() of
+ *                        load, the write() of write.  Prints
+ *                        "fail-nth=N injected=0|1" on stderr afterwards
+ *                        (injected=0: the operation reached fewer points)
  *
  * Commands:
  *   dump                 every group: a line per group, then a line per device
@@ -24,6 +30,8 @@
  *   info
  *   monitor [--count N] [--timeout S] [--ready-file F]
  *   vfio-status N
+ *   load KO [PARAMS]     finit_module(KO)
+ *   write PATH TEXT      one write(2) of TEXT to PATH (sysfs)
  *   bad CASE             CASE: unknown-cmd id-u64 id-short name-long
  *                        name-nonul attr-beyond-max foreign-attr no-attr
  *                        raw CMD TYPE LEN [dump] (one attribute of LEN bytes)
@@ -41,11 +49,13 @@
  * without the module, e.g. against nlctrl and its "notify" group).
  *
  * Exit status: 0 success; 1 usage or local failure; 2 vfio-status could not
- * open /dev/vfio/N; 3 monitor timed out; 4 monitor recv error (error=<NAME>
+ * open /dev/vfio/N; 3 monitor timed out; 4 send or recv error (error=<NAME>
  * printed; "error=EBADMSG recv=N" when recv() returned N bytes that hold no
- * netlink message, as it does after a socket error set with the wrong sign);
+ * netlink message, as it does after a socket error set with the wrong sign;
+ * monitor: "error=family-removed" when nlctrl announces the removal);
  * 5 the kernel answered a request with an error (errno= printed);
- * 6 a reply or notification was malformed; 7 the family is not registered.
+ * 6 a reply or notification was malformed; 7 the family is not registered;
+ * load and write: 5 with error=<NAME> when the system call failed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -64,6 +74,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +119,8 @@ enum {
 
 static unsigned char rxbuf[RX_BUF_SIZE];
 static int req_timeout_ms = 10000;
+static unsigned int fail_nth;	/* --fail-nth */
+static int fail_nth_fd = -1;
 static bool verbose;
 static unsigned int malformed;
 
@@ -239,6 +252,9 @@ struct conn {
 	int fd;
 	int family;
 	int mcgrp;
+	const char *fam;	/* the family's name */
+	const char *grp;	/* the multicast group's name */
+	bool watch_ctrl;	/* monitor: nlctrl's notify joined too */
 };
 
 static int conn_open(struct conn *c, bool need_mcgrp)
@@ -263,6 +279,7 @@ static int conn_open(struct conn *c, bool need_mcgrp)
 	fam = getenv("VGPROBE_FAMILY");
 	if (!fam || !*fam)
 		fam = VFIOGROUP_FAMILY_NAME;
+	c->fam = fam;
 	c->family = genl_ctrl_resolve(c->sk, fam);
 	if (c->family < 0) {
 		fprintf(stderr, "vgprobe: family %s: %s\n", fam, nl_geterror(c->family));
@@ -274,6 +291,7 @@ static int conn_open(struct conn *c, bool need_mcgrp)
 
 		if (!grp || !*grp)
 			grp = VFIOGROUP_MCGRP_EVENTS;
+		c->grp = grp;
 		c->mcgrp = genl_ctrl_resolve_grp(c->sk, fam, grp);
 		if (c->mcgrp < 0) {
 			fprintf(stderr, "vgprobe: mcast group %s: %s\n", grp,
@@ -379,12 +397,74 @@ static bool bogus_recv(ssize_t n)
 typedef void (*msg_cb)(const struct nlmsghdr *nlh, void *arg);
 
 /*
+ * Fault injection (fault-injection.rst, "fail-nth"): arm right before the
+ * operation's first system call, disarm right after its last, so that only
+ * the kernel's work for the operation counts.  Neither reading nor writing
+ * the file allocates.
+ */
+static int fault_prepare(void)
+{
+	if (!fail_nth)
+		return 0;
+	fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (fail_nth_fd < 0) {
+		fprintf(stderr, "vgprobe: /proc/thread-self/fail-nth: %s\n", strerror(errno));
+		return -1;
+	}
+	/* Output is written after disarming, not in the middle. */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	return 0;
+}
+
+static void fault_arm(void)
+{
+	char buf[16];
+	int n;
+
+	if (fail_nth_fd < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "%u", fail_nth);
+	if (pwrite(fail_nth_fd, buf, (size_t)n, 0) != n)
+		fprintf(stderr, "vgprobe: arming fail-nth: %s\n", strerror(errno));
+}
+
+static void fault_disarm(void)
+{
+	char buf[16] = "";
+	ssize_t n;
+
+	if (fail_nth_fd < 0)
+		return;
+	n = pread(fail_nth_fd, buf, sizeof(buf) - 1, 0);
+	if (pwrite(fail_nth_fd, "0", 1, 0) != 1)
+		fprintf(stderr, "vgprobe: disarming fail-nth: %s\n", strerror(errno));
+	fprintf(stderr, "fail-nth=%u injected=%d\n", fail_nth,
+		n > 0 && strtoul(buf, NULL, 10) == 0);
+	close(fail_nth_fd);
+	fail_nth_fd = -1;
+}
+
+static int transact_once(struct conn *c, struct nl_msg *msg, msg_cb cb,
+			 void *arg, struct result *r);
+
+static int transact(struct conn *c, struct nl_msg *msg, msg_cb cb, void *arg,
+		    struct result *r)
+{
+	int rc;
+
+	fault_arm();
+	rc = transact_once(c, msg, cb, arg, r);
+	fault_disarm();
+	return rc;
+}
+
+/*
  * Send msg and read the answer: data messages go to cb, the request ends at
  * NLMSG_ERROR (ack or error) or NLMSG_DONE.  Returns an EXIT_* code for
  * local failures, EXIT_OK otherwise (kernel errors are in r->error).
  */
-static int transact(struct conn *c, struct nl_msg *msg, msg_cb cb, void *arg,
-		    struct result *r)
+static int transact_once(struct conn *c, struct nl_msg *msg, msg_cb cb,
+			 void *arg, struct result *r)
 {
 	uint32_t seq;
 	int err;
@@ -392,8 +472,10 @@ static int transact(struct conn *c, struct nl_msg *msg, msg_cb cb, void *arg,
 	memset(r, 0, sizeof(*r));
 	err = nl_send_auto(c->sk, msg);
 	if (err < 0) {
+		/* The kernel refused the request itself (ENOMEM, ENOBUFS). */
 		fprintf(stderr, "vgprobe: send: %s\n", nl_geterror(err));
-		return EXIT_USAGE;
+		printf("error=%s\n", errname(errno ? errno : EIO));
+		return EXIT_RECV;
 	}
 	seq = nlmsg_hdr(msg)->nlmsg_seq;
 
@@ -794,6 +876,69 @@ static void print_event(const struct nlmsghdr *nlh)
 	       drv ? drv : "-", gbuf.viable, tns, gbuf.ndev);
 }
 
+/*
+ * Unloading sets ESHUTDOWN on the events group and then unregisters the
+ * family, which drops every membership silently: a socket that joined in
+ * between would wait forever.  So a monitor joins nlctrl's "notify" as well
+ * (DELFAMILY of its family ends it) and, once both memberships are in
+ * place, asks on a fresh socket whether the family it resolved is still
+ * the one registered, which catches an unload before the joins.
+ */
+static int watch_family(struct conn *c)
+{
+	struct nl_sock *sk;
+	int notify, family, mcgrp;
+
+	if (strcmp(c->fam, "nlctrl")) {	/* not monitoring nlctrl itself */
+		notify = genl_ctrl_resolve_grp(c->sk, "nlctrl", "notify");
+		if (notify < 0 || nl_socket_add_membership(c->sk, notify) < 0) {
+			fprintf(stderr, "vgprobe: subscribe to nlctrl notify failed\n");
+			printf("error=subscribe\n");
+			return EXIT_USAGE;
+		}
+		c->watch_ctrl = true;
+	}
+	if (nl_socket_add_membership(c->sk, c->mcgrp) < 0) {
+		fprintf(stderr, "vgprobe: subscribe to %s failed\n", c->grp);
+		printf("error=subscribe\n");
+		return EXIT_USAGE;
+	}
+	if (!c->watch_ctrl)
+		return EXIT_OK;
+	sk = nl_socket_alloc();
+	if (!sk || genl_connect(sk) < 0) {
+		fprintf(stderr, "vgprobe: second socket failed\n");
+		if (sk)
+			nl_socket_free(sk);
+		return EXIT_USAGE;
+	}
+	family = genl_ctrl_resolve(sk, c->fam);
+	mcgrp = family < 0 ? family : genl_ctrl_resolve_grp(sk, c->fam, c->grp);
+	nl_socket_free(sk);
+	if (family < 0 || mcgrp < 0) {
+		printf("error=family-not-found\n");
+		return EXIT_NOFAMILY;
+	}
+	if (family != c->family || mcgrp != c->mcgrp) {
+		printf("error=family-removed\n");
+		return EXIT_RECV;
+	}
+	return EXIT_OK;
+}
+
+/* nlctrl news: is it DELFAMILY of our family? */
+static bool family_removed(struct nlmsghdr *nlh, const char *fam)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	const struct genlmsghdr *gh = nlmsg_data(nlh);
+
+	if (!genlmsg_valid_hdr(nlh, 0) || gh->cmd != CTRL_CMD_DELFAMILY ||
+	    genlmsg_parse(nlh, 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
+	    !tb[CTRL_ATTR_FAMILY_NAME])
+		return false;
+	return !nla_strcmp(tb[CTRL_ATTR_FAMILY_NAME], fam);
+}
+
 static volatile sig_atomic_t stop_sig;
 
 static void on_signal(int sig)
@@ -832,13 +977,9 @@ static int cmd_monitor(struct conn *c, int argc, char **argv)
 	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
 		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 
-	err = nl_socket_add_membership(c->sk, c->mcgrp);
-	if (err < 0) {
-		fprintf(stderr, "vgprobe: subscribe to %s: %s\n", VFIOGROUP_MCGRP_EVENTS,
-			nl_geterror(err));
-		printf("error=subscribe\n");
-		return EXIT_USAGE;
-	}
+	err = watch_family(c);
+	if (err)
+		return err;
 	if (ready) {
 		char tmp[PATH_MAX];
 		FILE *f;
@@ -904,6 +1045,13 @@ static int cmd_monitor(struct conn *c, int argc, char **argv)
 
 				printf("error=%s\n", errname(e->error));
 				return finish(EXIT_RECV);
+			}
+			if (c->watch_ctrl && nlh->nlmsg_type == GENL_ID_CTRL) {
+				if (family_removed(nlh, c->fam)) {
+					printf("error=family-removed\n");
+					return finish(EXIT_RECV);
+				}
+				continue;	/* other families' news */
 			}
 			if (nlh->nlmsg_type != c->family) {
 				note_malformed("unexpected-nlmsg-type", nlh->nlmsg_type);
@@ -1152,13 +1300,81 @@ static int drop_to(const char *spec)
 	return 0;
 }
 
+/* PATH opened for a system call under fault injection; -1 (said) if not. */
+static int open_faulted(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "vgprobe: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fault_prepare() < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Closes fd and prints the outcome: "error=NAME", or done. */
+static int faulted_result(int fd, bool failed, int err, const char *done)
+{
+	close(fd);
+	if (failed) {
+		printf("error=%s\n", errname(err));
+		return EXIT_KERNEL;
+	}
+	printf("%s\n", done);
+	return EXIT_OK;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	const char *params = argc > 2 ? argv[2] : "";
+	int fd, rc, err;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: vgprobe load KO [PARAMS]\n");
+		return EXIT_USAGE;
+	}
+	fd = open_faulted(argv[1], O_RDONLY);
+	if (fd < 0)
+		return EXIT_USAGE;
+	fault_arm();
+	rc = (int)syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	fault_disarm();
+	return faulted_result(fd, rc != 0, err, "loaded");
+}
+
+static int cmd_write(int argc, char **argv)
+{
+	ssize_t n;
+	int fd, err;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: vgprobe write PATH TEXT\n");
+		return EXIT_USAGE;
+	}
+	fd = open_faulted(argv[1], O_WRONLY);
+	if (fd < 0)
+		return EXIT_USAGE;
+	fault_arm();
+	n = write(fd, argv[2], strlen(argv[2]));
+	err = errno;
+	fault_disarm();
+	return faulted_result(fd, n < 0, err, "written");
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: vgprobe [--unshare=net|user-net] [--uid=U[:G]] [--timeout=S] [-v] COMMAND\n"
+		"usage: vgprobe [--unshare=net|user-net] [--uid=U[:G]] [--timeout=S] [-v]\n"
+		"               [--fail-nth=N] COMMAND\n"
 		"  dump | get --id N | get --dev NAME | info\n"
 		"  monitor [--count N] [--timeout S] [--ready-file F]\n"
-		"  vfio-status N | bad CASE | netns-check\n");
+		"  vfio-status N | bad CASE | netns-check\n"
+		"  load KO [PARAMS] | write PATH TEXT\n");
 }
 
 int main(int argc, char **argv)
@@ -1183,6 +1399,8 @@ int main(int argc, char **argv)
 				req_timeout_ms = 10000;
 		} else if (!strcmp(a, "-v")) {
 			verbose = true;
+		} else if (!strncmp(a, "--fail-nth=", 11)) {
+			fail_nth = (unsigned int)strtoul(a + 11, NULL, 10);
 		} else {
 			usage();
 			return EXIT_USAGE;
@@ -1200,6 +1418,10 @@ int main(int argc, char **argv)
 		return cmd_vfio_status(argc, argv);
 	if (!strcmp(cmd, "netns-check"))
 		return cmd_netns_check();
+	if (!strcmp(cmd, "load"))
+		return cmd_load(argc, argv);
+	if (!strcmp(cmd, "write"))
+		return cmd_write(argc, argv);
 
 	if (strcmp(cmd, "dump") && strcmp(cmd, "get") && strcmp(cmd, "info") &&
 	    strcmp(cmd, "monitor") && strcmp(cmd, "bad")) {
@@ -1207,6 +1429,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = conn_open(&c, !strcmp(cmd, "monitor"));
+	if (!rc && strcmp(cmd, "monitor") && fault_prepare() < 0)
+		rc = EXIT_USAGE;
 	if (rc) {
 		conn_close(&c);
 		return rc;
