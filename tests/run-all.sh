@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: dependencies, build, unit tests,
-# protocol spec, kernel style gates, the VM suite on real kernels, distcheck.
+# protocol spec, kernel style gates, the debug kernels' config, the VM suite
+# on real kernels, distcheck.
 #
 #   tests/run-all.sh                 # everything
 #   KERNELS="6.1 debug" tests/run-all.sh
@@ -14,7 +15,9 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${VG_BUILDDIR:-$top/build}
-kernels=${KERNELS:-5.10 6.1 6.12 7}
+# The debug kernels first: they take longest (KASAN, fault injection,
+# stress), and two guests boot at once (VG_JOBS).
+kernels=${KERNELS:-debug debug-5.10 5.10 6.1 6.12 7}
 log_dir=$build/test-logs
 passed=0
 failed=0
@@ -66,6 +69,78 @@ unit_tests() {
 	return $rc
 }
 
+# check cases run, summed from the "Checks: N" lines of the given logs
+check_cases() {
+	cat "$@" 2>/dev/null | sed -n 's/.*Checks: \([0-9]*\),.*/\1/p' |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
+# The unit programs under valgrind: memcheck for all, helgrind for the
+# threaded ones (tests/unit/valgrind.sh; a missing valgrind fails too).
+unit_valgrind() {
+	make -C "$build/tests/unit" -s check-valgrind 2>&1 |
+		tee "$log_dir/valgrind.log"
+	local rc=${PIPESTATUS[0]}
+	echo "valgrind: $(check_cases "$build"/tests/unit/*.valgrind.log) check" \
+		"cases under memcheck, $(check_cases "$build"/tests/unit/*.helgrind.log)" \
+		"under helgrind, rc=$rc"
+	return "$rc"
+}
+
+# san_unit NAME FLAGS: the userspace build with FLAGS in $build/sanitize-NAME
+# (configured there, --disable-kmod), then its make check.  Any sanitizer
+# report fails it, even one an exit status would hide.
+san_unit() {
+	local name=$1 flags=$2 dir=$build/sanitize-$1 rc found f
+	if ! { mkdir -p "$dir" &&
+		(cd "$dir" && "$top/configure" -q --enable-werror --disable-kmod \
+			CFLAGS="-O1 -g $flags" LDFLAGS="$flags") &&
+		make -C "$dir" -s -j"$(nproc)"; } >"$log_dir/$name.log" 2>&1; then
+		tail -n 40 "$log_dir/$name.log"
+		return 1
+	fi
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		make -C "$dir" -s -j"$(nproc)" check >>"$log_dir/$name.log" 2>&1
+	rc=$?
+	found=$(grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:|ThreadSanitizer' \
+		"$dir"/tests/unit/*.log 2>/dev/null)
+	grep -E '^(PASS|FAIL|ERROR|XPASS):' "$log_dir/$name.log"
+	echo "$name: $(check_cases "$dir"/tests/unit/test-*.log) check cases, rc=$rc"
+	if [ -n "$found" ]; then
+		echo "$name: sanitizer reports in: $(echo "$found" | tr '\n' ' ')"
+		rc=1
+	fi
+	if [ "$rc" -ne 0 ]; then
+		while read -r f; do
+			[ -n "$f" ] || continue
+			echo "--- $f"
+			tail -n 60 "$f"
+		done <<<"$found
+$dir/tests/unit/test-suite.log"
+	fi
+	return "$rc"
+}
+
+# The decoder's libFuzzer target for VG_FUZZ_SECONDS (60); crashes are kept
+# in $build/fuzz.
+fuzz_decoder() {
+	local secs=${VG_FUZZ_SECONDS:-60} rc execs
+	mkdir -p "$build/fuzz" &&
+		(cd "$build/fuzz" && FUZZ_OUT="$build/fuzz" \
+			"$top/tests/fuzz/run.sh" "$secs") >"$log_dir/fuzz.log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log_dir/fuzz.log" | tail -n 1)
+	echo "fuzz: ${execs:-no} executions in $secs s" \
+		"($(sed -n 's/^stat::peak_rss_mb: *//p' "$log_dir/fuzz.log" | tail -n 1) MB" \
+		"peak, corpus $(find "$build/fuzz/corpus" -type f | wc -l) inputs), rc=$rc"
+	if [ "$rc" -ne 0 ] || [ -z "$execs" ]; then
+		tail -n 60 "$log_dir/fuzz.log"
+		return 1
+	fi
+}
+
 packaging() {
 	"$top/tests/packaging/run.sh" 2>&1 | tee "$log_dir/packaging.log"
 	local rc=${PIPESTATUS[0]}
@@ -73,8 +148,16 @@ packaging() {
 	return "$rc"
 }
 
+# The debug kernels' config fragment must survive Kconfig on 6.1 (what
+# tests/vm/build-debug-kernel.sh checks before its 40-minute build): 25-65 s
+# with linux-source-6.1 cached in /var/cache/vfiogroup/debug-kernels.
+debug_kernel_config() {
+	"$top/tests/vm/build-debug-kernel.sh" --config-only 6.1
+}
+
 vm_suite() {
-	make -C "$build" check-vm KERNELS="$kernels" 2>&1 | tee "$log_dir/vm.log"
+	make -C "$build" check-vm KERNELS="$kernels" \
+		CHECK_VM_FLAGS="--jobs ${VG_JOBS:-2}" 2>&1 | tee "$log_dir/vm.log"
 	local rc=${PIPESTATUS[0]}
 	count_from "$log_dir/vm.log"
 	return "$rc"
@@ -86,6 +169,11 @@ gate "configure" configure_build || exit 1
 mkdir -p "$log_dir"
 if gate "build" make -C "$build" -j"$(nproc)"; then
 	gate "unit tests (make check)" unit_tests
+	gate "unit tests under valgrind (memcheck, helgrind)" unit_valgrind
+	gate "unit tests under ASan+UBSan" san_unit asan \
+		"-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+	gate "unit tests under TSan" san_unit tsan "-fsanitize=thread"
+	gate "libFuzzer: the decoder" fuzz_decoder
 	gate "kmod: W=1 + sparse, no warnings" \
 		"$top/tests/style/kmod-warnings.sh" "$build"
 	gate "VM suite on: $kernels" vm_suite
@@ -93,6 +181,7 @@ fi
 gate "netlink spec equals the UAPI header" \
 	python3 "$top/tests/spec/check-spec.py"
 gate "checkpatch --strict" "$top/tests/style/checkpatch.sh"
+gate "debug kernel 6.1: config fragment kept by Kconfig" debug_kernel_config
 gate "shellcheck" shellcheck "$top"/tests/*.sh "$top"/tests/vm/*.sh \
 	"$top"/tests/style/*.sh "$top/.ci/run"
 gate "make distcheck" make -C "$build" distcheck
