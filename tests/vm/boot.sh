@@ -4,7 +4,8 @@
 # Boots the guest under qemu TCG (no KVM needed), the console (ttyS0) going to
 # LOG and the results port (ttyS1) to FILE, and waits for it to power off.
 # Exit status: qemu's (0 after the guest powered off or panicked: read FILE),
-# 124 after the timeout (qemu killed).
+# 124 after the timeout (qemu killed), 75 when --userspace-within passed
+# with no userspace (qemu killed: the kernel stalled before /init).
 #
 # Options:
 #   --timeout S      kill qemu after S seconds (default 600)
@@ -13,6 +14,15 @@
 #   --minimal        only the devices of the reference layout (no second NIC,
 #                    no two-function NIC)
 #   --live           also show the console on stdout while it runs
+#   --userspace-within S
+#                    kill qemu if the guest's /init has not said "vg:
+#                    userspace at" on the console after S seconds.  Under TCG
+#                    on a loaded host a kernel now and then stalls during
+#                    boot (timer calibration: "tsc: Unable to calibrate
+#                    against PIT", then RCU stalls with a CPU idle forever,
+#                    seen on the 5.10 debug kernel with two guests on two
+#                    cores); nothing of ours has run by then, so the caller
+#                    may boot again.
 #
 # Devices (with intel-iommu, each is its own IOMMU group unless noted):
 #   e1000 (netdev n0: user mode, restrict=on, i.e. no network), a second
@@ -21,7 +31,7 @@
 #   q35's own: host bridge, VGA, the 00:1f.x group of three.
 set -euo pipefail
 
-kernel='' initrd='' console='' results='' timeout=600 mem=1024 append='' minimal=0 live=0
+kernel='' initrd='' console='' results='' timeout=600 mem=1024 append='' minimal=0 live=0 within=0
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -34,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--minimal) minimal=1; shift ;;
 	--live) live=1; shift ;;
+	--userspace-within) within=$2; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "boot: unknown argument $1" >&2; usage ;;
 	esac
@@ -68,14 +79,36 @@ else
 fi
 
 t0=$(date +%s.%N)
-rc=0
+rc=0 stalled=0
 timeout --kill-after=10 "$timeout" \
 	qemu-system-x86_64 -M q35 -accel tcg -smp 2 -m "$mem" -nographic -no-reboot \
 	-monitor none "${con[@]}" -serial "file:$results" \
 	"${devices[@]}" \
-	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" </dev/null || rc=$?
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" </dev/null &
+qpid=$!
+# Killed with us: no qemu outlives an interrupted bench.
+trap 'kill "$qpid" 2>/dev/null' EXIT
+if [ "$within" -gt 0 ]; then
+	waited=0
+	while kill -0 "$qpid" 2>/dev/null &&
+		! grep -q -a '^vg: userspace at' "$console" 2>/dev/null; do
+		if [ "$waited" -ge "$within" ]; then
+			stalled=1
+			kill "$qpid"
+			break
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+fi
+wait "$qpid" || rc=$?
+trap - EXIT
 t1=$(date +%s.%N)
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+if [ $stalled = 1 ]; then
+	echo "boot: STALLED: no userspace after $within s, qemu killed" >&2
+	exit 75
+fi
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 	echo "boot: TIMEOUT: qemu killed after $secs s (limit $timeout s)" >&2
 	exit 124
