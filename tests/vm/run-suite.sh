@@ -209,7 +209,7 @@ boot_and_judge() {
 	guest=$(tr -d '\r' <"$out/console.log" |
 		sed -n 's/^vg: userspace at \([0-9.]*\) s.*/userspace at \1 s/p; s/^vg: tests done at \([0-9.]*\) s/tests done at \1 s/p' |
 		paste -sd, - | sed 's/,/, /g')
-	times="boot+suite $(elapsed "$t2" "$t3") s (fetch $(elapsed "$t0" "$t1") s, module $(elapsed "$t1" "$tb") s, initramfs $(elapsed "$tb" "$t2") s${guest:+; guest: $guest})"
+	times="boot+suite $(elapsed "$tw" "$t3") s (fetch $(elapsed "$t0" "$t1") s, module $(elapsed "$t1" "$tb") s, initramfs $(elapsed "$tb" "$t2") s${waited:+, $waited}${guest:+; guest: $guest})"
 	if [ ${#problems[@]} -eq 0 ]; then
 		line="$spec ($kver): PASS: $p passed, $f failed, $s skipped; ${notifier:+$notifier; }$times"
 		bad=0
@@ -295,6 +295,10 @@ for spec in $kernels; do
 		fi
 		sleep 1
 	done
+	tw=$(now)
+	waited=''
+	w=$(elapsed "$t2" "$tw")
+	[ "${w%.*}" -lt 1 ] || waited="waited $w s for a lane"
 	results+=("$out")
 	if [ "$jobs" -gt 1 ]; then
 		last_boot=$out
