@@ -109,23 +109,16 @@ static bool covered_since(const struct vfiogroup_ctx *ctx, uint32_t id,
 			  uint64_t *since)
 {
 	const struct vg_cover *c = &ctx->cover;
-	size_t lo = 0, hi = c->ids.n;
+	size_t i;
 
 	if (c->all) {
 		*since = c->all_since;
 		return true;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (c->ids.ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == c->ids.n || c->ids.ids[lo] != id)
+	i = vg_filter_pos(&c->ids, id);
+	if (i == c->ids.n || c->ids.ids[i] != id)
 		return false;
-	*since = c->since[lo];
+	*since = c->since[i];
 	return true;
 }
 

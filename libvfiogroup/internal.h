@@ -276,6 +276,8 @@ struct vfiogroup_filter {
 };
 
 bool vg_filter_has(const struct vfiogroup_filter *f, uint32_t id);
+/* Where id is or would go in the sorted f->ids (bisection). */
+size_t vg_filter_pos(const struct vfiogroup_filter *f, uint32_t id);
 
 struct vfiogroup_sub {
 	struct vfiogroup_ctx *ctx;

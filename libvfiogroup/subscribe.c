@@ -33,7 +33,7 @@ VG_EXPORT void vfiogroup_filter_free(struct vfiogroup_filter *f)
 	}
 }
 
-static size_t filter_pos(const struct vfiogroup_filter *f, uint32_t id)
+size_t vg_filter_pos(const struct vfiogroup_filter *f, uint32_t id)
 {
 	size_t lo = 0, hi = f->n;
 
@@ -50,7 +50,7 @@ static size_t filter_pos(const struct vfiogroup_filter *f, uint32_t id)
 
 bool vg_filter_has(const struct vfiogroup_filter *f, uint32_t id)
 {
-	size_t i = filter_pos(f, id);
+	size_t i = vg_filter_pos(f, id);
 
 	return i < f->n && f->ids[i] == id;
 }
@@ -62,7 +62,7 @@ VG_EXPORT int vfiogroup_filter_add_group(struct vfiogroup_filter *f,
 
 	if (!f)
 		return -EINVAL;
-	i = filter_pos(f, id);
+	i = vg_filter_pos(f, id);
 	if (i < f->n && f->ids[i] == id)
 		return 0;
 	if (f->n == f->cap) {
