@@ -34,7 +34,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
-IFS=: read -ra debug_dirs <<<"${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels:$cache/debug-kernels}"
+# shellcheck source=tests/vm/debug-kernels.sh
+. "$here/debug-kernels.sh"
 kdir='' builddir=''
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do

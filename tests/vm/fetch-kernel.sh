@@ -29,7 +29,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
-IFS=: read -ra debug_dirs <<<"${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels:$cache/debug-kernels}"
+# shellcheck source=tests/vm/debug-kernels.sh
+. "$here/debug-kernels.sh"
 
 # Modules the guest needs, in preferred load order; a module missing from the
 # image is built in (or does not exist on that kernel).  Dependencies found
@@ -53,13 +54,7 @@ case $spec in
 sid) suite=sid ;;
 debug|debug-*)
 	base=${spec#debug}; base=${base#-}; base=${base:-6.1}
-	f=''
-	for d in "${debug_dirs[@]}"; do
-		# shellcheck disable=SC2012 # names are plain package file names
-		f=$(ls "$d"/linux-image-"$base".*-vfiogroup-debug*.deb 2>/dev/null | sort -V | tail -n1) || true
-		[ -z "$f" ] || break
-	done
-	[ -n "$f" ] || die "no linux-image-$base.*-vfiogroup-debug*.deb in ${debug_dirs[*]} (tests/vm/build-debug-kernel.sh $base builds one)"
+	f=$(debug_image "$base") || die "no linux-image-$base.*-vfiogroup-debug*.deb in ${debug_dirs[*]} (tests/vm/build-debug-kernel.sh $base builds one)"
 	debs=("$f")
 	;;
 *.deb) [ -f "$spec" ] || die "no such file: $spec"; debs=("$(realpath "$spec")") ;;

@@ -33,6 +33,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/debug-kernels.sh
+. "$here/debug-kernels.sh"
 srcdir=$(cd "$here/../.." && pwd)
 builddir='' kernels=${VG_KERNELS:-6.1} jobs=${VG_JOBS:-1} test='' timeout='' outdir='' append='' live=()
 modules=() payloads=()
@@ -227,21 +229,15 @@ for spec in $kernels; do
 	t0=$(now)
 	case $spec in
 	debug|debug-*)
-		# The shared copies, then what build-debug-kernel.sh made.
-		IFS=: read -ra ddirs <<<"${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels:${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels}"
 		dbase=${spec#debug}; dbase=${dbase#-}; dbase=${dbase:-6.1}
-		dfound=''
-		for ddir in "${ddirs[@]}"; do
-			! compgen -G "$ddir/linux-image-$dbase.*-vfiogroup-debug*.deb" >/dev/null || { dfound=$ddir; break; }
-		done
-		if [ -z "$dfound" ]; then
+		if ! debug_image "$dbase" >/dev/null; then
 			say "**************************************************************"
-			say "WARNING: SKIPPING the debug kernel '$spec': no linux-image-$dbase.*-vfiogroup-debug*.deb in ${ddirs[*]}"
+			say "WARNING: SKIPPING the debug kernel '$spec': no linux-image-$dbase.*-vfiogroup-debug*.deb in ${debug_dirs[*]}"
 			say "Build it (about 40 min on 2 cores; into ${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels):"
 			say "    $here/build-debug-kernel.sh $dbase"
 			say "or point VG_DEBUG_KERNELS_DIR=DIR[:DIR...] at such packages (tests/vm/README.md)"
 			say "**************************************************************"
-			summary+=("$spec: SKIPPED (not passed): no debug kernel package in ${ddirs[*]} (tests/vm/build-debug-kernel.sh $dbase builds it)")
+			summary+=("$spec: SKIPPED (not passed): no debug kernel package in ${debug_dirs[*]} (tests/vm/build-debug-kernel.sh $dbase builds it)")
 			total_skip=$((total_skip + 1))
 			continue
 		fi
