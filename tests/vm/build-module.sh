@@ -34,7 +34,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
-# shellcheck source=tests/vm/debug-kernels.sh
+# shellcheck source=debug-kernels.sh source-path=SCRIPTDIR
 . "$here/debug-kernels.sh"
 kdir='' builddir=''
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }

@@ -29,7 +29,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
-# shellcheck source=tests/vm/debug-kernels.sh
+# shellcheck source=debug-kernels.sh source-path=SCRIPTDIR
 . "$here/debug-kernels.sh"
 
 # Modules the guest needs, in preferred load order; a module missing from the

@@ -33,7 +33,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/vm/debug-kernels.sh
+# shellcheck source=debug-kernels.sh source-path=SCRIPTDIR
 . "$here/debug-kernels.sh"
 srcdir=$(cd "$here/../.." && pwd)
 builddir='' kernels=${VG_KERNELS:-6.1} jobs=${VG_JOBS:-1} test='' timeout='' outdir='' append='' live=()
