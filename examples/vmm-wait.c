@@ -94,9 +94,25 @@ static void try_take(struct vmm *v)
 
 static void lose_group(struct vmm *v, const struct vfiogroup_ev *ev)
 {
+	const struct vfiogroup_device *d = NULL;
+
+	/* Name the device in the way: bound, or still being probed. */
+	for (size_t i = 0; ev->group &&
+	     i < vfiogroup_group_device_count(ev->group); i++) {
+		d = vfiogroup_group_device(ev->group, i);
+		if (!vfiogroup_device_viable(d))
+			break;
+		d = NULL;
+	}
 	printf("vmm-wait: group %u is no longer viable", v->group);
 	if (ev->kind == VFIOGROUP_EV_DRIVER_BOUND && ev->dev_name && ev->driver)
 		printf(" (%s bound to %s)", ev->dev_name, ev->driver);
+	else if (d && vfiogroup_device_driver(d))
+		printf(" (%s bound to %s)", vfiogroup_device_name(d),
+		       vfiogroup_device_driver(d));
+	else if (d)
+		printf(" (%s: a driver is probing it)",
+		       vfiogroup_device_name(d));
 	else if (v->culprit[0])
 		printf(" (%s)", v->culprit);
 	printf("%s\n", ev->flags & VFIOGROUP_EVENT_SYNTHESIZED ?

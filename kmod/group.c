@@ -255,36 +255,60 @@ static void vg_group_update_viability(struct vg_group *group)
 }
 
 /*
- * Records @drv (NULL: none) as the driver of @vdev.  Every change of
- * dev->driver is followed by a bound, unbound or not-bound notification,
- * and each of them calls this, so whichever call comes last leaves the
- * right state; a call that finds nothing changed says nothing.
+ * A probe in progress: the bus claimed the group's DMA for @drv before
+ * calling the driver's probe (from 5.19 in dma_configure(); earlier VFIO
+ * sees dev->driver already set), so the group is not viable until the
+ * probe's outcome, BUS_NOTIFY_BOUND_DRIVER or _DRIVER_NOT_BOUND, ends it.
+ */
+static void vg_device_claim(struct vg_device *vdev, struct device_driver *drv)
+{
+	lockdep_assert_held(&vg_lock);
+	if (vdev->probing || !vg_driver_blocks_viability(vdev->dev, drv))
+		return;
+	vdev->probing = true;
+	vdev->group->users++;
+	vg_group_update_viability(vdev->group);
+}
+
+/*
+ * Records @drv (NULL: none) as the driver of @vdev, and ends the claim of
+ * a probe.  Every change of dev->driver is followed by a bound, unbound or
+ * not-bound notification, and each of them calls this, so whichever call
+ * comes last leaves the right state; a call that finds nothing changed says
+ * nothing.  The state is changed before each event is announced, so the
+ * notification carries the group as it is right after its event; an
+ * unbound event still names the driver that left.
  */
 static void vg_device_set_driver(struct vg_device *vdev,
 				 struct device_driver *drv)
 {
 	struct vg_group *group = vdev->group;
+	char old[VFIOGROUP_NAME_MAX];
 
 	lockdep_assert_held(&vg_lock);
-	if (!strcmp(vdev->driver, drv ? drv->name : ""))
-		return;
-
-	if (vdev->driver[0]) {
-		if (vdev->blocks_viability)
-			group->users--;
-		vdev->blocks_viability = false;
-		vg_emit(group, VFIOGROUP_EVENT_DRIVER_UNBOUND, vdev->name,
-			vdev->driver);
-		vdev->driver[0] = '\0';
+	if (vdev->probing) {
+		vdev->probing = false;
+		group->users--;
 	}
-	if (drv) {
-		strscpy(vdev->driver, drv->name, sizeof(vdev->driver));
-		vdev->blocks_viability =
-			vg_driver_blocks_viability(vdev->dev, drv);
-		if (vdev->blocks_viability)
-			group->users++;
-		vg_emit(group, VFIOGROUP_EVENT_DRIVER_BOUND, vdev->name,
-			vdev->driver);
+	if (strcmp(vdev->driver, drv ? drv->name : "")) {
+		if (vdev->driver[0]) {
+			if (vdev->blocks_viability)
+				group->users--;
+			vdev->blocks_viability = false;
+			strscpy(old, vdev->driver, sizeof(old));
+			vdev->driver[0] = '\0';
+			vg_emit(group, VFIOGROUP_EVENT_DRIVER_UNBOUND,
+				vdev->name, old);
+		}
+		if (drv) {
+			strscpy(vdev->driver, drv->name, sizeof(vdev->driver));
+			vdev->blocks_viability =
+				vg_driver_blocks_viability(vdev->dev, drv);
+			if (vdev->blocks_viability)
+				group->users++;
+			vg_emit(group, VFIOGROUP_EVENT_DRIVER_BOUND, vdev->name,
+				vdev->driver);
+		}
 	}
 	vg_group_update_viability(group);
 }
@@ -329,6 +353,8 @@ static void vg_group_del_device(struct vg_device *vdev, bool announce)
 
 	lockdep_assert_held(&vg_lock);
 	if (vdev->blocks_viability)
+		group->users--;
+	if (vdev->probing)
 		group->users--;
 	list_del(&vdev->node);
 	if (!announce)
@@ -416,6 +442,34 @@ void vg_untrack_device(struct device *dev)
 }
 
 /**
+ * vg_follow_group_change() - move @dev if its IOMMU group is another now
+ * @dev: a device at a bind or an unbind, its device lock held
+ *
+ * VFIO's no-IOMMU mode puts a device into a group of its own making when
+ * vfio-pci binds and takes it out again when it unbinds, with no bus
+ * add or remove: such a device leaves its old group (device-removed) and,
+ * if it has a new one, joins it (device-added).  An untracked device is
+ * left alone (it may be one device_del() already removed).
+ */
+void vg_follow_group_change(struct device *dev)
+{
+	struct iommu_group *now = iommu_group_get(dev);
+	struct vg_device *vdev;
+	bool moved;
+
+	mutex_lock(&vg_lock);
+	vdev = vg_device_find_any(dev);
+	moved = vdev && vdev->group->iommu_group != now;
+	mutex_unlock(&vg_lock);
+	if (now)
+		iommu_group_put(now);
+	if (!moved)
+		return;
+	vg_untrack_device(dev);
+	vg_track_device(dev);
+}
+
+/**
  * vg_device_tracked() - is @dev in one of our groups?
  * @dev: any device
  *
@@ -451,6 +505,24 @@ void vg_sync_driver(struct vg_group *group, struct device *dev,
 	vdev = group ? vg_device_find(group, dev) : vg_device_find_any(dev);
 	if (vdev)
 		vg_device_set_driver(vdev, drv);
+	mutex_unlock(&vg_lock);
+}
+
+/**
+ * vg_claim_driver() - @drv is about to probe @dev
+ * @dev: the device, its device lock held by the driver core
+ * @drv: the driver being probed
+ *
+ * An untracked device is left alone: BUS_NOTIFY_BOUND_DRIVER tracks it.
+ */
+void vg_claim_driver(struct device *dev, struct device_driver *drv)
+{
+	struct vg_device *vdev;
+
+	mutex_lock(&vg_lock);
+	vdev = vg_device_find_any(dev);
+	if (vdev)
+		vg_device_claim(vdev, drv);
 	mutex_unlock(&vg_lock);
 }
 

@@ -33,6 +33,15 @@ static const struct nla_policy vg_policy[VFIOGROUP_A_MAX + 1] = {
 
 static struct genl_family vg_family;
 
+/*
+ * As uevents: notifications go only to namespaces owned by the initial
+ * user namespace, so that a container cannot watch the host's devices.
+ */
+static bool vg_net_gets_events(const struct net *net)
+{
+	return net->user_ns == &init_user_ns;
+}
+
 static size_t vg_group_msg_size(const struct vg_group *group)
 {
 	const size_t dev = nla_total_size(0) +
@@ -64,7 +73,7 @@ static int vg_fill_device(struct sk_buff *skb, const struct vg_device *vdev)
 	    nla_put_string(skb, VFIOGROUP_A_DEV_BUS, vdev->bus) ||
 	    (vdev->driver[0] &&
 	     nla_put_string(skb, VFIOGROUP_A_DEV_DRIVER, vdev->driver)) ||
-	    nla_put_u8(skb, VFIOGROUP_A_DEV_VIABLE, !vdev->blocks_viability) ||
+	    nla_put_u8(skb, VFIOGROUP_A_DEV_VIABLE, !vg_device_blocks(vdev)) ||
 	    (vdev->is_pci &&
 	     (nla_put_u16(skb, VFIOGROUP_A_DEV_VENDOR, vdev->vendor) ||
 	      nla_put_u16(skb, VFIOGROUP_A_DEV_DEVICE, vdev->device)))) {
@@ -246,6 +255,7 @@ static int vg_nl_info_get_doit(struct sk_buff *skb, struct genl_info *info)
 
 	msg = genlmsg_new(2 * nla_total_size_64bit(sizeof(u64)) +
 			  2 * nla_total_size(sizeof(u32)) +
+			  nla_total_size(sizeof(u8)) +
 			  nla_total_size(sizeof(VFIOGROUP_VERSION)), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -265,7 +275,9 @@ static int vg_nl_info_get_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	mutex_unlock(&vg_lock);
 	if (nla_put_u32(msg, VFIOGROUP_A_INFO_NOTIFIER, VG_NOTIFIER_PATH) ||
-	    nla_put_string(msg, VFIOGROUP_A_INFO_VERSION, VFIOGROUP_VERSION))
+	    nla_put_string(msg, VFIOGROUP_A_INFO_VERSION, VFIOGROUP_VERSION) ||
+	    nla_put_u8(msg, VFIOGROUP_A_INFO_EVENTS,
+		       vg_net_gets_events(genl_info_net(info))))
 		goto nospace;
 
 	genlmsg_end(msg, hdr);
@@ -312,10 +324,9 @@ static struct genl_family vg_family __ro_after_init = {
  */
 static bool vg_nl_ready;
 
-/* As uevents: only namespaces owned by the initial user namespace. */
 static bool vg_net_listens(struct net *net)
 {
-	return net->user_ns == &init_user_ns &&
+	return vg_net_gets_events(net) &&
 	       genl_has_listeners(&vg_family, net, VG_MCGRP_EVENTS);
 }
 

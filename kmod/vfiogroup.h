@@ -38,9 +38,10 @@ struct vg_group {
 	unsigned int id;
 	struct list_head devices;	/* struct vg_device */
 	/*
-	 * Devices bound to a driver that keeps the group from being viable:
-	 * the kernel's own DMA users of the group.  Balanced by bind/unbind
-	 * and by removal, so it is zero whenever the device list is empty.
+	 * Devices bound to, or being probed by, a driver that keeps the group
+	 * from being viable: the kernel's own DMA users of the group.
+	 * Balanced by bind/unbind, by the end of a probe and by removal, so it
+	 * is zero whenever the device list is empty.
 	 */
 	unsigned int users;
 	bool viable;			/* as last announced; see group.c */
@@ -53,6 +54,7 @@ struct vg_device {
 	struct vg_group *group;
 	struct device *dev;		/* reference held */
 	bool blocks_viability;		/* its driver is one of group->users */
+	bool probing;			/* a blocking driver's probe is too */
 	bool is_pci;
 	u16 vendor;
 	u16 device;
@@ -75,9 +77,11 @@ extern struct list_head vg_groups;
 /* group.c: the lifecycle and the state it keeps */
 int vg_track_device(struct device *dev);
 bool vg_device_tracked(struct device *dev);
+void vg_follow_group_change(struct device *dev);
 void vg_untrack_device(struct device *dev);
 void vg_sync_driver(struct vg_group *group, struct device *dev,
 		    struct device_driver *drv);
+void vg_claim_driver(struct device *dev, struct device_driver *drv);
 void vg_teardown(void);
 u64 vg_last_seq(void);
 u64 vg_dropped(void);
@@ -86,6 +90,12 @@ unsigned int vg_group_count(void);
 static inline bool vg_group_viable(const struct vg_group *group)
 {
 	return group->viable;
+}
+
+/* Whether @vdev alone keeps its group from being viable right now. */
+static inline bool vg_device_blocks(const struct vg_device *vdev)
+{
+	return vdev->blocks_viability || vdev->probing;
 }
 
 /* viability.c: the rule VFIO applies on the kernel we were built for */

@@ -32,8 +32,13 @@ bool vg_driver_blocks_viability(struct device *dev,
 /*
  * Up to 5.18, vfio_dev_viable(): a device is fine when it has no driver,
  * when it is a PCI bridge (any header type but normal), when its driver is
- * "pci-stub", or when VFIO knows it, which happens when a VFIO bus driver
- * (vfio-pci, vfio-platform, vfio-amba, vfio-fsl-mc) has bound it.
+ * "pci-stub", or when it is registered with VFIO, which only VFIO drivers
+ * do.  That registry cannot be read safely from here (VFIO's lookup drops
+ * a VFIO group reference, which may unregister a notifier on the chain we
+ * are called from), so a VFIO driver is recognised by name: every one up
+ * to 5.18 has "vfio" in it (vfio-pci, vfio-platform, vfio-amba,
+ * vfio-fsl-mc, mlx5_vfio_pci, hisi_acc_vfio_pci).  docs/kernel-module.md
+ * lists what this cannot see.
  */
 bool vg_driver_blocks_viability(struct device *dev,
 				struct device_driver *drv)
@@ -43,6 +48,6 @@ bool vg_driver_blocks_viability(struct device *dev,
 		return false;
 	if (!strcmp(drv->name, "pci-stub"))
 		return false;
-	return !str_has_prefix(drv->name, "vfio");
+	return !strstr(drv->name, "vfio");
 }
 #endif

@@ -3,7 +3,9 @@
  * KUnit tests of vfiogroup's group lifecycle: create, lookup and put,
  * the notifier callback in both fringe windows, callbacks racing the final
  * put, and the membership change seen on the group's own IOMMU notifier
- * chain that must never release the group (the seed's deadlock).
+ * chain that must never release the group (the seed's deadlock); and the
+ * bind/unbind/probe logic with the state each notification carries, a
+ * failed probe, and a device deleted while still bound.
  *
  * The module's files are compiled into this test module with a netlink sink
  * that records events instead of sending them, so the tests reach the
@@ -14,6 +16,7 @@
 #include "../group.c"
 #include "../viability.c"
 #include "../iommu_notifier.c"
+#include "../bus_notifier.c"
 
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -23,10 +26,18 @@
 
 #define VG_TEST_MAX_EVENTS	64
 
+/* Each event, and the state its notification would carry. */
 static struct {
 	u32 kind;
 	u64 seq;
 	unsigned int group;
+	char driver[VFIOGROUP_NAME_MAX];	/* the event's driver attribute */
+	bool viable;				/* the group's */
+	unsigned int ndev;
+	/* the event's device in the group's state, if it is listed */
+	bool dev_listed;
+	bool dev_viable;
+	char dev_driver[VFIOGROUP_NAME_MAX];
 } vg_test_events[VG_TEST_MAX_EVENTS];
 static unsigned int vg_test_nevents;
 static unsigned int vg_test_nlost;
@@ -39,9 +50,25 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 	if (vg_test_fail_notify)
 		return -ENOMEM;
 	if (vg_test_nevents < VG_TEST_MAX_EVENTS) {
-		vg_test_events[vg_test_nevents].kind = ev->kind;
-		vg_test_events[vg_test_nevents].seq = ev->seq;
-		vg_test_events[vg_test_nevents].group = group->id;
+		typeof(vg_test_events[0]) *rec = &vg_test_events[vg_test_nevents];
+		const struct vg_device *vdev;
+
+		memset(rec, 0, sizeof(*rec));
+		rec->kind = ev->kind;
+		rec->seq = ev->seq;
+		rec->group = group->id;
+		rec->viable = vg_group_viable(group);
+		if (ev->driver)
+			strscpy(rec->driver, ev->driver, sizeof(rec->driver));
+		list_for_each_entry(vdev, &group->devices, node) {
+			rec->ndev++;
+			if (!ev->dev_name || strcmp(vdev->name, ev->dev_name))
+				continue;
+			rec->dev_listed = true;
+			rec->dev_viable = !vg_device_blocks(vdev);
+			strscpy(rec->dev_driver, vdev->driver,
+				sizeof(rec->dev_driver));
+		}
 	}
 	vg_test_nevents++;
 	return 0;
@@ -104,6 +131,7 @@ static void vg_test_exit(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(ctx->dev); i++) {
 		if (!ctx->dev[i])
 			continue;
+		ctx->dev[i]->driver = NULL;	/* a test's pretend driver */
 		iommu_group_remove_device(ctx->dev[i]);
 		root_device_unregister(ctx->dev[i]);
 	}
@@ -355,6 +383,194 @@ static void vg_test_no_release_from_group_callback(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vg_test_group(ctx), (struct vg_group *)NULL);
 }
 
+/*
+ * A driver that keeps the group from being viable on every kernel: from
+ * 5.19 any driver of a device on a bus without driver_managed_dma (a root
+ * device has no bus), up to 5.18 any driver VFIO does not know.
+ */
+static struct device_driver vg_test_host_drv = { .name = "vg-kunit-host" };
+
+/* What the bus notifier sees: the driver core's calls, in its order. */
+static void vg_test_bus(struct device *dev, unsigned long action)
+{
+	vg_bus_notify(NULL, action, dev);
+}
+
+/* 5.10's KUNIT_EXPECT_STREQ copies its arguments with typeof(): no arrays. */
+#define VG_EXPECT_STR(test, a, b)					\
+	KUNIT_EXPECT_STREQ(test, (const char *)(a), (const char *)(b))
+
+static void vg_expect_event(struct kunit *test, unsigned int i, u32 kind,
+			    bool viable)
+{
+	KUNIT_EXPECT_EQ(test, vg_test_events[i].kind, kind);
+	KUNIT_EXPECT_EQ(test, vg_test_events[i].viable, viable);
+}
+
+/*
+ * A probe, a bind and an unbind, with the state each notification carries:
+ * viability drops when the probe starts (the bus claims DMA ownership
+ * before probe), the bound device names its driver, and the unbound
+ * notification already shows the device without a driver while its event
+ * still names the driver that left.
+ */
+static void vg_test_bind_unbind_states(struct kunit *test)
+{
+	struct vg_test_ctx *ctx = test->priv;
+	struct device *dev = ctx->dev[0];
+	struct vg_group *group;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, 0, vg_track_device(dev));
+	group = vg_test_group(ctx);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+
+	dev->driver = &vg_test_host_drv;	/* as really_probe() does */
+	vg_test_bus(dev, BUS_NOTIFY_BIND_DRIVER);
+	KUNIT_EXPECT_EQ(test, group->users, 1U);
+	vg_test_bus(dev, BUS_NOTIFY_BIND_DRIVER);	/* a re-probe */
+	KUNIT_EXPECT_EQ(test, group->users, 1U);
+	vg_sync_driver(NULL, dev, &vg_test_host_drv);	/* BOUND */
+	KUNIT_EXPECT_EQ(test, group->users, 1U);
+	dev->driver = NULL;
+	vg_sync_driver(NULL, dev, NULL);		/* UNBOUND */
+	KUNIT_EXPECT_EQ(test, group->users, 0U);
+
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 5U);
+	vg_expect_event(test, 0, VFIOGROUP_EVENT_DEVICE_ADDED, true);
+	KUNIT_EXPECT_TRUE(test, vg_test_events[0].dev_listed);
+	VG_EXPECT_STR(test, vg_test_events[0].dev_driver, "");
+
+	/* the probe: nobody is bound yet, but the group is not viable */
+	vg_expect_event(test, 1, VFIOGROUP_EVENT_VIABILITY_CHANGED, false);
+
+	vg_expect_event(test, 2, VFIOGROUP_EVENT_DRIVER_BOUND, false);
+	VG_EXPECT_STR(test, vg_test_events[2].driver, "vg-kunit-host");
+	VG_EXPECT_STR(test, vg_test_events[2].dev_driver, "vg-kunit-host");
+	KUNIT_EXPECT_FALSE(test, vg_test_events[2].dev_viable);
+
+	/* viability changes only with its own event, which follows */
+	vg_expect_event(test, 3, VFIOGROUP_EVENT_DRIVER_UNBOUND, false);
+	VG_EXPECT_STR(test, vg_test_events[3].driver, "vg-kunit-host");
+	KUNIT_EXPECT_TRUE(test, vg_test_events[3].dev_listed);
+	VG_EXPECT_STR(test, vg_test_events[3].dev_driver, "");
+	KUNIT_EXPECT_TRUE(test, vg_test_events[3].dev_viable);
+
+	vg_expect_event(test, 4, VFIOGROUP_EVENT_VIABILITY_CHANGED, true);
+	for (i = 1; i < 5; i++)
+		KUNIT_EXPECT_EQ(test, vg_test_events[i].seq,
+				vg_test_events[i - 1].seq + 1);
+}
+
+/* A failed probe ends its claim and leaves no driver behind. */
+static void vg_test_failed_probe(struct kunit *test)
+{
+	struct vg_test_ctx *ctx = test->priv;
+	struct device *dev = ctx->dev[0];
+	struct vg_group *group;
+
+	KUNIT_ASSERT_EQ(test, 0, vg_track_device(dev));
+	group = vg_test_group(ctx);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+
+	dev->driver = &vg_test_host_drv;
+	vg_test_bus(dev, BUS_NOTIFY_BIND_DRIVER);
+	KUNIT_EXPECT_FALSE(test, group->viable);
+	/* dev->driver still names the failed driver here */
+	vg_test_bus(dev, BUS_NOTIFY_DRIVER_NOT_BOUND);
+	dev->driver = NULL;
+	KUNIT_EXPECT_TRUE(test, group->viable);
+	KUNIT_EXPECT_EQ(test, group->users, 0U);
+
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 3U);
+	vg_expect_event(test, 1, VFIOGROUP_EVENT_VIABILITY_CHANGED, false);
+	vg_expect_event(test, 2, VFIOGROUP_EVENT_VIABILITY_CHANGED, true);
+
+	/* A probe of a device we do not follow changes nothing. */
+	dev = ctx->dev[1];
+	dev->driver = &vg_test_host_drv;
+	vg_test_bus(dev, BUS_NOTIFY_BIND_DRIVER);
+	vg_test_bus(dev, BUS_NOTIFY_DRIVER_NOT_BOUND);
+	dev->driver = NULL;
+	KUNIT_EXPECT_EQ(test, vg_test_nevents, 3U);
+	KUNIT_EXPECT_TRUE(test, group->viable);
+}
+
+/*
+ * device_del() sends DEL_DEVICE before it unbinds the driver: the device is
+ * untracked once, announced removed with its driver, and the unbind that
+ * follows (from the bus notifier or, up to 5.18, the group's) neither
+ * brings it back nor says anything.  The group's last reference goes with
+ * the device.
+ */
+static void vg_test_deleted_while_bound(struct kunit *test)
+{
+	struct vg_test_ctx *ctx = test->priv;
+	struct device *dev = ctx->dev[0];
+
+	KUNIT_ASSERT_EQ(test, 0, vg_track_device(dev));
+	dev->driver = &vg_test_host_drv;
+	vg_sync_driver(NULL, dev, &vg_test_host_drv);
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 3U);	/* added, bound, viab. */
+
+	vg_test_bus(dev, BUS_NOTIFY_DEL_DEVICE);
+	KUNIT_EXPECT_PTR_EQ(test, vg_test_group(ctx), (struct vg_group *)NULL);
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 4U);
+	KUNIT_EXPECT_EQ(test, vg_test_events[3].kind,
+			(u32)VFIOGROUP_EVENT_DEVICE_REMOVED);
+	VG_EXPECT_STR(test, vg_test_events[3].driver, "vg-kunit-host");
+	KUNIT_EXPECT_EQ(test, vg_test_events[3].ndev, 0U);
+
+	dev->driver = NULL;
+	vg_test_bus(dev, BUS_NOTIFY_UNBIND_DRIVER);
+	vg_test_bus(dev, BUS_NOTIFY_UNBOUND_DRIVER);
+	vg_sync_driver(NULL, dev, NULL);
+	vg_test_bus(dev, BUS_NOTIFY_REMOVED_DEVICE);
+	KUNIT_EXPECT_EQ(test, vg_test_nevents, 4U);
+	KUNIT_EXPECT_FALSE(test, vg_device_tracked(dev));
+	KUNIT_EXPECT_PTR_EQ(test, vg_test_group(ctx), (struct vg_group *)NULL);
+}
+
+/*
+ * No-IOMMU: VFIO gives a device a group of its own making when vfio-pci
+ * binds and takes it away when it unbinds, with no bus add or remove.  The
+ * device is followed into the group at the bind and out of it at the
+ * unbind: never left in a group it is no longer in.
+ */
+static void vg_test_group_given_at_bind(struct kunit *test)
+{
+	struct vg_test_ctx *ctx = test->priv;
+	struct device *dev = ctx->dev[1];	/* in no group yet */
+	unsigned int n;
+
+	KUNIT_ASSERT_EQ(test, 0, vg_track_device(dev));
+	KUNIT_EXPECT_FALSE(test, vg_device_tracked(dev));
+
+	/* the driver's probe puts it into a group, then it is bound */
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(ctx->iommu_group,
+							dev));
+	dev->driver = &vg_test_host_drv;
+	vg_test_bus(dev, BUS_NOTIFY_BOUND_DRIVER);
+	KUNIT_EXPECT_TRUE(test, vg_device_tracked(dev));
+	KUNIT_ASSERT_GE(test, vg_test_nevents, 2U);
+	KUNIT_EXPECT_EQ(test, vg_test_events[0].kind,
+			(u32)VFIOGROUP_EVENT_DEVICE_ADDED);
+	KUNIT_EXPECT_EQ(test, vg_test_events[1].kind,
+			(u32)VFIOGROUP_EVENT_DRIVER_BOUND);
+
+	/* its remove() takes it out of the group before UNBOUND_DRIVER */
+	iommu_group_remove_device(dev);
+	dev->driver = NULL;
+	vg_test_bus(dev, BUS_NOTIFY_UNBOUND_DRIVER);
+	KUNIT_EXPECT_FALSE(test, vg_device_tracked(dev));
+	KUNIT_EXPECT_PTR_EQ(test, vg_test_group(ctx), (struct vg_group *)NULL);
+	n = vg_test_nevents;
+	KUNIT_ASSERT_GE(test, n, 4U);
+	KUNIT_EXPECT_EQ(test, vg_test_events[n - 1].kind,
+			(u32)VFIOGROUP_EVENT_DEVICE_REMOVED);
+	KUNIT_EXPECT_EQ(test, vg_test_events[n - 1].ndev, 0U);
+}
+
 static struct kunit_case vg_lifecycle_cases[] = {
 	KUNIT_CASE(vg_test_track_untrack),
 	KUNIT_CASE(vg_test_lost_event),
@@ -362,6 +578,10 @@ static struct kunit_case vg_lifecycle_cases[] = {
 	KUNIT_CASE(vg_test_callback_before_listing),
 	KUNIT_CASE(vg_test_callbacks_race_final_put),
 	KUNIT_CASE(vg_test_no_release_from_group_callback),
+	KUNIT_CASE(vg_test_bind_unbind_states),
+	KUNIT_CASE(vg_test_failed_probe),
+	KUNIT_CASE(vg_test_deleted_while_bound),
+	KUNIT_CASE(vg_test_group_given_at_bind),
 	{}
 };
 

@@ -84,6 +84,7 @@ enum vfiogroup_attr {
 	VFIOGROUP_A_INFO_NOTIFIER,	/* u32: enum vfiogroup_notifier */
 	VFIOGROUP_A_INFO_GROUPS,	/* u32: number of groups tracked */
 	VFIOGROUP_A_INFO_VERSION,	/* string: module version */
+	VFIOGROUP_A_INFO_EVENTS,	/* u8: 1 if events reach the requester */
 
 	__VFIOGROUP_A_MAX,
 	VFIOGROUP_A_MAX = __VFIOGROUP_A_MAX - 1

@@ -300,6 +300,9 @@ viability_check() {
 	fi
 }
 vc_word() { [ "$1" = "$2" ] || echo " viability-changed:-:-"; }
+# A blocking driver's probe makes the group not viable before it binds: the
+# viability-changed of a bind comes first.
+vc_first() { [ "$1" = "$2" ] || echo "viability-changed:-:- "; }
 
 # Each act_* uses its own variable names: ash has no local variables and
 # they call each other.
@@ -327,7 +330,7 @@ act_bind() { # act_bind DEV DRIVER (via driver_override + drivers_probe)
 	_b_v1=$(rule_viable "$_b_g")
 	if [ "$_b_now" = "$_b_drv" ]; then
 		trans_end "bind $_b_drv to $_b_dev" "$_b_g" \
-			"driver-bound:$_b_dev:$_b_drv$(vc_word "$_b_v0" "$_b_v1")"
+			"$(vc_first "$_b_v0" "$_b_v1")driver-bound:$_b_dev:$_b_drv"
 	else
 		notok "bind $_b_drv to $_b_dev (driver now '$_b_now')"
 		trans_end "failed bind of $_b_drv to $_b_dev" "$_b_g" ""
@@ -576,7 +579,7 @@ if want events; then
 		RDRV2=$(pdrv "$R")
 		expw="device-added:$R:-"
 		if [ "$RDRV2" != - ]; then
-			expw="$expw driver-bound:$R:$RDRV2$(vc_word "$(rule_viable "$RG2" "$R")" "$(rule_viable "$RG2")")"
+			expw="$expw $(vc_first "$(rule_viable "$RG2" "$R")" "$(rule_viable "$RG2")")driver-bound:$R:$RDRV2"
 		fi
 		trans_end "PCI rescan bringing back $R" "$RG2" "$expw"
 		check "$R back on $RDRV after rescan" test "$RDRV2" = "$RDRV"
@@ -744,6 +747,25 @@ if want user || want netns; then
 		if want netns; then
 			mon_wait N1 20
 			mon_check N1 "listener in a new net ns of the initial user ns gets events" 0 1
+			out=$("$VG" info 2>&1)
+			check "info in the initial namespaces: events=1 ($out)" test "$(vg_field "$out" events)" = 1
+			if [ -n "$NETNS" ]; then
+				# shellcheck disable=SC2086
+				out=$($NETNS "$VG" info 2>&1)
+			else
+				out=$("$VG" --unshare=net info 2>&1)
+			fi
+			check "info in a new net ns of the initial user ns: events=1 ($out)" test "$(vg_field "$out" events)" = 1
+			if [ "$HAVE_USERNS" = 1 ]; then
+				if [ -n "$USERNS" ]; then
+					# shellcheck disable=SC2086
+					out=$($USERNS "$VG" info 2>&1)
+				else
+					out=$("$VG" --unshare=user-net info 2>&1)
+				fi
+				check "info in a net ns owned by a new user ns: answers, events=0 ($out)" \
+					test "$(vg_field "$out" events)" = 0 -a -n "$(vg_field "$out" seq)"
+			fi
 			if [ "$HAVE_USERNS" = 0 ]; then
 				skip "listener in a net ns owned by a new user ns gets none" "no user namespaces in this kernel"
 			elif [ -e "$T/u/N2.ready" ]; then
@@ -1042,9 +1064,9 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	lx() { echo "$1" >>"$T/lib.expect"; }
 	lx_vc() { [ "$2" = "$(rule_viable "$1")" ] || lx "viability-changed:-:-@$1"; }
 	v=$(rule_viable "$EG"); unbind_dev "$E"; lx "driver-unbound:$E:e1000@$EG"; lx_vc "$EG" "$v"
-	v=$(rule_viable "$EG"); bind_dev "$E" vfio-pci; lx "driver-bound:$E:vfio-pci@$EG"; lx_vc "$EG" "$v"
+	v=$(rule_viable "$EG"); bind_dev "$E" vfio-pci; lx_vc "$EG" "$v"; lx "driver-bound:$E:vfio-pci@$EG"
 	v=$(rule_viable "$EG"); unbind_dev "$E"; lx "driver-unbound:$E:vfio-pci@$EG"; lx_vc "$EG" "$v"
-	v=$(rule_viable "$EG"); bind_dev "$E" e1000; lx "driver-bound:$E:e1000@$EG"; lx_vc "$EG" "$v"
+	v=$(rule_viable "$EG"); bind_dev "$E" e1000; lx_vc "$EG" "$v"; lx "driver-bound:$E:e1000@$EG"
 	grep "@$EG\$" "$T/lib.expect" >"$T/lib.expect.eg"
 	R=
 	for d in /sys/bus/pci/drivers/e1000e/0000:*; do [ -e "$d" ] && { R=${d##*/}; break; }; done
@@ -1059,8 +1081,8 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 		wait_for 10 test -e "$PCI/$R/driver"
 		RG2=$(grp_of "$R")
 		lx "device-added:$R:-@$RG2"
-		lx "driver-bound:$R:$(pdrv "$R")@$RG2"
 		[ "$(rule_viable "$RG2")" = 1 ] || lx "viability-changed:-:-@$RG2"
+		lx "driver-bound:$R:$(pdrv "$R")@$RG2"
 	else
 		diag "no e1000e alone in its group: monitor without remove/rescan"
 	fi
@@ -1148,7 +1170,7 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 		msg=$(grep 'no longer viable' "$T/vmm.out")
 		diag "vmm-wait: $msg"
 		check "vmm-wait: a host driver takes $E: exit 1, '$msg'" \
-			test "$mon_rc" = 1 -a "$msg" = "vmm-wait: group $EG is no longer viable ($E bound to e1000)"
+			test "$mon_rc" = 1 -a "$msg" = "vmm-wait: group $EG is no longer viable ($E: a driver is probing it)"
 	else
 		notok "vmm-wait: holds an already viable group at once"
 		cat "$T/vmm.out" "$T/vmm.err" | indent

@@ -780,6 +780,7 @@ static void info_cb(const struct nlmsghdr *nlh, void *arg)
 	const struct genlmsghdr *gh = nlmsg_data(nlh);
 	uint64_t seq = 0, dropped = 0;
 	uint32_t notifier = 0, groups = 0;
+	uint8_t events = 0;
 	const char *version, *nname;
 	bool ok = true;
 	int *count = arg;
@@ -795,15 +796,16 @@ static void info_cb(const struct nlmsghdr *nlh, void *arg)
 	ok &= get_int(tb[VFIOGROUP_A_INFO_DROPPED], "info-dropped", &dropped);
 	ok &= get_int(tb[VFIOGROUP_A_INFO_NOTIFIER], "info-notifier", &notifier);
 	ok &= get_int(tb[VFIOGROUP_A_INFO_GROUPS], "info-groups", &groups);
+	ok &= get_int(tb[VFIOGROUP_A_INFO_EVENTS], "info-events", &events);
 	version = get_str(tb[VFIOGROUP_A_INFO_VERSION], "info-version");
-	if (!ok || !version)
+	if (!ok || !version || events > 1)
 		note_malformed("info-missing-attr", 0);
 	nname = notifier_name(notifier);
 	if (!nname)
 		note_malformed("info-notifier-value", (int)notifier);
 	printf("seq=%" PRIu64 " dropped=%" PRIu64 " notifier=%s groups=%" PRIu32
-	       " version=%s\n", seq, dropped, nname ? nname : "?", groups,
-	       version ? version : "?");
+	       " version=%s events=%u\n", seq, dropped, nname ? nname : "?",
+	       groups, version ? version : "?", events);
 }
 
 static int cmd_info(struct conn *c)
