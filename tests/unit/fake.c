@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include <linux/genetlink.h>
 #include <netlink/attr.h>
@@ -82,7 +85,8 @@ struct fake *fake_new(void)
 {
 	struct fake *fk = calloc(1, sizeof(*fk));
 
-	if (!fk || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fk->sv))
+	if (!fk || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fk->sv) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, fk->probe))
 		abort();
 	/* A full queue is an overrun, as on netlink, not a blocked test. */
 	fcntl(fk->sv[1], F_SETFL, O_NONBLOCK);
@@ -98,15 +102,67 @@ void fake_free(struct fake *fk)
 {
 	close(fk->sv[0]);
 	close(fk->sv[1]);
+	close(fk->probe[0]);
+	close(fk->probe[1]);
 	pthread_mutex_destroy(&fk->lock);
 	free(fk);
 }
 
-/* lock held */
+/*
+ * Would the filter attached to sv[0] take it?  Asked of the twin socket
+ * that has the same filter, so that what it drops is never taken for a
+ * full queue's loss: the kernel runs sk_filter() before it looks at the
+ * queue (do_one_broadcast()).  lock held.
+ */
+static bool filter_accepts(struct fake *fk, const void *buf, size_t len)
+{
+	char c;
+
+	if (!fk->filtered)
+		return true;
+	if (send(fk->probe[1], buf, len, MSG_DONTWAIT) < 0)
+		abort();
+	/* a short read still consumes the datagram */
+	return recv(fk->probe[0], &c, sizeof(c), MSG_DONTWAIT) >= 0;
+}
+
+/*
+ * netlink_broadcast_deliver() queues while the listener's rmem_alloc is
+ * not above its rcvbuf.  AF_UNIX ignores sv[0]'s SO_RCVBUF, so we look:
+ * what sv[0] holds is charged to sv[1], its only sender (SIOCOUTQ, in
+ * truesize like rmem_alloc).  lock held.
+ */
+static bool room(struct fake *fk)
+{
+	int queued, rcvbuf;
+	socklen_t len = sizeof(rcvbuf);
+
+	if (ioctl(fk->sv[1], SIOCOUTQ, &queued) ||
+	    getsockopt(fk->sv[0], SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len))
+		abort();
+	return queued <= rcvbuf;
+}
+
+/*
+ * One multicast to the listener, as netlink delivers it: the filter
+ * first; nothing while congested; else queued if there is room, or the
+ * socket becomes congested and ENOBUFS is reported, only then
+ * (netlink_overrun()).  lock held.
+ */
 static void send_locked(struct fake *fk, const void *buf, size_t len)
 {
-	if (send(fk->sv[1], buf, len, MSG_DONTWAIT) < 0)
-		fk->pending_err = -ENOBUFS;	/* lost, and told so */
+	if (!filter_accepts(fk, buf, len))
+		return;
+	if (fk->congested) {
+		fk->overruns++;
+		fk->silent_drops++;
+		return;
+	}
+	if (room(fk) && send(fk->sv[1], buf, len, MSG_DONTWAIT) >= 0)
+		return;
+	fk->overruns++;
+	fk->congested = true;
+	fk->pending_err = -ENOBUFS;
 }
 
 void fake_send_raw(struct fake *fk, const void *buf, size_t len)
@@ -297,6 +353,16 @@ bool fake_viable(struct fake *fk, uint32_t gid)
 	return v;
 }
 
+bool fake_congested(struct fake *fk)
+{
+	bool c;
+
+	pthread_mutex_lock(&fk->lock);
+	c = fk->congested;
+	pthread_mutex_unlock(&fk->lock);
+	return c;
+}
+
 void fake_unload(struct fake *fk)
 {
 	pthread_mutex_lock(&fk->lock);
@@ -368,20 +434,54 @@ static int f_join(struct vg_transport *t, uint32_t old_grp, uint32_t grp)
 	return 0;
 }
 
+static void run_hook(struct fake *fk, enum fake_point at,
+		     enum vg_req_kind kind)
+{
+	fake_hook_fn fn;
+	void *arg;
+
+	pthread_mutex_lock(&fk->lock);
+	fn = fk->hook;
+	arg = fk->hook_arg;
+	pthread_mutex_unlock(&fk->lock);
+	if (fn)
+		fn(fk, at, kind, arg);
+}
+
+/*
+ * Nothing queued on sv[0].  Not SIOCINQ: on an AF_UNIX datagram socket it
+ * tells the length of the next datagram, which is 0 for an empty one as
+ * for none.  lock held.
+ */
+static bool queue_empty(struct fake *fk)
+{
+	return recv(fk->sv[0], NULL, 0, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       errno == EAGAIN;
+}
+
+/*
+ * netlink_recvmsg(): a pending error first (sock_error()), else a
+ * datagram; then, whatever that was, an empty queue ends the congestion
+ * (netlink_rcv_wake()).  Under the lock, so no message slips in between.
+ */
 static long f_recv(struct vg_transport *t, void *buf, size_t cap)
 {
 	struct fake *fk = FK(t);
-	ssize_t n;
-	int err;
+	long r;
 
 	pthread_mutex_lock(&fk->lock);
-	err = fk->pending_err;
+	r = fk->pending_err;
 	fk->pending_err = 0;
+	if (!r) {
+		ssize_t n = recv(fk->sv[0], buf, cap, MSG_DONTWAIT);
+
+		r = n < 0 ? -errno : (long)n;
+	}
+	if (fk->congested && queue_empty(fk))
+		fk->congested = false;
 	pthread_mutex_unlock(&fk->lock);
-	if (err)
-		return err;
-	n = recv(fk->sv[0], buf, cap, MSG_DONTWAIT);
-	return n < 0 ? -errno : (long)n;
+	run_hook(fk, FAKE_RECV_AFTER, 0);
+	return r;
 }
 
 static int reply(struct nl_msg *msg, vg_reply_fn fn, void *arg)
@@ -400,6 +500,7 @@ static int f_request(struct vg_transport *t, const struct vg_family *fam,
 	struct nl_msg *msg;
 	int r = -ENOENT;
 
+	run_hook(fk, FAKE_REQUEST_BEFORE, req->kind);
 	pthread_mutex_lock(&fk->lock);
 	fk->requests++;
 	if (!fk->present || fam->id != fk->family_id)
@@ -447,12 +548,13 @@ static int f_request(struct vg_transport *t, const struct vg_family *fam,
 	}
 out:
 	pthread_mutex_unlock(&fk->lock);
+	run_hook(fk, FAKE_REQUEST_AFTER, req->kind);
 	return r;
 }
 
-static int f_set_filter(struct vg_transport *t, const struct sock_fprog *prog)
+static int set_filter(int fd, const struct sock_fprog *prog)
 {
-	int fd = FK(t)->sv[0], dummy = 0;
+	int dummy = 0;
 
 	if (prog)
 		return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog,
@@ -461,6 +563,22 @@ static int f_set_filter(struct vg_transport *t, const struct sock_fprog *prog)
 		       sizeof(dummy)) && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+/* On sv[0] and its twin at once, as far as a sender can tell. */
+static int f_set_filter(struct vg_transport *t, const struct sock_fprog *prog)
+{
+	struct fake *fk = FK(t);
+	int r;
+
+	pthread_mutex_lock(&fk->lock);
+	r = set_filter(fk->sv[0], prog);
+	if (!r && set_filter(fk->probe[0], prog))
+		abort();
+	if (!r)
+		fk->filtered = prog != NULL;
+	pthread_mutex_unlock(&fk->lock);
+	return r;
 }
 
 static int f_fd(struct vg_transport *t)

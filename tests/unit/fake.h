@@ -9,6 +9,14 @@
  * even the kernel-side BPF filter (SO_ATTACH_FILTER works on unix sockets)
  * are the real ones.  Losses, overruns, shutdowns and reloads are injected
  * on demand.
+ *
+ * Overruns are netlink's, not AF_UNIX's: a message the listener's filter
+ * accepts but its queue has no room for (more queued than sv[0]'s
+ * SO_RCVBUF, or the socketpair refuses it) makes the socket congested and
+ * reports ENOBUFS, once; while congested every message is dropped without
+ * a word; a recv that leaves the queue empty, whatever it returned, ends
+ * the congestion (netlink_overrun(), netlink_broadcast_deliver(),
+ * netlink_rcv_wake()).
  */
 #ifndef VG_TEST_FAKE_H
 #define VG_TEST_FAKE_H
@@ -37,6 +45,19 @@ struct fake_group {
 	struct fake_dev dev[FAKE_MAX_DEVS];
 };
 
+struct fake;
+
+/* Where the hook (below) is called, with no lock held. */
+enum fake_point {
+	FAKE_REQUEST_BEFORE,	/* a request came, not answered yet */
+	FAKE_REQUEST_AFTER,	/* every reply to it handed over */
+	FAKE_RECV_AFTER,	/* the library received, or tried to */
+};
+
+/* kind: the request's (FAKE_REQUEST_*), else 0. */
+typedef void (*fake_hook_fn)(struct fake *fk, enum fake_point at,
+			     enum vg_req_kind kind, void *arg);
+
 struct fake {
 	pthread_mutex_t lock;	/* tests mutate from several threads */
 	bool present;		/* module loaded */
@@ -52,6 +73,13 @@ struct fake {
 	/* and report each on the socket, as the module's netlink_set_err() */
 	bool drop_enobufs;
 	int pending_err;	/* next recv returns this (-ENOBUFS, ...) */
+	bool congested;		/* netlink's NETLINK_S_CONGESTED */
+	uint64_t overruns;	/* messages refused: no room, or congested */
+	uint64_t silent_drops;	/* of which dropped while congested */
+	int probe[2];		/* sv's twin with the same filter: its verdict */
+	bool filtered;		/* a filter is attached (to both) */
+	fake_hook_fn hook;	/* may change the fake: events mid-request */
+	void *hook_arg;
 	int joins;
 	unsigned requests;
 	/* emit GROUP_EVENT right after GROUP_ID instead of last */
@@ -73,6 +101,7 @@ void fake_bind(struct fake *fk, uint32_t gid, const char *dev,
 	       const char *driver, bool blocks);
 void fake_unbind(struct fake *fk, uint32_t gid, const char *dev);
 bool fake_viable(struct fake *fk, uint32_t gid);
+bool fake_congested(struct fake *fk);
 
 /* Module lifecycle, as seen on the event socket. */
 void fake_unload(struct fake *fk);	/* ESHUTDOWN, then DELFAMILY */

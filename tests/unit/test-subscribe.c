@@ -408,9 +408,10 @@ static void *toggler(void *arg)
 			fake_unbind(fk, 3, "d");
 		}
 		/*
-		 * The fake's AF_UNIX queue holds 10 datagrams: wait until the
-		 * dispatcher took them (what is queued is still charged to
-		 * the sender), so that it never overflows.
+		 * The fake's queue is bounded (by sv[1]'s send buffer and
+		 * sv[0]'s receive buffer, fake.c): wait until the dispatcher
+		 * took them (what is queued is still charged to the sender),
+		 * so that it never overflows.
 		 */
 		for (int q = 1, n = 0; q > 0 && n < 20000; n++) {
 			if (ioctl(fk->sv[1], SIOCOUTQ, &q))
