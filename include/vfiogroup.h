@@ -287,6 +287,8 @@ struct vfiogroup_stats {
 	uint64_t synthesized;	/* events made up by resyncs */
 	uint64_t disconnects;
 	uint64_t reconnects;
+	uint64_t drained;	/* datagrams a resync threw away unread: the
+				   socket is read empty before its baseline */
 };
 
 /*

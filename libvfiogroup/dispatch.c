@@ -2,6 +2,10 @@
 /*
  * The event loop: read the event socket, keep the cache and the sequence
  * numbers straight, hand events to the subscribers.
+ *
+ * Every resync starts here, at the top of the loop, never in the middle of
+ * a datagram: the datagram being walked lives in ctx->rxbuf, which the
+ * drain before a resync reads into (see drain()).
  */
 #include <errno.h>
 #include <string.h>
@@ -95,12 +99,10 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 	}
 	switch (v) {
 	case REFRESH:	/* the cover would not hold still: start over */
+	case GAP:	/* the rest of this datagram predates the reload anyway */
 		ctx->need_resync = true;
 		pthread_mutex_unlock(&ctx->cache_lock);
 		return 0;
-	case GAP:
-		pthread_mutex_unlock(&ctx->cache_lock);
-		return vg_sync(ctx, VG_SYNC_RESYNC);
 	case SKIP:
 		ctx->stats.stale++;
 		pthread_mutex_unlock(&ctx->cache_lock);
@@ -137,10 +139,12 @@ static int handle_ctrl(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 	}
 	/*
 	 * NEWFAMILY is sent only when a family registers: if we still think
-	 * we are connected, we missed the DELFAMILY.  Either way start over.
+	 * we are connected, we missed the DELFAMILY.  Either way start over,
+	 * from the top of the loop.
 	 */
 	vg_disconnect(ctx);
-	return vg_sync(ctx, VG_SYNC_RECONNECT);
+	ctx->sync_owed = true;
+	return 0;
 }
 
 static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
@@ -215,6 +219,114 @@ static bool pending_resync(struct vfiogroup_ctx *ctx)
 	return need;
 }
 
+/* Events were lost (ENOBUFS, or a datagram cut short): reload, drained. */
+static void lost(struct vfiogroup_ctx *ctx)
+{
+	ctx->sync_owed = true;
+	pthread_mutex_lock(&ctx->cache_lock);
+	ctx->stats.overruns++;
+	/* nothing is applied or refreshed until then */
+	ctx->need_resync = true;
+	pthread_mutex_unlock(&ctx->cache_lock);
+}
+
+/*
+ * Read the event socket until recv() says EAGAIN, throwing away what it
+ * reads, before a resync takes its baseline.
+ *
+ * Netlink reports ENOBUFS only when a socket becomes congested; from then
+ * on it drops every multicast for it without a word (the socket filter
+ * runs first, so a filtered socket is no different), until a recvmsg()
+ * leaves the queue empty.  A baseline taken before that could be followed
+ * by events that never arrive and are never reported: an event made by a
+ * RESYNC callback, say, or any event while we work through a full queue.
+ * The EAGAIN is the proof: the queue was empty at the end of that recv,
+ * which cleared the congestion, so from here on every event is in the
+ * socket or reported by a new ENOBUFS.  What is thrown away is older than
+ * the baseline taken next: the dump has it.  nlctrl news among it is not
+ * lost either: vg_sync() resolves the family again.
+ *
+ * Every resync drains, not only a loss's (a gap, a malformed event, a
+ * refresh that failed, NEWFAMILY): then no baseline is ever taken on a
+ * socket not read empty since, whatever asked for it.  Nothing is lost by
+ * it: what is queued before a baseline is older than it, so the dump has
+ * it and reading it afterwards would only skip it as stale; an ENOBUFS
+ * met on the way is covered by this resync instead of asking for another.
+ * Nor does it hold a resync back for long: draining reads faster than
+ * dispatching (no decoding, no callbacks), so a socket it cannot empty is
+ * one the loop could not have kept up with either.
+ *
+ * Bounded by the budget of this call (*n datagrams read so far): a socket
+ * that is not congested (ENOBUFS from the module's netlink_set_err()) can
+ * be fed without end.  Returns 0 once empty, -EBUSY when the budget ran
+ * out first (the resync stays owed: the next call drains on), or an errno
+ * of recv().
+ */
+static int drain(struct vfiogroup_ctx *ctx, int *n)
+{
+	uint64_t drained = 0, overruns = 0, foreign = 0;
+	bool empty = false;
+	int r = 0;
+
+	while (!r && *n < MAX_DATAGRAMS) {
+		long len = ctx->t->ops->recv(ctx->t, ctx->rxbuf, ctx->rxcap);
+
+		if (len == -EAGAIN) {
+			empty = true;
+			break;
+		}
+		(*n)++;
+		switch (len) {
+		case -ENOBUFS:		/* more lost: this drain covers it */
+			overruns++;
+			break;
+		case -ESHUTDOWN:	/* resolved again once drained */
+			vg_disconnect(ctx);
+			break;
+		case -EPERM:
+			foreign++;
+			break;
+		case -EMSGSIZE:
+			drained++;
+			break;
+		default:
+			if (len < 0)
+				r = (int)len;
+			else
+				drained++;
+			break;
+		}
+	}
+	pthread_mutex_lock(&ctx->cache_lock);
+	ctx->stats.drained += drained;
+	ctx->stats.overruns += overruns;
+	ctx->stats.foreign += foreign;
+	pthread_mutex_unlock(&ctx->cache_lock);
+	return r ? r : empty ? 0 : -EBUSY;
+}
+
+/*
+ * The resync owed: drain, then reload.  Connected or not after a loss,
+ * which may have eaten nlctrl's news of a reload (vg_sync() resolves the
+ * family again; -ENOENT then just means it is still away).
+ */
+static int resync(struct vfiogroup_ctx *ctx, int *n)
+{
+	bool connected;
+	int r = drain(ctx, n);
+
+	if (r)
+		return r;
+	pthread_mutex_lock(&ctx->cache_lock);
+	connected = ctx->connected;
+	pthread_mutex_unlock(&ctx->cache_lock);
+	r = vg_sync(ctx, connected ? VG_SYNC_RESYNC : VG_SYNC_RECONNECT);
+	/* Module away or another version: nlctrl tells when that changes. */
+	if (!r || r == -ENOENT || r == -EPROTONOSUPPORT)
+		ctx->sync_owed = false;
+	return r;
+}
+
 static int dispatch_locked(struct vfiogroup_ctx *ctx)
 {
 	int n = 0, r = 0;
@@ -223,8 +335,10 @@ static int dispatch_locked(struct vfiogroup_ctx *ctx)
 		long len;
 
 		/* A resync owed (failed before, or decided since) first. */
-		if (pending_resync(ctx)) {
-			r = vg_sync(ctx, VG_SYNC_RESYNC);
+		if (ctx->sync_owed || pending_resync(ctx)) {
+			r = resync(ctx, &n);
+			if (r == -EBUSY)	/* still draining: next call */
+				break;
 			if (r && r != -ENOENT && r != -EPROTONOSUPPORT)
 				return r;
 		}
@@ -239,8 +353,8 @@ static int dispatch_locked(struct vfiogroup_ctx *ctx)
 		switch (len) {
 		case -ENOBUFS:		/* lost: overflow, or the module's */
 		case -EMSGSIZE:		/* one did not fit the buffer */
-			VG_STAT_ADD(ctx, overruns, 1);
-			r = vg_sync(ctx, VG_SYNC_RESYNC);
+			lost(ctx);
+			r = 0;
 			break;
 		case -ESHUTDOWN:	/* the module is going away */
 			vg_disconnect(ctx);

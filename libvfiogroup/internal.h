@@ -364,6 +364,11 @@ struct vfiogroup_ctx {
 	pthread_mutex_t dispatch_lock;
 	void *rxbuf;
 	size_t rxcap;
+	/*
+	 * Events were lost, or nlctrl announced a family: drain, then
+	 * vg_sync(), connected or not (dispatch.c).
+	 */
+	bool sync_owed;
 
 	/* req_lock: one request on the request socket at a time */
 	pthread_mutex_t req_lock;
@@ -417,7 +422,12 @@ void vg_set_error(struct vfiogroup_ctx *ctx, const char *fmt, ...)
 	pthread_mutex_unlock(&(ctx)->cache_lock);		\
 } while (0)
 
-/* sync.c: connect, list-then-watch, resync; dispatch lock held */
+/*
+ * sync.c: connect, list-then-watch, resync; dispatch lock held.  Takes a
+ * baseline: on a live socket only once it has been read empty since the
+ * last loss (the drain, dispatch.c), or events after the baseline may be
+ * dropped unreported.
+ */
 enum vg_sync_reason { VG_SYNC_INITIAL, VG_SYNC_RESYNC, VG_SYNC_RECONNECT };
 int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why);
 void vg_disconnect(struct vfiogroup_ctx *ctx);

@@ -12,6 +12,12 @@
  * unreported.  With a kernel filter attached, the cache keeps only the
  * groups it lets through (cover.c).
  *
+ * "Either in the socket or reported lost" holds only on a socket that is
+ * not congested: after an overrun netlink drops every multicast for it
+ * silently until a recv leaves its queue empty.  So the dispatcher reads
+ * the socket empty (EAGAIN) before every resync it starts (drain(),
+ * dispatch.c); a new context's socket has nothing queued to begin with.
+ *
  * All of it runs with dispatch_lock held: it is the only reader of the
  * event socket and the only one delivering.
  */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The whole library against the fake kernel: list-then-watch, sequence
- * gaps, overruns, reloads, the filter end to end, queries, waiting.
+ * gaps, overruns, reloads, the filter end to end, queries, waiting, and
+ * overflows against netlink's congestion (drain before the baseline).
  */
 #include <check.h>
 #include <errno.h>
@@ -170,8 +171,12 @@ START_TEST(enobufs_resyncs)
 			 "VIA 1 - - blocked S\n"
 			 "RESYNC\n");
 	ck_assert_uint_eq(stats().overruns, 1);
-	/* the queued events predate the dump: skipped, not repeated */
-	ck_assert_uint_eq(stats().stale, 8);
+	/*
+	 * the queued events predate the dump: read and thrown away before
+	 * its baseline (drained), neither applied nor repeated
+	 */
+	ck_assert_uint_eq(stats().stale, 6);
+	ck_assert_uint_eq(stats().drained, 2);
 	ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), 0);
 }
 END_TEST
@@ -734,6 +739,439 @@ START_TEST(info_query)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Overflow: netlink's congestion (fake.c) against the resync          */
+/* ------------------------------------------------------------------ */
+
+/* Dispatch until there is nothing left to read. */
+static void quiesce(void)
+{
+	int n, calls = 0;
+
+	while ((n = vfiogroup_dispatch(ctx)) > 0)
+		ck_assert_int_lt(++calls, 1000);
+	ck_assert_int_eq(n, 0);
+}
+
+static void assert_group_eq(const struct vfiogroup_group *g,
+			    const struct fake_group *f)
+{
+	bool viable = true;
+
+	ck_assert_uint_eq(vfiogroup_group_id(g), f->id);
+	ck_assert_uint_eq(vfiogroup_group_seq(g), f->seq);
+	ck_assert_uint_eq(vfiogroup_group_device_count(g), f->ndev);
+	for (size_t i = 0; i < f->ndev; i++) {
+		const struct vfiogroup_device *d = vfiogroup_group_device(g, i);
+		const char *drv = vfiogroup_device_driver(d);
+
+		ck_assert_str_eq(vfiogroup_device_name(d), f->dev[i].name);
+		ck_assert_str_eq(drv ? drv : "", f->dev[i].driver);
+		if (f->dev[i].driver[0] && f->dev[i].blocks)
+			viable = false;
+	}
+	ck_assert_int_eq(vfiogroup_group_viable(g), viable);
+}
+
+/*
+ * The context agrees with the fake on every group: what
+ * vfiogroup_get_group() answers (the cache's word for the groups it
+ * follows, the kernel's for the others), and the cache itself, which
+ * holds each group the filter lets through, known, at the fake's seq, and
+ * no group the fake does not have.
+ */
+static void assert_matches_fake(void)
+{
+	struct fake_group snap[FAKE_MAX_GROUPS];
+	size_t n;
+
+	pthread_mutex_lock(&fk->lock);
+	n = fk->ngroups;
+	memcpy(snap, fk->groups, n * sizeof(*snap));
+	pthread_mutex_unlock(&fk->lock);
+
+	for (size_t i = 0; i < n; i++) {
+		struct vfiogroup_group *g = NULL;
+		bool covered, known = false;
+
+		ck_assert_int_eq(vfiogroup_get_group(ctx, snap[i].id, &g), 0);
+		assert_group_eq(g, &snap[i]);
+		vfiogroup_group_unref(g);
+
+		g = NULL;
+		pthread_mutex_lock(&ctx->cache_lock);
+		covered = vg_covered(ctx, snap[i].id);
+		if (covered) {
+			struct vg_cache_entry *e = vg_cache_find(&ctx->cache,
+								 snap[i].id);
+
+			known = vg_known(ctx, snap[i].id);
+			g = e ? vfiogroup_group_ref(e->group) : NULL;
+		}
+		pthread_mutex_unlock(&ctx->cache_lock);
+		if (!covered)
+			continue;
+		ck_assert(known);
+		ck_assert_ptr_nonnull(g);
+		assert_group_eq(g, &snap[i]);
+		vfiogroup_group_unref(g);
+	}
+	pthread_mutex_lock(&ctx->cache_lock);
+	for (size_t i = 0; i < ctx->cache.n; i++) {
+		size_t j = 0;
+
+		if (!ctx->cache.e[i].group)
+			continue;
+		while (j < n && snap[j].id != ctx->cache.e[i].id)
+			j++;
+		if (j == n) {
+			pthread_mutex_unlock(&ctx->cache_lock);
+			ck_abort_msg("group %u cached, not in the fake",
+				     ctx->cache.e[i].id);
+		}
+	}
+	pthread_mutex_unlock(&ctx->cache_lock);
+}
+
+/* Subscribe cb (rec its userdata): every group, or group 1 (and 3) only. */
+static void subscribe_cb(vfiogroup_cb cb, bool filtered)
+{
+	struct vfiogroup_filter *f = NULL;
+
+	if (filtered) {
+		ck_assert_int_eq(vfiogroup_filter_new(&f), 0);
+		ck_assert_int_eq(vfiogroup_filter_add_group(f, 1), 0);
+		ck_assert_int_eq(vfiogroup_filter_add_group(f, 3), 0);
+	}
+	ck_assert_int_eq(vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL, cb,
+					     &rec, &sub), 0);
+	vfiogroup_filter_free(f);
+	/* the kernel filter is on exactly when asked for */
+	pthread_mutex_lock(&fk->lock);
+	ck_assert_int_eq(fk->filtered, filtered);
+	pthread_mutex_unlock(&fk->lock);
+}
+
+static int rcvbuf(void)
+{
+	int v;
+	socklen_t len = sizeof(v);
+
+	ck_assert_int_eq(getsockopt(fk->sv[0], SOL_SOCKET, SO_RCVBUF, &v, &len),
+			 0);
+	return v;
+}
+
+/* The kernel doubles what it is asked for: ask for half. */
+static void set_rcvbuf(int v)
+{
+	v /= 2;
+	ck_assert_int_eq(setsockopt(fk->sv[0], SOL_SOCKET, SO_RCVBUF, &v,
+				    sizeof(v)), 0);
+}
+
+/*
+ * Overflow the event socket: the receive buffer cut to its minimum (a few
+ * datagrams), group 1's b bound and unbound until the fake is congested,
+ * and left unbound as it was.  Then the buffer is given back, so that what
+ * a test does next fits: the congestion lasts until the queue has been
+ * read empty, whatever the buffer.
+ */
+static void overflow(void)
+{
+	int was = rcvbuf();
+
+	set_rcvbuf(1);
+	for (int i = 0; i < 64 && !fake_congested(fk); i++) {
+		fake_bind(fk, 1, "0000:01:00.1", "vfio-pci", false);
+		fake_unbind(fk, 1, "0000:01:00.1");
+	}
+	ck_assert(fake_congested(fk));
+	set_rcvbuf(was);
+}
+
+static int acted;
+
+/* A subscriber that changes group 1 when it hears RESYNC, once. */
+static void unbind_on_resync(struct vfiogroup_sub *s,
+			     const struct vfiogroup_ev *ev, void *userdata)
+{
+	record_cb(s, ev, userdata);
+	/* acted counts the RESYNCs */
+	if (ev->kind == VFIOGROUP_EV_RESYNC && acted++ == 0)
+		fake_unbind(fk, 1, "0000:01:00.0");
+}
+
+/*
+ * After an overflow, a change made from inside the RESYNC callback, that
+ * is right after the reload: the socket must no longer be congested by
+ * then, or netlink drops the event without a word, and a filtered context
+ * (no gap checking) would keep the stale state for good.  _i: filtered.
+ */
+START_TEST(overflow_change_from_resync_cb)
+{
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	subscribe_cb(unbind_on_resync, _i);
+	quiesce();
+	record_reset(&rec);
+	acted = 0;
+
+	overflow();
+	quiesce();
+	ck_assert_int_eq(acted, 1);
+	assert_matches_fake();
+	/* b ended as it was: nothing to synthesize; the unbind is live */
+	ck_assert_str_eq(rec.log,
+			 "RESYNC\n"
+			 "UNBIND 1 0000:01:00.0 vfio-pci\n");
+	ck_assert_uint_eq(stats().overruns, 1);
+	ck_assert_uint_eq(stats().resyncs, 1);
+	ck_assert_uint_ge(stats().drained, 1);
+	ck_assert(!fake_congested(fk));
+}
+END_TEST
+
+/*
+ * Changes while the resync asks the kernel: before INFO is answered (older
+ * than the baseline), between INFO and the dump (newer than the baseline,
+ * in the dump), after the dump (newer than both).
+ */
+static void change_during_resync(struct fake *f, enum fake_point at,
+				 enum vg_req_kind kind, void *arg)
+{
+	int *stage = arg;
+
+	if (*stage == 0 && kind == VG_REQ_INFO && at == FAKE_REQUEST_BEFORE) {
+		++*stage;
+		fake_unbind(f, 1, "0000:01:00.0");
+	} else if (*stage == 1 && kind == VG_REQ_INFO &&
+		   at == FAKE_REQUEST_AFTER) {
+		++*stage;
+		fake_bind(f, 1, "0000:01:00.1", "vfio-pci", false);
+	} else if (*stage == 2 && kind == VG_REQ_DUMP &&
+		   at == FAKE_REQUEST_AFTER) {
+		++*stage;
+		fake_bind(f, 1, "0000:01:00.0", "snd_hda_intel", true);
+	}
+}
+
+/* Events between the ENOBUFS and the end of the resync.  _i: filtered. */
+START_TEST(overflow_events_during_resync)
+{
+	int stage = 0;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	subscribe_cb(record_cb, _i);
+	quiesce();
+	record_reset(&rec);
+
+	overflow();
+	fk->hook_arg = &stage;
+	fk->hook = change_during_resync;
+	quiesce();
+	ck_assert_int_eq(stage, 3);
+	assert_matches_fake();
+	/*
+	 * The first two are in the dump: synthesized, and skipped when they
+	 * arrive; the last two arrive after it, live.
+	 */
+	ck_assert_str_eq(rec.log,
+			 "UNBIND 1 0000:01:00.0 vfio-pci S\n"
+			 "BIND 1 0000:01:00.1 vfio-pci S\n"
+			 "RESYNC\n"
+			 "BIND 1 0000:01:00.0 snd_hda_intel\n"
+			 "VIA 1 - - blocked\n");
+	ck_assert_uint_eq(stats().overruns, 1);
+	ck_assert_uint_eq(stats().resyncs, 1);
+	ck_assert(!fake_congested(fk));
+}
+END_TEST
+
+#define STORM_BURSTS	6
+#define STORM_EVENTS	41	/* toggles per burst */
+
+static int bursts;
+
+/* The k-th toggle of the storm: one device of groups 1 to 4 in turn. */
+static void storm_toggle(unsigned k)
+{
+	static const struct {
+		uint32_t gid;
+		const char *dev, *driver;
+		bool blocks;
+	} t[] = {
+		{ 1, "0000:01:00.1", "vfio-pci", false },
+		{ 2, "0000:02:00.0", "e1000", true },
+		{ 3, "0000:03:00.0", "vfio-pci", false },
+		{ 4, "0000:04:00.0", "nvme", true },
+	};
+	unsigned i = k % 4;
+	bool bound = false;
+
+	pthread_mutex_lock(&fk->lock);
+	for (size_t g = 0; g < fk->ngroups; g++)
+		for (size_t d = 0; d < fk->groups[g].ndev; d++)
+			if (!strcmp(fk->groups[g].dev[d].name, t[i].dev))
+				bound = fk->groups[g].dev[d].driver[0];
+	pthread_mutex_unlock(&fk->lock);
+	if (bound)
+		fake_unbind(fk, t[i].gid, t[i].dev);
+	else
+		fake_bind(fk, t[i].gid, t[i].dev, t[i].driver, t[i].blocks);
+}
+
+static void burst(void)
+{
+	for (unsigned k = 0; k < STORM_EVENTS; k++)
+		storm_toggle((unsigned)bursts * STORM_EVENTS + k);
+	bursts++;
+}
+
+/* A consumer that stalls: busy in its callback while the next burst goes. */
+static void burst_on_resync(struct vfiogroup_sub *s,
+			    const struct vfiogroup_ev *ev, void *userdata)
+{
+	(void)s;
+	(void)userdata;
+	if (ev->kind == VFIOGROUP_EV_RESYNC && bursts < STORM_BURSTS)
+		burst();
+}
+
+/*
+ * A storm against a stalled consumer whose socket holds a few datagrams:
+ * bursts of bind/unbind on four groups, the first while nobody reads, each
+ * next one while the consumer is busy with the RESYNC of the last.  Every
+ * burst overflows the socket; after the last, every group must be as the
+ * fake has it.  _i: filtered to groups 1 and 3 (2 and 4 asked).
+ */
+START_TEST(storm_against_stalled_consumer)
+{
+	uint64_t drained;
+
+	fake_add_device(fk, 3, "0000:03:00.0", NULL, false);
+	fake_add_device(fk, 4, "0000:04:00.0", NULL, false);
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	subscribe_cb(burst_on_resync, _i);
+	quiesce();
+	set_rcvbuf(1);
+	bursts = 0;
+
+	burst();
+	ck_assert(fake_congested(fk));
+	quiesce();
+	assert_matches_fake();
+	ck_assert_int_eq(bursts, STORM_BURSTS);
+	ck_assert_uint_eq(stats().overruns, STORM_BURSTS);
+	ck_assert_uint_eq(stats().resyncs, STORM_BURSTS);
+	drained = stats().drained;
+	pthread_mutex_lock(&fk->lock);
+	printf("# storm%s: %llu refused, %llu of them while congested, "
+	       "%llu drained\n", _i ? " (filtered)" : "",
+	       (unsigned long long)fk->overruns,
+	       (unsigned long long)fk->silent_drops,
+	       (unsigned long long)drained);
+	ck_assert_uint_gt(fk->silent_drops, 0);
+	ck_assert(!fk->congested);
+	pthread_mutex_unlock(&fk->lock);
+}
+END_TEST
+
+static int feed;
+
+/* Every receive brings another event, while feed lasts. */
+static void feed_on_recv(struct fake *f, enum fake_point at,
+			 enum vg_req_kind kind, void *arg)
+{
+	(void)f;	/* fk */
+	(void)kind;
+	(void)arg;
+	if (at == FAKE_RECV_AFTER && feed > 0) {
+		feed--;
+		storm_toggle(0);
+	}
+}
+
+/*
+ * The module's ENOBUFS (netlink_set_err()) does not congest the socket, so
+ * it can be fed without a pause: the drain stops at the call's budget and
+ * takes no baseline before it has seen the socket empty.
+ */
+START_TEST(drain_waits_for_eagain)
+{
+	unsigned req;
+
+	connect_all(0);
+	quiesce();
+	record_reset(&rec);
+	fk->drop_next = 1;
+	fk->drop_enobufs = true;
+	fake_unbind(fk, 1, "0000:01:00.0");	/* lost, and told so */
+	ck_assert(!fake_congested(fk));
+
+	feed = 1000;
+	fk->hook = feed_on_recv;
+	req = requests();
+	ck_assert_int_eq(vfiogroup_dispatch(ctx), 256);
+	ck_assert_uint_eq(requests(), req);	/* no INFO, no dump */
+	ck_assert_uint_eq(stats().resyncs, 0);
+	ck_assert_uint_eq(stats().drained, 255);
+	ck_assert_str_eq(rec.log, "");
+
+	feed = 0;		/* the pause */
+	quiesce();
+	assert_matches_fake();
+	ck_assert_uint_eq(stats().resyncs, 1);
+	ck_assert_uint_eq(stats().drained, 256);
+	ck_assert_ptr_nonnull(strstr(rec.log,
+				     "UNBIND 1 0000:01:00.0 vfio-pci S\n"));
+}
+END_TEST
+
+static void reload_on_recv(struct fake *f, enum fake_point at,
+			   enum vg_req_kind kind, void *arg)
+{
+	(void)kind;
+	(void)arg;
+	if (at == FAKE_RECV_AFTER && !acted) {
+		acted = 1;
+		fake_unload(f);
+		fake_unbind(f, 2, "0000:02:00.0");	/* while away */
+		fake_load(f);
+	}
+}
+
+/*
+ * The module reloaded while the socket is congested, after its ENOBUFS
+ * was read: its DELFAMILY and NEWFAMILY are dropped, its ESHUTDOWN comes in
+ * the drain.  Nobody will announce the new instance: the resync after the
+ * drain has to find it.
+ */
+START_TEST(reload_while_congested)
+{
+	connect_all(0);
+	quiesce();
+	record_reset(&rec);
+	acted = 0;
+
+	overflow();
+	fk->hook = reload_on_recv;
+	quiesce();
+	ck_assert_int_eq(acted, 1);
+	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 1);
+	assert_matches_fake();
+	ck_assert_str_eq(rec.log,
+			 "DISCONNECTED\n"
+			 "UNBIND 2 0000:02:00.0 e1000 S\n"
+			 "VIA 2 - - viable S\n"
+			 "RECONNECTED\n");
+	/* and the new instance's events come */
+	record_reset(&rec);
+	fake_bind(fk, 2, "0000:02:00.0", "vfio-pci", false);
+	quiesce();
+	ck_assert_str_eq(rec.log, "BIND 2 0000:02:00.0 vfio-pci\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sync");
@@ -760,6 +1198,11 @@ int main(void)
 	tcase_add_test(tc, wait_viable);
 	tcase_add_test(tc, wait_viable_other_dispatcher);
 	tcase_add_test(tc, info_query);
+	tcase_add_loop_test(tc, overflow_change_from_resync_cb, 0, 2);
+	tcase_add_loop_test(tc, overflow_events_during_resync, 0, 2);
+	tcase_add_loop_test(tc, storm_against_stalled_consumer, 0, 2);
+	tcase_add_test(tc, drain_waits_for_eagain);
+	tcase_add_test(tc, reload_while_congested);
 	tcase_set_timeout(tc, 60);	/* valgrind, sanitizers */
 	suite_add_tcase(s, tc);
 	return run_suite(s);
