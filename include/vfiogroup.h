@@ -60,6 +60,10 @@ enum vfiogroup_ctx_flags {
  * Returns 0, or:
  *   -ENOENT          the family is not registered (module not loaded);
  *   -EPROTONOSUPPORT the family's version is not 1;
+ *   -EPERM           the module's events never reach this network
+ *                    namespace (one owned by a user namespace other than
+ *                    the host's, as in an unprivileged container), so no
+ *                    cache could be kept current;
  *   -ENOMEM, or an errno from socket setup.
  *
  * On any error but -ENOMEM, *out still receives a context, disconnected

@@ -238,7 +238,7 @@ static int fetch(struct vfiogroup_ctx *ctx, const uint32_t *ids, size_t n,
 		 bool all, struct vg_cache *fresh, uint64_t *s)
 {
 	struct vfiogroup_info info;
-	int r = vg_req_info(ctx, &info);
+	int r = vg_req_info(ctx, &info, NULL);
 
 	*s = info.seq;
 	if (!r && all)

@@ -31,6 +31,7 @@ static struct nla_policy top_policy[VFIOGROUP_A_MAX + 1] = {
 	[VFIOGROUP_A_INFO_NOTIFIER]	= { .type = NLA_U32 },
 	[VFIOGROUP_A_INFO_GROUPS]	= { .type = NLA_U32 },
 	[VFIOGROUP_A_INFO_VERSION]	= { .type = NLA_STRING },
+	[VFIOGROUP_A_INFO_EVENTS]	= { .type = NLA_U8 },
 };
 
 static struct nla_policy dev_policy[VFIOGROUP_A_DEV_MAX + 1] = {
@@ -205,10 +206,19 @@ static int parse_event(struct nlattr *nest, struct vg_event_raw *ev)
 	return 0;
 }
 
-static int parse_info(struct nlattr **tb, struct vfiogroup_info *info)
+static int parse_info(struct nlattr **tb, struct vfiogroup_info *info,
+		      int *events)
 {
+	uint8_t reach;
+
 	if (get_u64(tb[VFIOGROUP_A_INFO_SEQ], &info->seq))
 		return -EBADMSG;
+	*events = -1;	/* a module older than info-events */
+	if (tb[VFIOGROUP_A_INFO_EVENTS]) {
+		if (get_u8(tb[VFIOGROUP_A_INFO_EVENTS], &reach) || reach > 1)
+			return -EBADMSG;
+		*events = reach;
+	}
 	if (tb[VFIOGROUP_A_INFO_DROPPED] &&
 	    get_u64(tb[VFIOGROUP_A_INFO_DROPPED], &info->dropped))
 		return -EBADMSG;
@@ -258,7 +268,7 @@ static int decode_family(const struct genlmsghdr *gh, struct nlattr *head,
 	switch (gh->cmd) {
 	case VFIOGROUP_CMD_INFO_GET:
 		out->kind = VG_MSG_INFO;
-		return parse_info(tb, &out->info);
+		return parse_info(tb, &out->info, &out->info_events);
 	case VFIOGROUP_CMD_GROUP_GET:
 		out->kind = VG_MSG_GROUP;
 		r = parse_group(tb, head, len, &out->group);

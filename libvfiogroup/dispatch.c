@@ -321,8 +321,11 @@ static int resync(struct vfiogroup_ctx *ctx, int *n)
 	connected = ctx->connected;
 	pthread_mutex_unlock(&ctx->cache_lock);
 	r = vg_sync(ctx, connected ? VG_SYNC_RESYNC : VG_SYNC_RECONNECT);
-	/* Module away or another version: nlctrl tells when that changes. */
-	if (!r || r == -ENOENT || r == -EPROTONOSUPPORT)
+	/*
+	 * Module away, another version, or events that cannot reach us:
+	 * disconnected, and nlctrl tells when that changes.
+	 */
+	if (!r || r == -ENOENT || r == -EPROTONOSUPPORT || r == -EPERM)
 		ctx->sync_owed = false;
 	return r;
 }

@@ -101,6 +101,8 @@ struct vg_msg {
 	uint32_t group_id;
 	struct vg_event_raw ev;
 	struct vfiogroup_info info;		/* VG_MSG_INFO */
+	/* VG_MSG_INFO: events reach our namespace 1, never 0, unsaid -1 */
+	int info_events;
 	uint8_t ctrl_cmd;			/* VG_MSG_CTRL */
 	uint16_t ctrl_family_id;
 	char ctrl_family[32];
@@ -438,7 +440,9 @@ void vg_deliver_synth(struct vfiogroup_ctx *ctx, struct vg_synth_list *l);
 int vg_req_group(struct vfiogroup_ctx *ctx, const struct vg_request *req,
 		 struct vfiogroup_group **out);
 int vg_req_dump(struct vfiogroup_ctx *ctx, struct vg_cache *out);
-int vg_req_info(struct vfiogroup_ctx *ctx, struct vfiogroup_info *out);
+/* events (may be NULL): the reply's info-events, or -1 when absent. */
+int vg_req_info(struct vfiogroup_ctx *ctx, struct vfiogroup_info *out,
+		int *events);
 
 /* dispatch.c */
 int vg_handle_datagram(struct vfiogroup_ctx *ctx, const void *buf, size_t len);

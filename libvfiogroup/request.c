@@ -14,6 +14,7 @@ struct collect {
 	struct vfiogroup_group *group;	/* do */
 	struct vg_cache *cache;		/* dump */
 	struct vfiogroup_info *info;
+	int *events;
 	int malformed;
 };
 
@@ -40,6 +41,8 @@ static int on_reply(const struct nlmsghdr *nlh, size_t avail, void *arg)
 	case VG_MSG_INFO:
 		if (c->info)
 			*c->info = m.info;
+		if (c->events)
+			*c->events = m.info_events;
 		break;
 	case VG_MSG_ERROR:
 		r = m.error;
@@ -114,10 +117,11 @@ int vg_req_dump(struct vfiogroup_ctx *ctx, struct vg_cache *out)
 	return r;
 }
 
-int vg_req_info(struct vfiogroup_ctx *ctx, struct vfiogroup_info *out)
+int vg_req_info(struct vfiogroup_ctx *ctx, struct vfiogroup_info *out,
+		int *events)
 {
 	struct vg_request req = { .kind = VG_REQ_INFO };
-	struct collect c = { .info = out };
+	struct collect c = { .info = out, .events = events };
 
 	memset(out, 0, sizeof(*out));
 	return run(ctx, &req, &c);

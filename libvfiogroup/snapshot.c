@@ -165,5 +165,5 @@ VG_EXPORT int vfiogroup_info(struct vfiogroup_ctx *ctx,
 		return -EINVAL;
 	if (!ctx->t)
 		return -ENOTCONN;
-	return vg_req_info(ctx, out);
+	return vg_req_info(ctx, out, NULL);
 }

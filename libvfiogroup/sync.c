@@ -98,6 +98,7 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	struct vg_cache fresh;
 	bool was_connected, moved;
 	uint64_t gen;
+	int events = -1;
 	int r;
 
 	/* Until this succeeds, dispatch retries it before reading on. */
@@ -148,8 +149,18 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	pthread_mutex_unlock(&ctx->cache_lock);
 
 	/* Joined and filtered; now the baseline, then the list. */
-	r = vg_req_info(ctx, &info);
+	r = vg_req_info(ctx, &info, &events);
 	vg_cache_init(&fresh);
+	if (!r && !events) {
+		/* A cache nothing would keep current: refuse to make one. */
+		vg_set_error(ctx, "vfiogroup: the module's events do not reach "
+			     "this network namespace (it belongs to a user "
+			     "namespace other than the host's, as in an "
+			     "unprivileged container); use one owned by the "
+			     "initial user namespace");
+		vg_disconnect(ctx);
+		return -EPERM;
+	}
 	if (!r)
 		r = vg_req_dump(ctx, &fresh);
 	if (r) {

@@ -95,6 +95,7 @@ struct fake *fake_new(void)
 	fk->family_id = 0x20;
 	fk->version = VFIOGROUP_FAMILY_VERSION;
 	fk->events_grp = 7;
+	fk->events_reach = 1;
 	return fk;
 }
 
@@ -516,6 +517,9 @@ static int f_request(struct vg_transport *t, const struct vg_family *fam,
 			    VFIOGROUP_NOTIFIER_BUS);
 		nla_put_u32(msg, VFIOGROUP_A_INFO_GROUPS, (uint32_t)fk->ngroups);
 		nla_put_string(msg, VFIOGROUP_A_INFO_VERSION, "fake");
+		if (fk->events_reach >= 0)
+			nla_put_u8(msg, VFIOGROUP_A_INFO_EVENTS,
+				   (uint8_t)fk->events_reach);
 		r = reply(msg, fn, arg);
 		break;
 	case VG_REQ_DUMP:

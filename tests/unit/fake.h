@@ -84,6 +84,8 @@ struct fake {
 	unsigned requests;
 	/* emit GROUP_EVENT right after GROUP_ID instead of last */
 	bool event_early;
+	/* info-events in INFO replies: 1, 0, or -1 to leave it out */
+	int events_reach;
 };
 
 struct fake *fake_new(void);

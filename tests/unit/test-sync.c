@@ -320,6 +320,27 @@ START_TEST(module_missing)
 }
 END_TEST
 
+/*
+ * In a network namespace owned by another user namespace requests work but
+ * no event ever arrives: making a cache there would be making a stale one.
+ */
+START_TEST(events_do_not_reach)
+{
+	fake_add_device(fk, 1, "0000:00:02.0", "e1000", true);
+	fk->events_reach = 0;
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), -EPERM);
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_ptr_nonnull(strstr(vfiogroup_ctx_last_error(ctx),
+				     "do not reach this network namespace"));
+	ctx = vfiogroup_ctx_unref(ctx);
+
+	/* A module that does not say is taken at its word as before. */
+	fk->events_reach = -1;
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), 0);
+}
+END_TEST
+
 START_TEST(wait_module)
 {
 	fk->present = false;
@@ -1187,6 +1208,7 @@ int main(void)
 	tcase_add_test(tc, module_reload);
 	tcase_add_test(tc, reload_missed_entirely);
 	tcase_add_test(tc, module_missing);
+	tcase_add_test(tc, events_do_not_reach);
 	tcase_add_test(tc, wait_module);
 	tcase_add_test(tc, filter_end_to_end);
 	tcase_add_test(tc, filter_gap_is_not_loss_enobufs_is);

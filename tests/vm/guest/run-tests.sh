@@ -1051,6 +1051,15 @@ EOF2
 	check "vfiogroup info: groups $NGROUPS_SYS, notifier, dropped 0" \
 		test "$rc" -eq 0 -a "$(echo "$out" | sed -n 's/.* groups \([0-9]*\) .*/\1/p')" = "$NGROUPS_SYS" \
 		-a -n "$(echo "$out" | grep -E ' notifier (bus|iommu-group) .* dropped 0$')"
+	# Events never reach a net ns owned by another user ns: no cache.
+	if [ -e /proc/self/ns/user ] && unshare -U -r -n true 2>/dev/null; then
+		out=$(unshare -U -r -n "$CLI" list 2>&1)
+		rc=$?
+		check "vfiogroup list in a net ns owned by a new user ns: refused, says why (rc=$rc: $out)" \
+			test "$rc" -ne 0 -a -n "$(echo "$out" | grep 'do not reach this network namespace')"
+	else
+		skip "vfiogroup list in a net ns owned by a new user ns" "no user namespaces (or busybox unshare -U -r -n fails)"
+	fi
 fi
 
 if want lib && [ "$(time_left)" -lt 60 ]; then
