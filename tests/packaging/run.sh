@@ -19,8 +19,8 @@
 #      with pkg-config; the installed vfiogroup and vmm-wait run on the host
 #   7. VM: tests/vm/run-suite.sh --module <the DKMS-built .ko>: the VM
 #      suite, its guest programs using the package's library and tool
-#      (/usr/bin/vfiogroup; vmm-wait and lib-integration built against
-#      the installed -dev)
+#      (/usr/bin/vfiogroup; vmm-wait, lib-integration and walk built
+#      against the installed -dev)
 #   8. VM: tests/packaging/guest/run-tests.sh instead of the suite: the
 #      guest runs the package's libvfiogroup.so.1 (checksum), vfiogroup and
 #      vmm-wait against the DKMS module
@@ -219,8 +219,9 @@ if [ $vm -eq 1 ] && [ -n "${ko:-$(dkms_ko)}" ]; then
 	#
 	# The suite's guest programs, in a build directory of their own with no
 	# libvfiogroup/ (so the guest gets the package's library): vgprobe
-	# (netlink only) from the build; lib-integration and vmm-wait compiled
-	# against the installed libvfiogroup-dev; vfiogroup is /usr/bin's.
+	# (netlink only) from the build; lib-integration, walk (which also
+	# speaks raw libnl) and vmm-wait compiled against the installed
+	# libvfiogroup-dev; vfiogroup is /usr/bin's.
 	guest_progs() {
 		local g=$work/suite-build/tests/vm/guest src
 		mkdir -p "$g" &&
@@ -232,6 +233,12 @@ if [ $vm -eq 1 ] && [ -n "${ko:-$(dkms_ko)}" ]; then
 			# shellcheck disable=SC2046 # word splitting of pkg-config's output
 			cc -Wall -Wextra -pthread -o "$g/lib-integration" "$src" \
 				$(pkg-config --cflags --libs libvfiogroup) -lpthread || return 1
+		fi
+		src=$top/tests/vm/guest/walk.c
+		if [ -f "$src" ]; then
+			# shellcheck disable=SC2046 # word splitting of pkg-config's output
+			cc -std=c11 -Wall -Wextra -o "$g/walk" "$src" \
+				$(pkg-config --cflags --libs libvfiogroup libnl-genl-3.0) || return 1
 		fi
 		for f in "$g"/*; do uses_package_lib "$f" || [ "${f##*/}" = vgprobe ] || return 1; done
 	}

@@ -36,6 +36,10 @@
 #   faults    (faults.sh) failslab fail-nth on load, unbind, bind, get, dump
 #   stress    (stress.sh) 100 rmmod/insmod cycles, two subscribers, a
 #             bind/unbind loop
+#   walk      (walk.sh) a seeded random walk of 500 steps (unbind, vfio-pci
+#             three ways, host driver, PCI remove, rescan, pcieport) checked
+#             after each step against sysfs, VFIO, raw dump/get, the
+#             library's cache and callbacks.  VG_WALK_STEPS, VG_WALK_SEED.
 #
 # Expected events are derived from sysfs with the kernel >= 5.19 rule: a
 # group is viable iff no device in it is bound to a driver other than
@@ -1251,8 +1255,8 @@ if want lib && [ -n "$LI" ]; then
 	fi
 fi
 
-# ---------------------------------------------------------------- kunit, faults, stress
-for _sec in kunit faults stress; do
+# ---------------------------------------------------------------- kunit, faults, stress, walk
+for _sec in kunit faults stress walk; do
 	# shellcheck source=/dev/null
 	. "$HERE/$_sec.sh"
 done
