@@ -31,6 +31,8 @@
 #             unsubscribe inside callbacks on a live stream; a bind/unbind
 #             storm against a stalled consumer overflows it and the cache
 #             heals ("# storm-toggles=N overflow-detected=1 healed=1");
+#             binds and unbinds in a resync's window, every event checked
+#             against a raw listener ("# window: runs=N ... unaccounted=0");
 #             rmmod/insmod while subscribed.  VG_STORM=N: storm size.
 #   kunit     (kunit.sh) vfiogroup_kunit.ko's KTAP, one line per case
 #   faults    (faults.sh) failslab fail-nth on load, unbind, bind, get, dump
@@ -1216,6 +1218,21 @@ if want lib && [ -n "$LI" ]; then
 		skip "filtered contexts during a burst" "guest time budget: $(time_left) s left"
 	else
 		skip "filtered contexts during a burst" "needs two e1000s in different groups"
+	fi
+	# --- (i) acting in a resync's window, a raw listener as ground truth:
+	# a bind from inside the RESYNC callback, another process binding
+	# while the contexts resync, a bind right after the drain.  Up to 60 s
+	# (the first round always runs), keeping 150 s for storm and reload.
+	win_s=$(($(time_left) - 150))
+	[ "$win_s" -le 60 ] || win_s=60
+	if [ -n "$S1" ] && [ "$win_s" -ge 25 ]; then
+		log "lib: window (up to $win_s s)"
+		# shellcheck disable=SC2086
+		lib_tap "$LI" window --dev "$S1" ${S2:+--dev "$S2"} --max-seconds "$win_s"
+	elif [ -n "$S1" ]; then
+		skip "binds in a resync's window" "guest time budget: $(time_left) s left"
+	else
+		skip "binds in a resync's window" "no second e1000 alone in its group"
 	fi
 	# --- (d) storm against a stalled consumer, the kernel filter attached
 	# Up to 90 s, less when the guest budget is short (the reload after
