@@ -132,7 +132,7 @@ done
 # summary line to $out/.result.  Runs in the background with --jobs > 1.
 boot_and_judge() {
 	local mem ktimeout gbudget cmd brc t3 problems p f s fin notifier want_n built_n guest_n
-	local kunit faults stress walk extra guest times line bad why within restarts attempt
+	local kunit faults stress walk window extra guest times line bad why within restarts attempt
 	mem=${VG_MEM:-1024} ktimeout=${timeout:-600}
 	if grep -q '^CONFIG_KASAN=y' "$kdir/config" 2>/dev/null; then
 		mem=${VG_MEM:-2048} ktimeout=${timeout:-3600}
@@ -202,11 +202,13 @@ boot_and_judge() {
 	stress=$(sed -n 's/^# stress: \([0-9]* cycles in [0-9]* s\).*/\1/p' "$out/results.tap" | tail -n 1)
 	walk=$(sed -n 's/^# walk: seed=\([0-9]*\) steps=\([0-9]*\) comparisons=\([0-9]*\) mismatches=\([0-9]*\) .* seconds=\([0-9]*\)$/\2 steps in \5 s, \3 comparisons, \4 mismatches, seed \1/p' \
 		"$out/results.tap" | tail -n 1)
+	window=$(sed -n 's/^# window: runs=[0-9]* steps=\([0-9]*\) overflows=\([0-9]*\) resyncs=[0-9]* truth=\([0-9]*\) delivered=\([0-9]*\) covered=\([0-9]*\) unaccounted=\([0-9]*\) mismatches=\([0-9]*\) .*/\1 steps, \2 overflows, \3 events: \4 delivered, \5 covered by a resync, \6 unaccounted, \7 cache mismatches/p' \
+		"$out/results.tap" | tail -n 1)
 	if [ "$module" != none ] && [ -z "$test" ] && grep -q '^CONFIG_KUNIT=y' "$kdir/config" 2>/dev/null &&
 		[ -z "$kunit" ]; then
 		problems+=("CONFIG_KUNIT kernel, but the KUnit suite did not run")
 	fi
-	extra="${restarts:+$restarts; }${kunit:+KUnit $kunit cases; }${faults:+fault points $faults; }${stress:+stress $stress; }${walk:+walk $walk; }"
+	extra="${restarts:+$restarts; }${kunit:+KUnit $kunit cases; }${faults:+fault points $faults; }${stress:+stress $stress; }${walk:+walk $walk; }${window:+window $window; }"
 	notifier="${extra}${notifier}"
 	if [ "$fin" != 1 ] && [ "$f" -eq 0 ]; then f=1; fi  # a run that did not finish fails
 
