@@ -24,7 +24,8 @@
 # keeps 75 s for the bench's end) runs short, keeping 20 s for its restore
 # and final check, and then says so with a SKIP line naming the steps it
 # made; with less than 50 s left it does not start (SKIP).  500 steps take
-# 70-100 s on Debian's kernels, about 5 times that on the debug kernels.
+# 33-100 s on Debian's kernels, 155 s on the 5.10 debug kernel and 380-650 s
+# on the 6.1 one (one guest on two shared cores).
 
 WALK_STEPS=${VG_WALK_STEPS:-500}
 
