@@ -16,7 +16,7 @@
 #                    fetching, building and initramfs stay one at a time,
 #                    and a guest boots only once the last one reached
 #                    userspace
-#   --timeout S      per kernel: qemu is killed after S s (default 600, 3600
+#   --timeout S      per kernel: qemu is killed after S s (default 900, 4000
 #                    on KASAN kernels: the debug kernels are 4-5 times slower)
 #   --module KO      module(s) under test instead of the build's (repeatable;
 #                    per kernel the one whose vermagic matches is used;
@@ -133,9 +133,9 @@ done
 boot_and_judge() {
 	local mem ktimeout gbudget cmd brc t3 problems p f s fin notifier want_n built_n guest_n
 	local kunit faults stress walk window extra guest times line bad why within restarts attempt
-	mem=${VG_MEM:-1024} ktimeout=${timeout:-600}
+	mem=${VG_MEM:-1024} ktimeout=${timeout:-900}
 	if grep -q '^CONFIG_KASAN=y' "$kdir/config" 2>/dev/null; then
-		mem=${VG_MEM:-2048} ktimeout=${timeout:-3600}
+		mem=${VG_MEM:-2048} ktimeout=${timeout:-4000}
 	fi
 	# The guest's own budget ends before the host's timeout so that a hung
 	# test still yields results and a dump of the blocked tasks.
