@@ -142,6 +142,8 @@
 #include <linux/vfiogroup.h>
 #include <vfiogroup.h>
 
+#include "guest-util.h"
+
 #define NAMEL		64
 #define MAXD		16	/* devices per group */
 #define MAXG		64	/* groups */
@@ -152,44 +154,6 @@
 /* output                                                              */
 /* ------------------------------------------------------------------ */
 
-static int nfail;
-
-static void result(bool good, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void result(bool good, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", good ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!good)
-		nfail++;
-}
-
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t now_us(void)
 {
@@ -207,14 +171,6 @@ static void on_alarm(int sig)
 	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
 		_exit(3);
 	_exit(3);
-}
-
-static void scopy(char *dst, size_t len, const char *src)
-{
-	size_t n = strnlen(src, len - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -308,43 +264,11 @@ static const struct dst *gst_dev(const struct gst *g, const char *name)
 	return NULL;
 }
 
-static bool managed(const char *drv)
-{
-	return !*drv || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub") ||
-	       !strcmp(drv, "pcieport");
-}
-
 /* ------------------------------------------------------------------ */
 /* sysfs                                                               */
 /* ------------------------------------------------------------------ */
 
 #define PCI_DEVS "/sys/bus/pci/devices"
-
-static void link_base(const char *path, char *out, size_t len)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-	const char *b;
-
-	out[0] = 0;
-	if (n < 0)
-		return;
-	buf[n] = 0;
-	b = strrchr(buf, '/');
-	scopy(out, len, b ? b + 1 : buf);
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
 
 static int read_line(const char *path, char *out, size_t len)
 {

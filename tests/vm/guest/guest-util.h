@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * What the guest test programs (lib-integration, walk) share: TAP output
+ * without numbers (run-tests.sh numbers the lines), a monotonic clock, and
+ * the few sysfs helpers both read the ground truth with.  Included by
+ * each program's one source file, after the system headers it needs
+ * (fcntl.h, limits.h, stdarg.h, stdbool.h, stdint.h, stdio.h, string.h,
+ * time.h, unistd.h).
+ */
+#ifndef VG_GUEST_UTIL_H
+#define VG_GUEST_UTIL_H
+
+/* Results that were not ok: the program's exit status comes from it. */
+static int nfail;
+
+static inline void result(bool good, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static inline void result(bool good, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", good ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (!good)
+		nfail++;
+}
+
+static inline void diag(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static inline int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copy src into dst[len], cut short if need be. */
+static inline void scopy(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* The last component of the symlink at path ("" if it is none). */
+static inline void link_base(const char *path, char *out, size_t len)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	const char *b;
+
+	out[0] = 0;
+	if (n < 0)
+		return;
+	buf[n] = 0;
+	b = strrchr(buf, '/');
+	scopy(out, len, b ? b + 1 : buf);
+}
+
+/*
+ * A device on this driver (or none: "") leaves its group viable: the
+ * drivers with driver_managed_dma (from 5.19; up to 5.18 VFIO's own rule
+ * gives the same answer for the guest's devices).
+ */
+static inline bool managed(const char *drv)
+{
+	return !*drv || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub") ||
+	       !strcmp(drv, "pcieport");
+}
+
+/* One write(2) of val to a sysfs file: 0 or a negative errno. */
+static inline int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+#endif /* VG_GUEST_UTIL_H */
