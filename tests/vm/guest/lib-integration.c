@@ -102,17 +102,6 @@
 #define MAX_DEVS	8
 #define NAME_LEN	64
 
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "not ok - lib-integration watchdog fired (hang)\n";
-
-	(void)sig;
-	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(3);
-	_exit(3);
-}
-
 /* ------------------------------------------------------------------ */
 /* sysfs                                                               */
 /* ------------------------------------------------------------------ */
@@ -2825,6 +2814,7 @@ int main(int argc, char **argv)
 {
 	int r;
 
+	watchdog_msg = "not ok - lib-integration watchdog fired (hang)\n";
 	signal(SIGALRM, on_alarm);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
