@@ -373,9 +373,6 @@ static int dispatch_locked(struct vfiogroup_ctx *ctx)
 							 (size_t)len);
 			break;
 		}
-		/* Module gone or version mismatch: reported as notices. */
-		if (r == -ENOENT || r == -EPROTONOSUPPORT)
-			r = 0;
 		if (r)
 			return r;
 	}
