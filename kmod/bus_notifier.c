@@ -1,26 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiogroup: bus notifiers on the PCI and platform buses.  They find devices
- * as they come and go on every kernel, and follow binds and unbinds on
- * kernels that no longer have the per-group IOMMU notifier.
+ * vfiogroup: what a bus notification means for the devices we track, on
+ * every bus we follow (buses.c).  It finds devices as they come and go on
+ * every kernel, and follows binds and unbinds on kernels that no longer
+ * have the per-group IOMMU notifier.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/device.h>
-#include <linux/pci.h>
-#include <linux/platform_device.h>
 
 #include "vfiogroup.h"
 
-/*
- * The IOMMU core's own bus notifier (priority 0) gives a new device its
- * group at BUS_NOTIFY_ADD_DEVICE: run after it, or iommu_group_get() finds
- * nothing.  Measured on 6.1: a +100 notifier sees no group, a -100 one does.
- */
-#define VG_BUS_NOTIFIER_PRIORITY	(-100)
-
-static int vg_bus_notify(struct notifier_block *nb, unsigned long action,
-			 void *data)
+int vg_bus_notify(struct notifier_block *nb, unsigned long action,
+		  void *data)
 {
 	struct device *dev = data;
 
@@ -66,62 +56,4 @@ static int vg_bus_notify(struct notifier_block *nb, unsigned long action,
 		break;
 	}
 	return NOTIFY_DONE;
-}
-
-static struct notifier_block vg_pci_nb = {
-	.notifier_call = vg_bus_notify,
-	.priority = VG_BUS_NOTIFIER_PRIORITY,
-};
-
-static struct notifier_block vg_platform_nb = {
-	.notifier_call = vg_bus_notify,
-	.priority = VG_BUS_NOTIFIER_PRIORITY,
-};
-
-/*
- * Devices present at load.  The notifiers are registered first, so a device
- * is seen here, by a notifier, or both: tracking is idempotent.  The device
- * lock keeps dev->driver from changing while we read it.
- */
-static int vg_enumerate_one(struct device *dev, void *data)
-{
-	int ret;
-
-	device_lock(dev);
-	ret = vg_track_device(dev);
-	device_unlock(dev);
-	return ret;
-}
-
-int vg_bus_init(void)
-{
-	int ret;
-
-	ret = bus_register_notifier(&pci_bus_type, &vg_pci_nb);
-	if (ret)
-		return ret;
-	ret = bus_register_notifier(&platform_bus_type, &vg_platform_nb);
-	if (ret)
-		goto err_pci;
-
-	ret = bus_for_each_dev(&pci_bus_type, NULL, NULL, vg_enumerate_one);
-	if (!ret)
-		ret = bus_for_each_dev(&platform_bus_type, NULL, NULL,
-				       vg_enumerate_one);
-	if (ret)
-		goto err_platform;
-	return 0;
-
-err_platform:
-	bus_unregister_notifier(&platform_bus_type, &vg_platform_nb);
-err_pci:
-	bus_unregister_notifier(&pci_bus_type, &vg_pci_nb);
-	return ret;
-}
-
-/* Once this returns no bus callback of ours is running or will run. */
-void vg_bus_exit(void)
-{
-	bus_unregister_notifier(&platform_bus_type, &vg_platform_nb);
-	bus_unregister_notifier(&pci_bus_type, &vg_pci_nb);
 }

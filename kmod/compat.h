@@ -48,4 +48,14 @@ static inline void vg_group_notifier_unregister(struct vg_group *group)
 }
 #endif
 
+#ifdef HAVE_CONST_BUS_API
+#define vg_bus_api(bus)	(bus)
+#else
+/*
+ * Up to 6.2 the driver core takes a non-const bus: every bus type is
+ * non-const there, so dropping the qualifier we store them with is safe.
+ */
+#define vg_bus_api(bus)	((struct bus_type *)(bus))
+#endif
+
 #endif /* VFIOGROUP_COMPAT_H */

@@ -102,9 +102,26 @@ static inline bool vg_device_blocks(const struct vg_device *vdev)
 bool vg_driver_blocks_viability(struct device *dev,
 				struct device_driver *drv);
 
-/* bus_notifier.c: device discovery, and binds on bus-notifier kernels */
+/* A bus we follow: one the IOMMU core puts devices of groups on. */
+struct vg_bus {
+	const struct bus_type *type;
+	/* From 5.19: whether a driver bound here claims the group's DMA */
+	bool claims_dma;
+	bool (*managed_dma)(struct device_driver *drv);	/* its opt-out */
+	struct notifier_block nb;
+	struct list_head node;		/* followed buses, under vg_lock */
+};
+
+/* buses.c: which buses are followed */
 int vg_bus_init(void);
 void vg_bus_exit(void);
+int vg_bus_follow(struct vg_bus *bus);
+void vg_bus_unfollow(struct vg_bus *bus);
+const struct vg_bus *vg_bus_of(const struct device *dev);
+
+/* bus_notifier.c: device discovery, and binds on bus-notifier kernels */
+int vg_bus_notify(struct notifier_block *nb, unsigned long action,
+		  void *data);
 
 /* netlink.c: the generic netlink family */
 int vg_nl_init(void);

@@ -5,7 +5,6 @@
  * A group is viable when none of its devices is bound to such a driver.
  */
 #include <linux/pci.h>
-#include <linux/platform_device.h>
 #include <linux/string.h>
 
 #include "vfiogroup.h"
@@ -16,17 +15,18 @@
  * bus's dma_configure() claims the group for the kernel unless the driver
  * sets driver_managed_dma (vfio-pci, pci-stub and pcieport do), and
  * VFIO_GROUP_GET_STATUS reports VIABLE while iommu_group_dma_owner_claimed()
- * is false.  driver_managed_dma lives in each bus's driver struct; on a bus
- * we do not know, assume the driver uses the DMA API, as most do.
+ * is false.  Which buses claim, and where their drivers keep the opt-out,
+ * is buses.c's table.  A device on no bus we follow (none is tracked but
+ * KUnit's root devices) is taken to claim: never viable by mistake.
  */
 bool vg_driver_blocks_viability(struct device *dev,
 				struct device_driver *drv)
 {
-	if (dev_is_pci(dev))
-		return !to_pci_driver(drv)->driver_managed_dma;
-	if (dev->bus == &platform_bus_type)
-		return !to_platform_driver(drv)->driver_managed_dma;
-	return true;
+	const struct vg_bus *bus = vg_bus_of(dev);
+
+	if (!bus)
+		return true;
+	return bus->claims_dma && !bus->managed_dma(drv);
 }
 #else
 /*

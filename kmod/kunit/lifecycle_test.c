@@ -16,6 +16,7 @@
 #include "../group.c"
 #include "../viability.c"
 #include "../iommu_notifier.c"
+#include "../buses.c"
 #include "../bus_notifier.c"
 
 #include <kunit/test.h>
@@ -592,7 +593,9 @@ static struct kunit_suite vg_lifecycle_suite = {
 	.test_cases = vg_lifecycle_cases,
 };
 
-kunit_test_suites(&vg_lifecycle_suite);
+#include "bus_test.c"
+
+kunit_test_suites(&vg_lifecycle_suite, &vg_bus_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests of vfiogroup's group lifecycle");

@@ -7,8 +7,9 @@
 #
 # The KUnit module carries its own copy of the lifecycle core (group.c and
 # friends, compiled in), so it runs beside the loaded vfiogroup without
-# touching it; its test devices are root devices on no bus, which the
-# module's bus notifiers never see.
+# touching it.  Its two suites: vfiogroup-lifecycle, on root devices on no
+# bus, and vfiogroup-buses, on a bus of its own that the loaded module does
+# not follow (it is on no IOMMU core list).
 
 kunit_ko() {
 	for _k in /payload/vfiogroup_kunit.ko "$HERE/vfiogroup_kunit.ko"; do
@@ -24,6 +25,32 @@ kunit_results() {
 	sed -n 's/^[[:space:]]\{1,\}\(not ok\|ok\) [0-9]* \(- \)\{0,1\}\([^ #]*\).*/\1 \3/p' "$1"
 }
 
+# kunit_suite NAME: one TAP line per case of suite NAME, its verdict, and a
+# floor on its number of cases, so that a KTAP format change cannot pass by
+# matching nothing; adds its cases to $ncases.
+kunit_suite() {
+	_res=/sys/kernel/debug/kunit/$1/results
+	if [ ! -r "$_res" ]; then
+		notok "kunit: no results in $_res"
+		dmesg | grep -i kunit | tail -n 20 | indent
+		return
+	fi
+	kunit_results "$_res" >"$T/kunit.cases"
+	_n=$(wc -l <"$T/kunit.cases")
+	while read -r _st _name; do
+		case $_st in
+		ok) ok "kunit: $1: $_name" ;;
+		*) notok "kunit: $1: $_name"; sed 's/^/#   /' "$_res" ;;
+		esac
+	done <"$T/kunit.cases"
+	check "kunit: suite $1 ok, $_n cases" \
+		grep -q "^ok [0-9]* \(- \)\{0,1\}$1" "$_res"
+	[ "$_n" -ge 6 ] || indent <"$_res"
+	check "kunit: $1: at least 6 cases parsed ($_n)" test "$_n" -ge 6
+	grep '^[[:space:]]*# .*raced' "$_res" | indent
+	ncases=$((ncases + _n))
+}
+
 if want kunit; then
 	log "kunit"
 	if ! KUNIT_KO=$(kunit_ko); then
@@ -36,28 +63,11 @@ if want kunit; then
 		out=$(insmod "$KUNIT_KO" 2>&1)
 		rc=$?
 		check "kunit: insmod $KUNIT_KO (rc=$rc $out)" test "$rc" -eq 0
-		res=/sys/kernel/debug/kunit/vfiogroup-lifecycle/results
-		if [ -r "$res" ]; then
-			kunit_results "$res" >"$T/kunit.cases"
-			ncases=$(wc -l <"$T/kunit.cases")
-			while read -r _st _name; do
-				case $_st in
-				ok) ok "kunit: $_name" ;;
-				*) notok "kunit: $_name"; sed 's/^/#   /' "$res" ;;
-				esac
-			done <"$T/kunit.cases"
-			# The suite's verdict, and a floor on the number of cases so
-			# that a KTAP format change cannot pass by matching nothing.
-			check "kunit: suite vfiogroup-lifecycle ok, $ncases cases" \
-				grep -q '^ok [0-9]* \(- \)\{0,1\}vfiogroup-lifecycle' "$res"
-			[ "$ncases" -ge 6 ] || indent <"$res"
-			check "kunit: at least 6 cases parsed ($ncases)" test "$ncases" -ge 6
-			diag "kunit-cases=$ncases"
-			grep '^[[:space:]]*# .*raced' "$res" | indent
-		else
-			notok "kunit: no results in $res"
-			dmesg | grep -i kunit | tail -n 20 | indent
-		fi
+		ncases=0
+		for _suite in vfiogroup-lifecycle vfiogroup-buses; do
+			kunit_suite "$_suite"
+		done
+		diag "kunit-cases=$ncases"
 		out=$(rmmod vfiogroup_kunit 2>&1)
 		check "kunit: rmmod vfiogroup_kunit ($out)" test ! -d /sys/module/vfiogroup_kunit
 	fi

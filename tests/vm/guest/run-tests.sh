@@ -394,6 +394,14 @@ if want dump; then
 		notok "dump == /sys/kernel/iommu_groups (diff sysfs vs dump below)"
 		indent <"$T/dump.diff"
 	fi
+	# Every bus that holds a group's device here is one the module says,
+	# at load, that it follows.
+	followed=$(dmesg | sed -n 's/.*vfiogroup: buses followed: //p' | tail -n 1)
+	missing=$(cut -d' ' -f3 "$T/sysfs.devs" | sort -u | while read -r _b; do
+		case " $followed " in *" $_b "*) ;; *) echo "$_b" ;; esac
+	done | tr '\n' ' ')
+	check "the module follows every bus with IOMMU group members (followed: ${followed:-?}; not followed: ${missing:-none})" \
+		test -n "$followed" -a -z "$missing"
 	grep ' ndev=' "$T/dump.out" | sed 's/^group=\([0-9]*\) .* ndev=\([0-9]*\)$/\1 \2/' >"$T/dump.groups"
 	ids=$(cut -d' ' -f1 "$T/dump.groups" | tr '\n' ' ')
 	sorted=$(cut -d' ' -f1 "$T/dump.groups" | sort -n | tr '\n' ' ')
