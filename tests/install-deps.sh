@@ -6,7 +6,7 @@ set -eu
 pkgs="autoconf automake libtool pkg-config make gcc libnl-3-dev
 libnl-genl-3-dev check valgrind sparse linux-headers-amd64 linux-source-6.1
 qemu-system-x86 busybox-static cpio xz-utils zstd python3 python3-yaml
-shellcheck debootstrap kmod clang libclang-rt-14-dev"
+shellcheck debootstrap kmod clang libclang-rt-14-dev gcc-aarch64-linux-gnu"
 
 missing=""
 for p in $pkgs; do

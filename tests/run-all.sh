@@ -176,6 +176,8 @@ if gate "build" make -C "$build" -j"$(nproc)"; then
 	gate "libFuzzer: the decoder" fuzz_decoder
 	gate "kmod: W=1 + sparse, no warnings" \
 		"$top/tests/style/kmod-warnings.sh" "$build"
+	gate "kmod: arm64 cross build, every bus compiled" \
+		"$top/tests/style/cross-arm64.sh" "$build"
 	gate "VM suite on: $kernels" vm_suite
 fi
 gate "netlink spec equals the UAPI header" \

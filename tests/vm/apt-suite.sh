@@ -1,5 +1,5 @@
 #!/bin/sh
-# apt-suite.sh SUITE apt-get|apt-cache ARGS...
+# apt-suite.sh SUITE[:ARCH] apt-get|apt-cache ARGS...
 #
 # Runs apt-get or apt-cache against Debian suite SUITE without touching the
 # host's apt state.  The host's own suite (from /etc/os-release) uses the host
@@ -10,39 +10,56 @@
 # missing or $VFIOGROUP_APT_MAX_AGE_DAYS (default 7) days old, or when
 # VG_APT_UPDATE=1.
 #
+# :ARCH (a dpkg architecture other than the host's, e.g. arm64) sees that
+# architecture's packages only, in a private state $VFIOGROUP_CACHE/
+# apt-SUITE-ARCH, the host's suite included (its sources then are all of
+# the host's debian.sources stanzas: the -security kernels too).  The host's
+# dpkg is not given the architecture.
+#
 # Examples:
 #   apt-suite.sh trixie apt-cache depends linux-image-amd64
 #   (cd DIR && apt-suite.sh trixie apt-get download linux-image-6.12.X-amd64-unsigned)
+#   apt-suite.sh bookworm:arm64 apt-cache depends linux-headers-arm64
 set -eu
 
 usage() { echo "usage: $0 SUITE apt-get|apt-cache ARGS..." >&2; exit 2; }
 [ $# -ge 2 ] || usage
-suite=$1 tool=$2
+suite=${1%%:*} tool=$2
+arch=''
+case $1 in *:*) arch=${1#*:} ;; esac
 shift 2
 case $tool in apt-get|apt-cache) ;; *) usage ;; esac
 
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
 host_suite=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+[ "$arch" != "$(dpkg --print-architecture)" ] || arch=''
 
-if [ "$suite" = "$host_suite" ]; then
+if [ "$suite" = "$host_suite" ] && [ -z "$arch" ]; then
 	exec "$tool" "$@"
 fi
 
-d=$cache/apt-$suite
+d=$cache/apt-$suite${arch:+-$arch}
 mkdir -p "$d/srcparts" "$d/lists/partial" "$d/cache/archives/partial" "$d/prefparts"
 [ -e "$d/status" ] || : >"$d/status"
 if [ ! -s "$d/srcparts/x.sources" ]; then
 	# Read the mirror from the host's configuration at run time; never
 	# write a mirror's name into the source tree.
-	uri=$(grep -m1 '^URIs:' /etc/apt/sources.list.d/debian.sources | awk '{print $2}')
-	[ -n "$uri" ] || { echo "$0: no URIs: line in /etc/apt/sources.list.d/debian.sources" >&2; exit 1; }
-	printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-		"$uri" "$suite" >"$d/srcparts/x.sources"
+	if [ "$suite" = "$host_suite" ]; then
+		cp /etc/apt/sources.list.d/debian.sources "$d/srcparts/x.sources"
+	else
+		uri=$(grep -m1 '^URIs:' /etc/apt/sources.list.d/debian.sources | awk '{print $2}')
+		[ -n "$uri" ] || { echo "$0: no URIs: line in /etc/apt/sources.list.d/debian.sources" >&2; exit 1; }
+		printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"$uri" "$suite" >"$d/srcparts/x.sources"
+	fi
 fi
 
 # Check-Valid-Until=false: sid's Release file on the mirror had expired.
 apt_s() {
 	t=$1; shift
+	if [ -n "$arch" ]; then
+		set -- -o APT::Architecture="$arch" -o APT::Architectures="$arch" "$@"
+	fi
 	"$t" -o Dir::Etc::SourceParts="$d/srcparts" -o Dir::Etc::SourceList="$d/none.list" \
 		-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" \
 		-o Dir::State::status="$d/status" -o Dir::Etc::Preferences="$d/none.pref" \
@@ -58,7 +75,7 @@ if [ -z "$(find "$d/lists" -maxdepth 1 \( -name .vg-updated -o -name '*_Packages
 	need_update=1
 fi
 if [ "$need_update" = 1 ]; then
-	echo "apt-suite: updating the apt state for $suite in $d" >&2
+	echo "apt-suite: updating the apt state for $suite${arch:+ ($arch)} in $d" >&2
 	apt_s apt-get -q update >&2
 	touch "$stamp"
 fi

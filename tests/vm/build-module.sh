@@ -36,6 +36,8 @@ srcdir=$(cd "$here/../.." && pwd)
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
 # shellcheck source=debug-kernels.sh source-path=SCRIPTDIR
 . "$here/debug-kernels.sh"
+# shellcheck source=kbuild-helpers.sh source-path=SCRIPTDIR
+. "$here/kbuild-helpers.sh"
 kdir='' builddir=''
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -61,85 +63,9 @@ version=$(src_field version)
 spec=$(src_field spec)
 t0=$SECONDS
 
-# autogen.sh when configure is missing or older than what it is made from
-# (what the top-level build's make would rerun anyway): the chroot has no
-# autotools, and its make must not try to regenerate the source tree.
-stale=''
-if [ ! -x "$srcdir/configure" ]; then
-	stale="no configure"
-elif [ -n "$(find "$srcdir/configure.ac" "$srcdir/config" -name '*.m4' -newer "$srcdir/configure" -o -name configure.ac -newer "$srcdir/configure")" ]; then
-	stale="configure is older than configure.ac or config/*.m4"
-else
-	if [ -d "$srcdir/.git" ]; then
-		ams=$(git -C "$srcdir" ls-files '*Makefile.am' 'Makefile.am')
-	else
-		ams=$(cd "$srcdir" && find . -maxdepth 3 -name Makefile.am)
-	fi
-	for am in $ams; do
-		[ "$srcdir/${am%.am}.in" -nt "$srcdir/$am" ] || stale="$am is newer than ${am%.am}.in"
-	done
-fi
-if [ -n "$stale" ]; then
-	say "$stale: running autogen.sh in $srcdir"
-	(cd "$srcdir" && ./autogen.sh) >&2
-fi
-[ ! -e "$srcdir/config.status" ] ||
-	die "$srcdir is configured in place; out-of-tree builds need it unconfigured (make distclean there)"
+ensure_configure "$srcdir"
 
 # --- headers ------------------------------------------------------------
-# Debian packages a module build needs for KVER in SUITE: the headers
-# package and its linux-headers-*/linux-kbuild-*/linux-base-VER dependencies.
-# Sets hdr_debs (files in $1) and needs (what the build environment
-# must have installed: gcc-* dependencies, the kbuild tools' libraries).
-hdr_debs=() needs=()
-fetch_headers() {
-	local d=$1 deps p want pkgs=()
-	mkdir -p "$d"
-	deps=$("$here/apt-suite.sh" "$suite" apt-cache depends "linux-headers-$kver" 2>/dev/null |
-		sed -n 's/^ *|\{0,1\}Depends: \([^ <]*\)$/\1/p') ||
-		die "cannot resolve linux-headers-$kver in $suite"
-	pkgs=("linux-headers-$kver")
-	for p in $deps; do
-		case $p in
-		linux-headers-*|linux-kbuild-*) pkgs+=("$p") ;;
-		linux-base-?*) pkgs+=("$p") ;;
-		gcc-*) needs+=("$p") ;;
-		esac
-	done
-	# The kbuild tools' shared libraries (libelf for objtool, ...): dpkg -x
-	# does not install dependencies.
-	for p in "${pkgs[@]}"; do
-		case $p in linux-kbuild-*) ;; *) continue ;; esac
-		mapfile -t -O "${#needs[@]}" needs < <("$here/apt-suite.sh" "$suite" apt-cache depends "$p" 2>/dev/null |
-			sed -n 's/^ *Depends: \(lib[^ <]*\)$/\1/p')
-	done
-	for p in "${pkgs[@]}"; do
-		# shellcheck disable=SC2012
-		if [ -n "$(ls "$d/${p}_"*.deb 2>/dev/null)" ]; then continue; fi
-		want=$p
-		if [ -n "$version" ] && "$here/apt-suite.sh" "$suite" apt-cache show "$p=$version" >/dev/null 2>&1; then
-			want="$p=$version"
-		fi
-		(cd "$d" && "$here/apt-suite.sh" "$suite" apt-get -q -o APT::Sandbox::User=root download "$want") >&2 ||
-			die "apt-get download $want ($suite) failed"
-	done
-	for p in "${pkgs[@]}"; do
-		# shellcheck disable=SC2012 # plain package file names
-		hdr_debs+=("$(ls "$d/${p}_"*.deb | sort -V | tail -n1)")
-	done
-}
-
-# extract_into ROOT DEB...: dpkg -x, once (marker ROOT/usr/src/.vg-KVER).
-extract_into() {
-	local r=$1 deb
-	shift
-	[ ! -e "$r/usr/src/.vg-$kver" ] || return 0
-	mkdir -p "$r"	# dpkg -x makes the last directory only
-	for deb in "$@"; do dpkg -x "$deb" "$r"; done
-	mkdir -p "$r/usr/src"
-	touch "$r/usr/src/.vg-$kver"
-}
-
 where=host
 croot=''
 case $suite in
@@ -216,14 +142,7 @@ kcc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$cfg" 2>/dev/null |
 mode=${VG_KMOD_BUILD:-copy}
 case $mode in
 copy)
-	rm -rf "$kb/src"
-	mkdir -p "$kb/src"
-	# Everything but VCS data, autom4te caches, logs and build directories
-	# (any directory holding a config.status); mtimes kept so that make does
-	# not try to run the autotools.
-	(cd "$srcdir" && find . \( -name .git -o -name autom4te.cache -o -path ./tests/vm/out \) -prune \
-		-o -type d -exec test -e '{}/config.status' \; -prune -o -print |
-		cpio -pdm --quiet "$kb/src")
+	copy_source "$srcdir" "$kb/src"
 	bdir=src sdir=.
 	;;
 vpath) bdir=. sdir=$srcdir ;;
