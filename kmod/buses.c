@@ -45,9 +45,10 @@ static bool vg_platform_managed_dma(struct device_driver *drv)
 }
 
 #if IS_ENABLED(CONFIG_ARM_AMBA)
+/* <linux/amba/bus.h> has no to_amba_driver(): it is private to the bus. */
 static bool vg_amba_managed_dma(struct device_driver *drv)
 {
-	return to_amba_driver(drv)->driver_managed_dma;
+	return container_of(drv, struct amba_driver, drv)->driver_managed_dma;
 }
 #endif
 
