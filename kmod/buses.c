@@ -28,7 +28,6 @@
 
 #include "vfiogroup.h"
 
-#ifdef HAVE_DRIVER_MANAGED_DMA
 /*
  * From 5.19 a bus's dma_configure() claims the group's DMA for the kernel
  * unless the driver set driver_managed_dma, which each bus keeps in its
@@ -36,58 +35,59 @@
  */
 static bool vg_pci_managed_dma(struct device_driver *drv)
 {
-	return to_pci_driver(drv)->driver_managed_dma;
+	return vg_driver_managed_dma(to_pci_driver(drv));
 }
 
 static bool vg_platform_managed_dma(struct device_driver *drv)
 {
-	return to_platform_driver(drv)->driver_managed_dma;
+	return vg_driver_managed_dma(to_platform_driver(drv));
 }
 
 #if IS_ENABLED(CONFIG_ARM_AMBA)
 /* <linux/amba/bus.h> has no to_amba_driver(): it is private to the bus. */
 static bool vg_amba_managed_dma(struct device_driver *drv)
 {
-	return container_of(drv, struct amba_driver, drv)->driver_managed_dma;
+	return vg_driver_managed_dma(container_of(drv, struct amba_driver,
+						  drv));
 }
 #endif
 
 #if IS_ENABLED(CONFIG_FSL_MC_BUS)
 static bool vg_fsl_mc_managed_dma(struct device_driver *drv)
 {
-	return to_fsl_mc_driver(drv)->driver_managed_dma;
+	return vg_driver_managed_dma(to_fsl_mc_driver(drv));
 }
 #endif
 
 #if IS_ENABLED(CONFIG_CDX_BUS)
 static bool vg_cdx_managed_dma(struct device_driver *drv)
 {
-	return to_cdx_driver(drv)->driver_managed_dma;
+	return vg_driver_managed_dma(to_cdx_driver(drv));
 }
 #endif
 
-#define VG_CLAIMS_DMA(fn)	.claims_dma = true, .managed_dma = (fn)
-#else
-#define VG_CLAIMS_DMA(fn)	.claims_dma = true
-#endif
-
 static struct vg_bus vg_kernel_buses[] = {
-	{ .type = &platform_bus_type, VG_CLAIMS_DMA(vg_platform_managed_dma) },
+	{ .type = &platform_bus_type, .claims_dma = true,
+	  .managed_dma = vg_platform_managed_dma },
 #if IS_ENABLED(CONFIG_PCI)
-	{ .type = &pci_bus_type, VG_CLAIMS_DMA(vg_pci_managed_dma) },
+	{ .type = &pci_bus_type, .claims_dma = true,
+	  .managed_dma = vg_pci_managed_dma },
 #endif
 #if IS_ENABLED(CONFIG_ARM_AMBA)
-	{ .type = &amba_bustype, VG_CLAIMS_DMA(vg_amba_managed_dma) },
+	{ .type = &amba_bustype, .claims_dma = true,
+	  .managed_dma = vg_amba_managed_dma },
 #endif
 #if IS_ENABLED(CONFIG_FSL_MC_BUS)
-	{ .type = &fsl_mc_bus_type, VG_CLAIMS_DMA(vg_fsl_mc_managed_dma) },
+	{ .type = &fsl_mc_bus_type, .claims_dma = true,
+	  .managed_dma = vg_fsl_mc_managed_dma },
 #endif
 #if IS_ENABLED(CONFIG_TEGRA_HOST1X_CONTEXT_BUS)
 	/* No dma_configure(): context devices never claim their group. */
 	{ .type = &host1x_context_device_bus_type },
 #endif
 #if IS_ENABLED(CONFIG_CDX_BUS)
-	{ .type = &cdx_bus_type, VG_CLAIMS_DMA(vg_cdx_managed_dma) },
+	{ .type = &cdx_bus_type, .claims_dma = true,
+	  .managed_dma = vg_cdx_managed_dma },
 #endif
 };
 

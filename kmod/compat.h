@@ -8,6 +8,7 @@
 #define VFIOGROUP_COMPAT_H
 
 #include <linux/notifier.h>
+#include <linux/platform_device.h>
 #include <linux/vfiogroup.h>
 
 #include "vfiogroup_config.h"
@@ -53,9 +54,17 @@ static inline void vg_group_notifier_unregister(struct vg_group *group)
 #else
 /*
  * Up to 6.2 the driver core takes a non-const bus: every bus type is
- * non-const there, so dropping the qualifier we store them with is safe.
+ * non-const there, as platform's is, so dropping the qualifier we store
+ * them with is safe.
  */
-#define vg_bus_api(bus)	((struct bus_type *)(bus))
+#define vg_bus_api(bus)	((typeof(platform_bus_type) *)(bus))
+#endif
+
+#ifdef HAVE_DRIVER_MANAGED_DMA
+#define vg_driver_managed_dma(busdrv)	((busdrv)->driver_managed_dma)
+#else
+/* Up to 5.18 no bus driver struct has it, and the viability rule never asks. */
+#define vg_driver_managed_dma(busdrv)	((void)(busdrv), false)
 #endif
 
 #endif /* VFIOGROUP_COMPAT_H */

@@ -34,22 +34,29 @@ static int vg_tb_probe(struct device *dev)
 	return to_vg_tb_driver(dev->driver)->probe_ret;
 }
 
+static bool vg_tb_managed_dma(struct device_driver *drv)
+{
+	return vg_driver_managed_dma(to_platform_driver(drv));
+}
+
 #ifdef HAVE_DRIVER_MANAGED_DMA
 /*
  * The claim itself is platform's dma_configure() and dma_cleanup(), taken
  * as they are: with no firmware node they do nothing but claim (unless
  * driver_managed_dma) and release.
  */
-static void vg_tb_borrow_dma_ops(struct bus_type *bus)
+static int vg_tb_dma_configure(struct device *dev)
 {
-	bus->dma_configure = platform_bus_type.dma_configure;
-	bus->dma_cleanup = platform_bus_type.dma_cleanup;
+	return platform_bus_type.dma_configure(dev);
 }
 
-static bool vg_tb_managed_dma(struct device_driver *drv)
+static void vg_tb_dma_cleanup(struct device *dev)
 {
-	return to_platform_driver(drv)->driver_managed_dma;
+	platform_bus_type.dma_cleanup(dev);
 }
+
+#define VG_TB_DMA_OPS	.dma_configure = vg_tb_dma_configure, \
+			.dma_cleanup = vg_tb_dma_cleanup,
 
 /* What VFIO_GROUP_GET_STATUS would say, from the IOMMU core's count. */
 static bool vg_tb_kernel_viable(void)
@@ -82,22 +89,22 @@ static bool vg_tb_kernel_viable(void)
 	return viable;
 }
 
-static void vg_tb_borrow_dma_ops(struct bus_type *bus)
-{
-}
-
+#define VG_TB_DMA_OPS
 #define VG_TB_MANAGED_DMA
 #endif
 
-static struct bus_type vg_tb_bus = {
+/* Typed as the kernel types its buses: const where bus_register() is. */
+static typeof(platform_bus_type) vg_tb_bus = {
 	.name = "vg-kunit-bus",
 	.match = vg_tb_match,
 	.probe = vg_tb_probe,
+	VG_TB_DMA_OPS
 };
 
 static struct vg_bus vg_tb_followed = {
 	.type = &vg_tb_bus,
-	VG_CLAIMS_DMA(vg_tb_managed_dma),
+	.claims_dma = true,
+	.managed_dma = vg_tb_managed_dma,
 };
 
 /* The IOMMU core's part: a group for each device added, gone once removed. */
@@ -165,7 +172,6 @@ static int vg_tb_init(struct kunit *test)
 {
 	vg_tb_group = iommu_group_alloc();
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vg_tb_group);
-	vg_tb_borrow_dma_ops(&vg_tb_bus);
 	KUNIT_ASSERT_EQ(test, 0, bus_register(&vg_tb_bus));
 	KUNIT_ASSERT_EQ(test, 0, bus_register_notifier(&vg_tb_bus,
 						       &vg_tb_iommu_nb));
@@ -394,7 +400,7 @@ static void vg_test_bus_followed_late(struct kunit *test)
 /* A bus the driver core never registered is refused and left alone. */
 static void vg_test_bus_not_registered(struct kunit *test)
 {
-	static struct bus_type never = { .name = "vg-kunit-never" };
+	static typeof(platform_bus_type) never = { .name = "vg-kunit-never" };
 	struct vg_bus bus = { .type = &never };
 
 	INIT_LIST_HEAD(&bus.node);
