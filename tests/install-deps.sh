@@ -5,6 +5,7 @@ set -eu
 
 pkgs="autoconf automake libtool pkg-config make gcc libnl-3-dev
 libnl-genl-3-dev check valgrind sparse linux-headers-amd64 linux-source-6.1
+linux-source-6.12 python3-jsonschema
 qemu-system-x86 busybox-static cpio xz-utils zstd python3 python3-yaml
 shellcheck debootstrap kmod clang libclang-rt-14-dev gcc-aarch64-linux-gnu"
 
@@ -23,5 +24,21 @@ fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# linux-source-6.12 (YNL and checkpatch) is in bookworm-security only, which
+# a Debian install has and a bare debootstrap does not: add it then.
+if ! apt-cache policy linux-source-6.12 | grep -q 'Candidate: [0-9]'; then
+	# the mirror of the configured Debian archive, deb822 or one-line format
+	mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		sed -n -e 's#^deb \(\[[^]]*\] \)\{0,1\}\([a-z]*://[^ ]*\)/debian/\{0,1\} .*#\2#p' \
+			-e 's#^URIs: *\([a-z]*://[^ ]*\)/debian/\{0,1\}$#\1#p' | head -n 1)
+	if [ -z "$mirror" ]; then
+		echo "install-deps: linux-source-6.12 needs bookworm-security, and no Debian mirror was found to add it from" >&2
+		exit 1
+	fi
+	echo "deb $mirror/debian-security bookworm-security main" \
+		>/etc/apt/sources.list.d/vfiogroup-bookworm-security.list
+	echo "install-deps: added bookworm-security (for linux-source-6.12) in /etc/apt/sources.list.d/vfiogroup-bookworm-security.list"
+	apt-get update -qq
+fi
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
