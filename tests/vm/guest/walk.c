@@ -1438,7 +1438,7 @@ static void compare_all(const char *where)
 	for (int i = 0; i < nremoved_names; i++) {
 		struct vfiogroup_group *lg = NULL;
 		bool there = false;
-		char extra[160];
+		char extra[NAMEL + 160];
 
 		for (unsigned a = 0; a < ref.n && !there; a++)
 			there = gst_dev(&ref.g[a], removed_names[i]) != NULL;
@@ -1449,8 +1449,9 @@ static void compare_all(const char *where)
 		if (r != -ENOENT) {
 			if (!r)
 				lib_gst(lg, &g);
-			snprintf(extra, sizeof(extra), "find_device(%s) of a removed device: %s",
-				 removed_names[i], r ? vfiogroup_strerror(r) : "found");
+			snprintf(extra, sizeof(extra), "find_device(%.*s) of a removed device: %.100s",
+				 NAMEL - 1, removed_names[i],
+				 r ? vfiogroup_strerror(r) : "found");
 			mismatch(O_FIND, where, r ? 0 : g.id, NULL, r ? NULL : &g, extra);
 		}
 		vfiogroup_group_unref(lg);
