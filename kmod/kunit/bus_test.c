@@ -234,6 +234,31 @@ static void vg_tb_remove_device(void)
 	vg_tb_dev = NULL;
 }
 
+/* The bus's one device, added and tracked: its group. */
+static struct vg_group *vg_tb_add_tracked(struct kunit *test)
+{
+	struct vg_group *group;
+
+	vg_tb_add_device(test);
+	group = vg_tb_tracked_group();
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	return group;
+}
+
+/*
+ * Registers @drv, which the driver core offers the device at once: bound
+ * to it or not, and the module's viability the kernel's once it returns.
+ */
+static void vg_tb_bind(struct kunit *test, struct vg_tb_driver *drv,
+		       bool bound)
+{
+	vg_tb_register(test, drv);
+	KUNIT_EXPECT_PTR_EQ(test, vg_tb_dev->driver,
+			    bound ? &drv->pdrv.driver :
+				    (struct device_driver *)NULL);
+	vg_tb_expect_truth(test);
+}
+
 /*
  * Up to 5.18 binds reach us on the group's own chain, which only the IOMMU
  * core's bus notifier feeds, not this bus's: there the bind cases end
@@ -251,9 +276,7 @@ static void vg_test_bus_host_driver(struct kunit *test)
 	struct vg_device *vdev;
 	struct vg_group *group;
 
-	vg_tb_add_device(test);
-	group = vg_tb_tracked_group();
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	group = vg_tb_add_tracked(test);
 	vdev = list_first_entry(&group->devices, struct vg_device, node);
 	VG_EXPECT_STR(test, vdev->bus, "vg-kunit-bus");
 	KUNIT_ASSERT_EQ(test, vg_test_nevents, 1U);
@@ -262,10 +285,8 @@ static void vg_test_bus_host_driver(struct kunit *test)
 	if (!VG_TB_BINDS_FOLLOWED)
 		return;
 
-	vg_tb_register(test, &vg_tb_host_drv);
-	KUNIT_EXPECT_PTR_EQ(test, vg_tb_dev->driver, &vg_tb_host_drv.pdrv.driver);
+	vg_tb_bind(test, &vg_tb_host_drv, true);
 	KUNIT_EXPECT_FALSE(test, group->viable);
-	vg_tb_expect_truth(test);
 	KUNIT_ASSERT_EQ(test, vg_test_nevents, 3U);
 	vg_expect_event(test, 1, VFIOGROUP_EVENT_VIABILITY_CHANGED, false);
 	vg_expect_event(test, 2, VFIOGROUP_EVENT_DRIVER_BOUND, false);
@@ -294,16 +315,12 @@ static void vg_test_bus_managed_driver(struct kunit *test)
 {
 	struct vg_group *group;
 
-	vg_tb_add_device(test);
-	group = vg_tb_tracked_group();
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	group = vg_tb_add_tracked(test);
 	if (!VG_TB_BINDS_FOLLOWED)
 		return;
 
-	vg_tb_register(test, &vg_tb_vfio_drv);
-	KUNIT_EXPECT_PTR_EQ(test, vg_tb_dev->driver, &vg_tb_vfio_drv.pdrv.driver);
+	vg_tb_bind(test, &vg_tb_vfio_drv, true);
 	KUNIT_EXPECT_TRUE(test, group->viable);
-	vg_tb_expect_truth(test);
 	KUNIT_ASSERT_EQ(test, vg_test_nevents, 2U);
 	vg_expect_event(test, 1, VFIOGROUP_EVENT_DRIVER_BOUND, true);
 	VG_EXPECT_STR(test, vg_test_events[1].dev_driver, "vg-kunit-vfio");
@@ -316,18 +333,13 @@ static void vg_test_bus_failed_probe(struct kunit *test)
 	struct vg_device *vdev;
 	struct vg_group *group;
 
-	vg_tb_add_device(test);
-	group = vg_tb_tracked_group();
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	group = vg_tb_add_tracked(test);
 	if (!VG_TB_BINDS_FOLLOWED)
 		return;
 
-	vg_tb_register(test, &vg_tb_failing_drv);
-	KUNIT_EXPECT_PTR_EQ(test, vg_tb_dev->driver,
-			    (struct device_driver *)NULL);
+	vg_tb_bind(test, &vg_tb_failing_drv, false);
 	KUNIT_EXPECT_TRUE(test, group->viable);
 	KUNIT_EXPECT_EQ(test, group->users, 0U);
-	vg_tb_expect_truth(test);
 	vdev = list_first_entry(&group->devices, struct vg_device, node);
 	VG_EXPECT_STR(test, vdev->driver, "");
 	KUNIT_ASSERT_EQ(test, vg_test_nevents, 3U);

@@ -64,7 +64,7 @@ buses=(
 # process, so that set -e holds there and a failure ends only that kernel).
 one_kernel() {
 	local spec=$1 builddir=$2 suite kver version where croot='' linux cfg kcc cc r t0=$SECONDS
-	local kb log nwarn und name sym opt on refd names='' bad=0 p pkgs=()
+	local kb log und name sym opt on refd names='' bad=0 p pkgs=()
 	case $spec in
 	5.10) suite=bullseye where=host ;;
 	6.1) suite=bookworm where=host ;;
@@ -83,15 +83,7 @@ one_kernel() {
 		sed -n 's/^Version: //p' | head -n1) || true
 
 	if [ "$where" = host ]; then
-		r=$cache/kheaders/$kver
-		if [ ! -e "$r/usr/src/.vg-$kver" ]; then
-			rm -rf "$r"
-			fetch_headers "$cache/kheaders/debs"
-			extract_into "$r" "${hdr_debs[@]}"
-			# The -arm64 Makefile includes the -common tree by absolute path.
-			sed -i "s#\([ \"']\)/usr/src/#\1$r/usr/src/#g" "$r/usr/src/linux-headers-$kver/Makefile"
-		fi
-		linux=$r/usr/src/linux-headers-$kver
+		host_headers
 		cfg=$linux/.config
 	else
 		fetch_headers "$cache/kheaders/debs"
@@ -146,16 +138,7 @@ one_kernel() {
 		die "$kver: configure failed; see $kb/src/config.log"
 	fi
 	log=$kb/kmod-build.log
-	run make -C kmod clean >/dev/null 2>&1 || true
-	if ! run make -j2 -C kmod KMOD_W=1 KCFLAGS=-Werror >"$log" 2>&1; then
-		grep -E -i '(warning|error):' "$log" >&2 || tail -n 30 "$log" >&2
-		die "$kver: module build failed with $cc (log: $log)"
-	fi
-	nwarn=$(grep -E -i -c 'warning:' "$log" || true)
-	if [ "$nwarn" -ne 0 ]; then
-		grep -E -i 'warning:' "$log" >&2
-		die "$kver: $nwarn warnings (log: $log)"
-	fi
+	kmod_build "$log" " with $cc" -j2
 	[ -f "$kb/src/kmod/vfiogroup.ko" ] || die "$kver: no vfiogroup.ko after the build"
 
 	# Every bus the .config enables must be compiled in, and no other.

@@ -80,15 +80,7 @@ bookworm)
 	fi
 	;;
 bullseye)
-	r=$cache/kheaders/$kver
-	if [ ! -e "$r/usr/src/.vg-$kver" ]; then
-		rm -rf "$r"
-		fetch_headers "$cache/kheaders/debs"
-		extract_into "$r" "${hdr_debs[@]}"
-		# The -amd64 Makefile includes the -common tree by absolute path.
-		sed -i "s#\([ \"']\)/usr/src/#\1$r/usr/src/#g" "$r/usr/src/linux-headers-$kver/Makefile"
-	fi
-	linux=$r/usr/src/linux-headers-$kver
+	host_headers
 	;;
 local)
 	case $spec in *.deb) dirs=("$(dirname "$spec")" "${debug_dirs[@]}") ;; *) dirs=("${debug_dirs[@]}") ;; esac
@@ -172,16 +164,7 @@ fi
 kout=$kb/$bdir
 t2=$SECONDS
 log=$kb/kmod-build.log
-run make -C kmod clean >/dev/null 2>&1 || true
-if ! run make -C kmod KMOD_W=1 KCFLAGS=-Werror >"$log" 2>&1; then
-	grep -E -i '(warning|error):' "$log" >&2 || tail -n 30 "$log" >&2
-	die "$kver: module build failed (log: $log)"
-fi
-nwarn=$(grep -E -i -c 'warning:' "$log" || true)
-if [ "$nwarn" -ne 0 ]; then
-	grep -E -i 'warning:' "$log" >&2
-	die "$kver: $nwarn warnings (log: $log)"
-fi
+kmod_build "$log" ""
 [ -f "$kout/kmod/vfiogroup.ko" ] || die "$kver: no $kout/kmod/vfiogroup.ko after the build"
 mkdir -p "$builddir/kmod/$kver"
 cp "$kout/kmod/vfiogroup.ko" "$builddir/kmod/$kver/vfiogroup.ko"

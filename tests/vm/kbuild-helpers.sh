@@ -7,9 +7,13 @@
 #   fetch_headers DIR         the header packages of $kver ($suite, $version)
 #                             into DIR; sets hdr_debs and needs
 #   extract_into ROOT DEB...  dpkg -x, once per $kver
+#   host_headers              the headers of $kver unpacked once for a
+#                             build on the host; sets linux
 #   copy_source SRCDIR DEST   the source tree minus VCS data and builds
+#   kmod_build LOG WHAT ARGS  the module, W=1 -Werror, no warning allowed
 #
-# The caller defines say() and die() and sets suite, kver and version (the
+# The caller defines say(), die() and run() (the command where the build
+# runs: the host or the chroot) and sets suite, kver and version (the
 # Debian version wanted, or empty for the candidate); hdr_arch=ARCH (e.g.
 # arm64) fetches that architecture's headers for a cross build.
 kbuild_helpers_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -100,6 +104,22 @@ extract_into() {
 	touch "$r/usr/src/.vg-$kver"
 }
 
+# host_headers: the header packages of $kver unpacked into
+# $cache/kheaders/$kver for a build on the host, once; sets linux to the
+# -ARCH headers directory.  Its Makefile includes the -common tree by
+# absolute path, which is made to point into the unpacked tree.
+# shellcheck disable=SC2154,SC2034 # cache, kver: the caller's; linux: for it
+host_headers() {
+	local r=$cache/kheaders/$kver
+	if [ ! -e "$r/usr/src/.vg-$kver" ]; then
+		rm -rf "$r"
+		fetch_headers "$cache/kheaders/debs"
+		extract_into "$r" "${hdr_debs[@]}"
+		sed -i "s#\([ \"']\)/usr/src/#\1$r/usr/src/#g" "$r/usr/src/linux-headers-$kver/Makefile"
+	fi
+	linux=$r/usr/src/linux-headers-$kver
+}
+
 # copy_source SRCDIR DEST: everything but VCS data, autom4te caches, logs
 # and build directories (any directory holding a config.status) into DEST,
 # emptied first; mtimes kept, so that make does not try to run the
@@ -110,4 +130,23 @@ copy_source() {
 	(cd "$1" && find . \( -name .git -o -name autom4te.cache -o -path ./tests/vm/out \) -prune \
 		-o -type d -exec test -e '{}/config.status' \; -prune -o -print |
 		cpio -pdm --quiet "$2")
+}
+
+# kmod_build LOG WHAT [MAKE-ARGS...]: make -C kmod clean, then the module
+# with W=1 -Werror, through the caller's run(), its output in LOG; a failed
+# build (WHAT says with what, for the message) or any warning is fatal.
+# shellcheck disable=SC2154 # kver: the caller's
+kmod_build() {
+	local log=$1 what=$2 nwarn
+	shift 2
+	run make -C kmod clean >/dev/null 2>&1 || true
+	if ! run make "$@" -C kmod KMOD_W=1 KCFLAGS=-Werror >"$log" 2>&1; then
+		grep -E -i '(warning|error):' "$log" >&2 || tail -n 30 "$log" >&2
+		die "$kver: module build failed$what (log: $log)"
+	fi
+	nwarn=$(grep -E -i -c 'warning:' "$log" || true)
+	if [ "$nwarn" -ne 0 ]; then
+		grep -E -i 'warning:' "$log" >&2
+		die "$kver: $nwarn warnings (log: $log)"
+	fi
 }
