@@ -94,7 +94,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
-#include <uapi/linux/vfiogroup.h>
+#include <linux/vfiogroup.h>
 #include <vfiogroup.h>
 
 #include "guest-util.h"
