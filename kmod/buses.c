@@ -67,26 +67,26 @@ static bool vg_cdx_managed_dma(struct device_driver *drv)
 #endif
 
 static struct vg_bus vg_kernel_buses[] = {
-	{ .type = &platform_bus_type, .claims_dma = true,
+	{ .type = &platform_bus_type,
 	  .managed_dma = vg_platform_managed_dma },
 #if IS_ENABLED(CONFIG_PCI)
-	{ .type = &pci_bus_type, .claims_dma = true,
+	{ .type = &pci_bus_type,
 	  .managed_dma = vg_pci_managed_dma },
 #endif
 #if IS_ENABLED(CONFIG_ARM_AMBA)
-	{ .type = &amba_bustype, .claims_dma = true,
+	{ .type = &amba_bustype,
 	  .managed_dma = vg_amba_managed_dma },
 #endif
 #if IS_ENABLED(CONFIG_FSL_MC_BUS)
-	{ .type = &fsl_mc_bus_type, .claims_dma = true,
+	{ .type = &fsl_mc_bus_type,
 	  .managed_dma = vg_fsl_mc_managed_dma },
 #endif
 #if IS_ENABLED(CONFIG_TEGRA_HOST1X_CONTEXT_BUS)
-	/* No dma_configure(): context devices never claim their group. */
+	/* No dma_configure(), so no managed_dma: never claims its group. */
 	{ .type = &host1x_context_device_bus_type },
 #endif
 #if IS_ENABLED(CONFIG_CDX_BUS)
-	{ .type = &cdx_bus_type, .claims_dma = true,
+	{ .type = &cdx_bus_type,
 	  .managed_dma = vg_cdx_managed_dma },
 #endif
 };
@@ -141,7 +141,11 @@ int vg_bus_follow(struct vg_bus *bus)
 {
 	int ret;
 
-	/* The driver core's own check: -EINVAL for a bus never registered. */
+	/*
+	 * The driver core's own check, -EINVAL for a bus never registered,
+	 * and before bus_register_notifier(): up to 6.2 that dereferences the
+	 * private part such a bus does not have.
+	 */
 	if (bus_for_each_dev(vg_bus_api(bus->type), NULL, NULL,
 			     vg_bus_registered))
 		return -ENODEV;

@@ -105,9 +105,11 @@ bool vg_driver_blocks_viability(struct device *dev,
 /* A bus we follow: one the IOMMU core puts devices of groups on. */
 struct vg_bus {
 	const struct bus_type *type;
-	/* From 5.19: whether a driver bound here claims the group's DMA */
-	bool claims_dma;
-	bool (*managed_dma)(struct device_driver *drv);	/* its opt-out */
+	/*
+	 * From 5.19: a driver's opt-out from the DMA claim this bus makes at
+	 * probe; NULL where the bus never claims.
+	 */
+	bool (*managed_dma)(struct device_driver *drv);
 	struct notifier_block nb;
 	struct list_head node;		/* followed buses, under vg_lock */
 };

@@ -26,7 +26,7 @@ bool vg_driver_blocks_viability(struct device *dev,
 
 	if (!bus)
 		return true;
-	return bus->claims_dma && !bus->managed_dma(drv);
+	return bus->managed_dma && !bus->managed_dma(drv);
 }
 #else
 /*

@@ -103,7 +103,6 @@ static typeof(platform_bus_type) vg_tb_bus = {
 
 static struct vg_bus vg_tb_followed = {
 	.type = &vg_tb_bus,
-	.claims_dma = true,
 	.managed_dma = vg_tb_managed_dma,
 };
 
