@@ -60,7 +60,7 @@ VG_EXPORT int vfiogroup_group_ids(struct vfiogroup_ctx *ctx, uint32_t **out)
 {
 	struct vg_cache dump;
 	uint32_t *ids = NULL;
-	bool all;
+	bool have_dump = false, done = false;
 	size_t n = 0;
 	int r;
 
@@ -71,16 +71,23 @@ VG_EXPORT int vfiogroup_group_ids(struct vfiogroup_ctx *ctx, uint32_t **out)
 	if (r)
 		return r;
 	vg_cache_init(&dump);
-	pthread_mutex_lock(&ctx->cache_lock);
-	all = ctx->known_all;
-	pthread_mutex_unlock(&ctx->cache_lock);
-	/* Groups the filter hides, and new ones among them: ask the kernel. */
-	if (!all)
-		r = vg_req_dump(ctx, &dump);
-	if (!r) {
+	/*
+	 * Groups the filter hides, and new ones among them: ask the kernel.
+	 * Whether every group is known is decided under the lock that the
+	 * merge holds: an unsubscribe in between may narrow the cache, and
+	 * then the dump is needed after all (one more round at most).
+	 */
+	while (!r && !done) {
 		pthread_mutex_lock(&ctx->cache_lock);
-		r = list_ids(ctx, all ? NULL : &dump, &ids, &n);
+		if (ctx->known_all || have_dump) {
+			r = list_ids(ctx, ctx->known_all ? NULL : &dump, &ids, &n);
+			done = true;
+		}
 		pthread_mutex_unlock(&ctx->cache_lock);
+		if (!done) {
+			r = vg_req_dump(ctx, &dump);
+			have_dump = true;
+		}
 	}
 	vg_cache_clear(&dump);
 	if (r)
