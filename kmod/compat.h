@@ -8,6 +8,7 @@
 #define VFIOGROUP_COMPAT_H
 
 #include <linux/notifier.h>
+#include <net/genetlink.h>
 #include <linux/platform_device.h>
 #include <linux/vfiogroup.h>
 
@@ -65,6 +66,35 @@ static inline void vg_group_notifier_unregister(struct vg_group *group)
 #else
 /* Up to 5.18 no bus driver struct has it, and the viability rule never asks. */
 #define vg_driver_managed_dma(busdrv)	((void)(busdrv), false)
+#endif
+
+#ifdef HAVE_GENL_SPLIT_OPS
+#define VG_GENL_OPS	.split_ops = vfiogroup_nl_ops, \
+			.n_split_ops = ARRAY_SIZE(vfiogroup_nl_ops)
+
+static inline int vg_genl_ops_init(struct genl_family *family)
+{
+	return 0;
+}
+#else
+/*
+ * Up to 6.1 genetlink has no split ops.  The table ynl-gen-c generates
+ * keeps their shape, with what it uses of them, and genl_compat.c turns it
+ * into one genl_ops per command at load.
+ */
+struct genl_split_ops {
+	int (*doit)(struct sk_buff *skb, struct genl_info *info);
+	int (*dumpit)(struct sk_buff *skb, struct netlink_callback *cb);
+	const struct nla_policy *policy;
+	unsigned int maxattr;
+	u8 cmd;
+	u8 flags;
+};
+
+extern struct genl_ops vg_genl_ops[VFIOGROUP_CMD_MAX];
+#define VG_GENL_OPS	.ops = vg_genl_ops
+
+int vg_genl_ops_init(struct genl_family *family);
 #endif
 
 #endif /* VFIOGROUP_COMPAT_H */

@@ -15,21 +15,12 @@
 #include <net/netlink.h>
 
 #include "vfiogroup.h"
-
-enum vg_mcgrp {
-	VG_MCGRP_EVENTS,
-};
-
-static const struct genl_multicast_group vg_mcgrps[] = {
-	[VG_MCGRP_EVENTS] = { .name = VFIOGROUP_MCGRP_EVENTS },
-};
-
-/* Only these two are requests; strict validation rejects all others. */
-static const struct nla_policy vg_policy[VFIOGROUP_A_MAX + 1] = {
-	[VFIOGROUP_A_GROUP_ID] = { .type = NLA_U32 },
-	[VFIOGROUP_A_GROUP_DEV_NAME] = { .type = NLA_NUL_STRING,
-					 .len = VFIOGROUP_NAME_MAX - 1 },
-};
+/*
+ * The request policies, the op table and the multicast groups, as
+ * ynl-gen-c makes them of the spec (make spec-gen): compiled here, where
+ * the family that uses its static tables is defined.
+ */
+#include "vfiogroup-nl-gen.c"
 
 static struct genl_family vg_family;
 
@@ -170,7 +161,7 @@ static struct vg_group *vg_nl_find_dev(const char *name)
 	return NULL;
 }
 
-static int vg_nl_group_get_doit(struct sk_buff *skb, struct genl_info *info)
+int vfiogroup_nl_group_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *id_attr = info->attrs[VFIOGROUP_A_GROUP_ID];
 	struct nlattr *dev_attr = info->attrs[VFIOGROUP_A_GROUP_DEV_NAME];
@@ -220,7 +211,7 @@ unlock:
 }
 
 /* cb->args[0]: the lowest group id not yet dumped. */
-static int vg_nl_group_get_dumpit(struct sk_buff *skb,
+int vfiogroup_nl_group_get_dumpit(struct sk_buff *skb,
 				  struct netlink_callback *cb)
 {
 	unsigned long next_id = cb->args[0];
@@ -248,7 +239,7 @@ static int vg_nl_group_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-static int vg_nl_info_get_doit(struct sk_buff *skb, struct genl_info *info)
+int vfiogroup_nl_info_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -266,9 +257,9 @@ static int vg_nl_info_get_doit(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&vg_lock);
 	if (nla_put_u64_64bit(msg, VFIOGROUP_A_INFO_SEQ, vg_last_seq(),
-			      VFIOGROUP_A_PAD) ||
+			      VFIOGROUP_A_INFO_PAD) ||
 	    nla_put_u64_64bit(msg, VFIOGROUP_A_INFO_DROPPED, vg_dropped(),
-			      VFIOGROUP_A_PAD) ||
+			      VFIOGROUP_A_INFO_PAD) ||
 	    nla_put_u32(msg, VFIOGROUP_A_INFO_GROUPS, vg_group_count())) {
 		mutex_unlock(&vg_lock);
 		goto nospace;
@@ -288,33 +279,19 @@ nospace:
 	return -EMSGSIZE;
 }
 
-static const struct genl_ops vg_ops[] = {
-	{
-		.cmd = VFIOGROUP_CMD_GROUP_GET,
-		.doit = vg_nl_group_get_doit,
-		.dumpit = vg_nl_group_get_dumpit,
-	},
-	{
-		.cmd = VFIOGROUP_CMD_INFO_GET,
-		.doit = vg_nl_info_get_doit,
-	},
-};
-
 /*
  * resv_start_op stays 0 where it exists: every command is new, so the core
- * rejects a non-zero reserved header field and unknown attributes.
+ * rejects a non-zero reserved header field, and a request attribute its
+ * operation's policy does not list.
  */
 static struct genl_family vg_family __ro_after_init = {
 	.name = VFIOGROUP_FAMILY_NAME,
 	.version = VFIOGROUP_FAMILY_VERSION,
-	.maxattr = VFIOGROUP_A_MAX,
-	.policy = vg_policy,
 	.netnsok = true,
 	.module = THIS_MODULE,
-	.ops = vg_ops,
-	.n_ops = ARRAY_SIZE(vg_ops),
-	.mcgrps = vg_mcgrps,
-	.n_mcgrps = ARRAY_SIZE(vg_mcgrps),
+	VG_GENL_OPS,
+	.mcgrps = vfiogroup_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(vfiogroup_nl_mcgrps),
 };
 
 /*
@@ -327,7 +304,7 @@ static bool vg_nl_ready;
 static bool vg_net_listens(struct net *net)
 {
 	return vg_net_gets_events(net) &&
-	       genl_has_listeners(&vg_family, net, VG_MCGRP_EVENTS);
+	       genl_has_listeners(&vg_family, net, VFIOGROUP_NLGRP_EVENTS);
 }
 
 /**
@@ -379,7 +356,7 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 			continue;
 		}
 		genlmsg_multicast_netns(&vg_family, net, clone, 0,
-					VG_MCGRP_EVENTS, GFP_ATOMIC);
+					VFIOGROUP_NLGRP_EVENTS, GFP_ATOMIC);
 	}
 	rcu_read_unlock();
 	consume_skb(skb);
@@ -405,7 +382,7 @@ void vg_nl_set_err(int err)
 			/* netlink_set_err() wants it negative, as returned. */
 			netlink_set_err(net->genl_sock, 0,
 					vg_family.mcgrp_offset +
-					VG_MCGRP_EVENTS, -err);
+					VFIOGROUP_NLGRP_EVENTS, -err);
 	rcu_read_unlock();
 }
 
@@ -421,7 +398,9 @@ int vg_nl_init(void)
 {
 	int ret;
 
-	ret = genl_register_family(&vg_family);
+	ret = vg_genl_ops_init(&vg_family);
+	if (!ret)
+		ret = genl_register_family(&vg_family);
 	if (ret)
 		return ret;
 	mutex_lock(&vg_lock);

@@ -19,13 +19,16 @@
  * re-check every length anyway so that a policy slip cannot turn into an
  * out-of-bounds read.
  */
-static struct nla_policy top_policy[VFIOGROUP_A_MAX + 1] = {
+static struct nla_policy group_policy[VFIOGROUP_A_MAX + 1] = {
 	[VFIOGROUP_A_GROUP_ID]		= { .type = NLA_U32 },
 	[VFIOGROUP_A_GROUP_VIABLE]	= { .type = NLA_U8 },
 	[VFIOGROUP_A_GROUP_SEQ]		= { .type = NLA_U64 },
 	[VFIOGROUP_A_GROUP_DEVICE]	= { .type = NLA_NESTED },
 	[VFIOGROUP_A_GROUP_DEV_NAME]	= { .type = NLA_STRING },
 	[VFIOGROUP_A_GROUP_EVENT]	= { .type = NLA_NESTED },
+};
+
+static struct nla_policy info_policy[VFIOGROUP_A_INFO_MAX + 1] = {
 	[VFIOGROUP_A_INFO_SEQ]		= { .type = NLA_U64 },
 	[VFIOGROUP_A_INFO_DROPPED]	= { .type = NLA_U64 },
 	[VFIOGROUP_A_INFO_NOTIFIER]	= { .type = NLA_U32 },
@@ -206,11 +209,14 @@ static int parse_event(struct nlattr *nest, struct vg_event_raw *ev)
 	return 0;
 }
 
-static int parse_info(struct nlattr **tb, struct vfiogroup_info *info,
-		      int *events)
+static int parse_info(struct nlattr *head, int len,
+		      struct vfiogroup_info *info, int *events)
 {
+	struct nlattr *tb[VFIOGROUP_A_INFO_MAX + 1];
 	uint8_t reach;
 
+	if (nla_parse(tb, VFIOGROUP_A_INFO_MAX, head, len, info_policy) < 0)
+		return -EBADMSG;
 	if (get_u64(tb[VFIOGROUP_A_INFO_SEQ], &info->seq))
 		return -EBADMSG;
 	*events = -1;	/* a module older than info-events */
@@ -258,17 +264,17 @@ static int decode_family(const struct genlmsghdr *gh, struct nlattr *head,
 	struct nlattr *tb[VFIOGROUP_A_MAX + 1];
 	int r;
 
+	if (gh->cmd == VFIOGROUP_CMD_INFO_GET) {
+		out->kind = VG_MSG_INFO;
+		return parse_info(head, len, &out->info, &out->info_events);
+	}
 	if (gh->cmd != VFIOGROUP_CMD_GROUP_GET &&
-	    gh->cmd != VFIOGROUP_CMD_INFO_GET &&
 	    gh->cmd != VFIOGROUP_CMD_EVENT_NTF)
 		return 0;
-	if (nla_parse(tb, VFIOGROUP_A_MAX, head, len, top_policy) < 0)
+	if (nla_parse(tb, VFIOGROUP_A_MAX, head, len, group_policy) < 0)
 		return -EBADMSG;
 
 	switch (gh->cmd) {
-	case VFIOGROUP_CMD_INFO_GET:
-		out->kind = VG_MSG_INFO;
-		return parse_info(tb, &out->info, &out->info_events);
 	case VFIOGROUP_CMD_GROUP_GET:
 		out->kind = VG_MSG_GROUP;
 		r = parse_group(tb, head, len, &out->group);

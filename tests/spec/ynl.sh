@@ -5,12 +5,13 @@
 # Documentation/netlink/specs/vfiogroup.yaml, which is the protocol's
 # source:
 #
-#   gen    writes include/uapi/linux/vfiogroup.h with ynl-gen-c --mode uapi
-#          (what "make spec-gen" runs after the spec changed)
+#   gen    writes include/uapi/linux/vfiogroup.h (--mode uapi) and the
+#          module's policies and op table, kmod/vfiogroup-nl-gen.[ch]
+#          (--mode kernel): what "make spec-gen" runs after the spec changed
 #   check  fails unless every step passes: ynl-gen-c in uapi, kernel and
 #          user modes (each validates the spec against YNL's genetlink-c
-#          schema first); the checked-in UAPI header byte-identical to a
-#          fresh generation; the generated user code compiled with YNL's
+#          schema first); the checked-in generated files byte-identical to
+#          a fresh generation; the generated user code compiled with YNL's
 #          own lib/ynl.c, -Werror
 #
 # The tools are those of Linux 6.12 (tools/net/ynl), taken from Debian's
@@ -72,14 +73,30 @@ ynl_gen() {
 	python3 "$gen" --spec "$tree/$spec_rel" "$@" -o "$out"
 }
 
+# What gen writes and check compares: the UAPI header, and the module's
+# policies and op table (kernel mode), as the kernel checks its own in.
+outputs=(
+	"$uapi_rel|--mode uapi --header"
+	"kmod/vfiogroup-nl-gen.h|--mode kernel --header"
+	"kmod/vfiogroup-nl-gen.c|--mode kernel --source"
+)
+
 if [ "$mode" = gen ]; then
-	ynl_gen "$work/vfiogroup.h" --mode uapi --header
-	if cmp -s "$work/vfiogroup.h" "$top/$uapi_rel"; then
-		echo "ynl: $uapi_rel is up to date (YNL $version)"
-	else
-		cp "$work/vfiogroup.h" "$top/$uapi_rel"
-		echo "ynl: wrote $uapi_rel (YNL $version)"
-	fi
+	mkdir -p "$work/gen"
+	for o in "${outputs[@]}"; do
+		rel=${o%%|*}
+		# Under the file's own name: the kernel source names its header
+		# after it.
+		out=$work/gen/${rel##*/}
+		# shellcheck disable=SC2086 # the mode's words
+		ynl_gen "$out" ${o#*|}
+		if cmp -s "$out" "$top/$rel"; then
+			echo "ynl: $rel is up to date (YNL $version)"
+		else
+			cp "$out" "$top/$rel"
+			echo "ynl: wrote $rel (YNL $version)"
+		fi
+	done
 	exit 0
 fi
 
@@ -98,15 +115,14 @@ step() {
 	fi
 }
 
-mkdir -p "$work/uapi/linux" "$work/user"
-step "ynl-gen-c --mode uapi --header" \
-	ynl_gen "$work/uapi/linux/vfiogroup.h" --mode uapi --header
-step "$uapi_rel is what ynl-gen-c makes of the spec, byte for byte" \
-	diff -u "$work/uapi/linux/vfiogroup.h" "$top/$uapi_rel"
-step "ynl-gen-c --mode kernel --header" \
-	ynl_gen "$work/vfiogroup-nl-gen.h" --mode kernel --header
-step "ynl-gen-c --mode kernel --source" \
-	ynl_gen "$work/vfiogroup-nl-gen.c" --mode kernel --source
+mkdir -p "$work/gen" "$work/user"
+for o in "${outputs[@]}"; do
+	rel=${o%%|*}
+	# shellcheck disable=SC2086 # the mode's words
+	step "ynl-gen-c ${o#*|}" ynl_gen "$work/gen/${rel##*/}" ${o#*|}
+	step "$rel is what ynl-gen-c makes of the spec, byte for byte" \
+		diff -u "$work/gen/${rel##*/}" "$top/$rel"
+done
 step "ynl-gen-c --mode user --header" \
 	ynl_gen "$work/user/vfiogroup-user.h" --mode user --header
 step "ynl-gen-c --mode user --source" \

@@ -39,7 +39,7 @@ enum vfiogroup_event {
 
 /**
  * enum vfiogroup_notifier - How the module learns of binds and unbinds (info
- *   attribute "info-notifier").
+ *   attribute "notifier").
  * @VFIOGROUP_NOTIFIER_IOMMU_GROUP: Per-group iommu_group_register_notifier(),
  *   kernels up to 5.18.
  * @VFIOGROUP_NOTIFIER_BUS: bus_register_notifier() on every bus, kernels from
@@ -64,15 +64,23 @@ enum vfiogroup_attr {
 	VFIOGROUP_A_GROUP_DEVICE,
 	VFIOGROUP_A_GROUP_DEV_NAME,
 	VFIOGROUP_A_GROUP_EVENT,
-	VFIOGROUP_A_INFO_SEQ,
+
+	__VFIOGROUP_A_MAX,
+	VFIOGROUP_A_MAX = (__VFIOGROUP_A_MAX - 1)
+};
+
+enum vfiogroup_info_attr {
+	VFIOGROUP_A_INFO_UNSPEC,
+	VFIOGROUP_A_INFO_PAD,
+	VFIOGROUP_A_INFO_SEQ = 8,
 	VFIOGROUP_A_INFO_DROPPED,
 	VFIOGROUP_A_INFO_NOTIFIER,
 	VFIOGROUP_A_INFO_GROUPS,
 	VFIOGROUP_A_INFO_VERSION,
 	VFIOGROUP_A_INFO_EVENTS,
 
-	__VFIOGROUP_A_MAX,
-	VFIOGROUP_A_MAX = (__VFIOGROUP_A_MAX - 1)
+	__VFIOGROUP_A_INFO_MAX,
+	VFIOGROUP_A_INFO_MAX = (__VFIOGROUP_A_INFO_MAX - 1)
 };
 
 enum vfiogroup_dev_attr {

@@ -1674,7 +1674,7 @@ static int raw_resolve(struct win *w)
 static uint64_t raw_info_seq(struct win *w, int *err)
 {
 	static char buf[4096];
-	const struct nlattr *tb[VFIOGROUP_A_MAX + 1];
+	const struct nlattr *tb[VFIOGROUP_A_INFO_MAX + 1];
 	const void *p;
 	int len = raw_request(w->rq, w->fam, VFIOGROUP_CMD_INFO_GET, NULL, 0,
 			      buf, sizeof(buf), &p);
@@ -1684,7 +1684,7 @@ static uint64_t raw_info_seq(struct win *w, int *err)
 			*err = len;
 		return 0;
 	}
-	raw_attrs(p, (size_t)len, tb, VFIOGROUP_A_MAX);
+	raw_attrs(p, (size_t)len, tb, VFIOGROUP_A_INFO_MAX);
 	if (!tb[VFIOGROUP_A_INFO_SEQ]) {
 		if (err && !*err)
 			*err = -EPROTO;

@@ -776,7 +776,7 @@ static int cmd_get(struct conn *c, int argc, char **argv)
 
 static void info_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct nlattr *tb[VFIOGROUP_A_MAX + 1];
+	struct nlattr *tb[VFIOGROUP_A_INFO_MAX + 1];
 	const struct genlmsghdr *gh = nlmsg_data(nlh);
 	uint64_t seq = 0, dropped = 0;
 	uint32_t notifier = 0, groups = 0;
@@ -788,7 +788,7 @@ static void info_cb(const struct nlmsghdr *nlh, void *arg)
 	(*count)++;
 	if (gh->cmd != VFIOGROUP_CMD_INFO_GET)
 		note_malformed("reply-cmd", gh->cmd);
-	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, VFIOGROUP_A_MAX, NULL) < 0) {
+	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, VFIOGROUP_A_INFO_MAX, NULL) < 0) {
 		note_malformed("info-parse", 0);
 		return;
 	}
@@ -1116,7 +1116,7 @@ static int cmd_vfio_status(int argc, char **argv)
 static int cmd_bad(struct conn *c, int argc, char **argv)
 {
 	static const char *const cases =
-		"unknown-cmd id-u64 id-short name-long name-nonul attr-beyond-max foreign-attr no-attr";
+		"unknown-cmd id-u64 id-short name-long name-nonul attr-beyond-max foreign-attr no-attr info-attr dump-attr";
 	struct result r;
 	struct nl_msg *msg;
 	const char *cs;
@@ -1154,11 +1154,19 @@ static int cmd_bad(struct conn *c, int argc, char **argv)
 		msg = new_req(c, VFIOGROUP_CMD_GROUP_GET, 0);
 		nla_put_u32(msg, VFIOGROUP_A_MAX + 1, 0);
 	} else if (!strcmp(cs, "foreign-attr")) {
-		/* A known attribute that GROUP_GET does not take. */
+		/* An attribute of another set (info's), which GROUP_GET does not take. */
 		msg = new_req(c, VFIOGROUP_CMD_GROUP_GET, 0);
 		nla_put_u64(msg, VFIOGROUP_A_INFO_SEQ, 0);
 	} else if (!strcmp(cs, "no-attr")) {
 		msg = new_req(c, VFIOGROUP_CMD_GROUP_GET, 0);
+	} else if (!strcmp(cs, "info-attr")) {
+		/* info-get takes no attribute at all. */
+		msg = new_req(c, VFIOGROUP_CMD_INFO_GET, 0);
+		nla_put_u32(msg, VFIOGROUP_A_GROUP_ID, 0);
+	} else if (!strcmp(cs, "dump-attr")) {
+		/* The group-get dump takes none either, though its do does. */
+		msg = new_req(c, VFIOGROUP_CMD_GROUP_GET, NLM_F_DUMP);
+		nla_put_u32(msg, VFIOGROUP_A_GROUP_ID, 0);
 	} else if (!strcmp(cs, "raw") && (argc == 5 || argc == 6)) {
 		/* bad raw CMD TYPE LEN [dump]: one attribute of LEN bytes 'A' */
 		static char fill[4096];

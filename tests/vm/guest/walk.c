@@ -614,9 +614,9 @@ static int raw_get(uint32_t id, struct gst *g)
 
 static void info_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct nlattr *tb[VFIOGROUP_A_MAX + 1];
+	struct nlattr *tb[VFIOGROUP_A_INFO_MAX + 1];
 
-	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, VFIOGROUP_A_MAX, NULL) < 0 ||
+	if (genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, VFIOGROUP_A_INFO_MAX, NULL) < 0 ||
 	    !attr_fixed(tb[VFIOGROUP_A_INFO_SEQ], arg, 8))
 		malformed("info without seq");
 }
