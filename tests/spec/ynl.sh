@@ -14,20 +14,11 @@
 #          a fresh generation; the generated user code compiled with YNL's
 #          own lib/ynl.c, -Werror
 #
-# The tools are those of Linux 6.12 (tools/net/ynl), taken from Debian's
-# linux-source-6.12 package, which tests/install-deps.sh installs; they
-# need python3-yaml and python3-jsonschema.  They are unpacked once into
-# $VFIOGROUP_CACHE/ynl/VERSION (default /var/cache/vfiogroup).
-# ynl-gen-c finds the schema beside the spec's directory and the tree's
-# root by a MAINTAINERS file, so each run copies the spec into a
-# scratch tree laid out like the kernel's.
+# The tools, and the scratch tree they run in: ynl-tools.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
-series=6.12
-spec_rel=Documentation/netlink/specs/vfiogroup.yaml
 uapi_rel=include/uapi/linux/vfiogroup.h
 
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
@@ -37,41 +28,9 @@ die() { echo "ynl: error: $*" >&2; exit 1; }
 mode=$1
 case $mode in gen|check) ;; *) usage ;; esac
 
-# --- the tools ----------------------------------------------------------
-version=$(dpkg-query -W -f='${Version}' "linux-source-$series" 2>/dev/null) ||
-	die "linux-source-$series is not installed (tests/install-deps.sh installs it)"
-tarball=/usr/src/linux-source-$series.tar.xz
-[ -f "$tarball" ] || die "$tarball is missing (reinstall linux-source-$series)"
-ynl_root=$cache/ynl/$version
-if [ ! -f "$ynl_root/.unpacked" ]; then
-	mkdir -p "$cache/ynl"
-	tmp=$(mktemp -d "$cache/ynl/.unpack.XXXXXX")
-	tar -xJf "$tarball" -C "$tmp" --strip-components=1 \
-		"linux-source-$series/tools/net/ynl" \
-		"linux-source-$series/Documentation/netlink" \
-		"linux-source-$series/include/uapi/linux/netlink.h" \
-		"linux-source-$series/include/uapi/linux/genetlink.h"
-	touch "$tmp/.unpacked"
-	rm -rf "$ynl_root"
-	mv "$tmp" "$ynl_root"
-fi
-ynl=$ynl_root/tools/net/ynl
-gen=$ynl/ynl-gen-c.py
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-tree=$work/tree
-mkdir -p "$tree/${spec_rel%/*}"
-cp "$ynl_root"/Documentation/netlink/*.yaml "$tree/Documentation/netlink/"
-cp "$top/$spec_rel" "$tree/$spec_rel"
-: >"$tree/MAINTAINERS"
-
-# ynl_gen OUT MODE ARGS...: one generator run, its output in OUT
-ynl_gen() {
-	local out=$1
-	shift
-	python3 "$gen" --spec "$tree/$spec_rel" "$@" -o "$out"
-}
+# shellcheck source=tests/spec/ynl-tools.sh source-path=SCRIPTDIR/../..
+. "$here/ynl-tools.sh"
+work=$ynl_work
 
 # What gen writes and check compares: the UAPI header, and the module's
 # policies and op table (kernel mode), as the kernel checks its own in.
@@ -91,10 +50,10 @@ if [ "$mode" = gen ]; then
 		# shellcheck disable=SC2086 # the mode's words
 		ynl_gen "$out" ${o#*|}
 		if cmp -s "$out" "$top/$rel"; then
-			echo "ynl: $rel is up to date (YNL $version)"
+			echo "ynl: $rel is up to date (YNL $ynl_version)"
 		else
 			cp "$out" "$top/$rel"
-			echo "ynl: wrote $rel (YNL $version)"
+			echo "ynl: wrote $rel (YNL $ynl_version)"
 		fi
 	done
 	exit 0
@@ -128,18 +87,11 @@ step "ynl-gen-c --mode user --header" \
 step "ynl-gen-c --mode user --source" \
 	ynl_gen "$work/user/vfiogroup-user.c" --mode user --source
 
-# As tools/net/ynl/generated/Makefile builds it, against the checked-in
-# header and the netlink UAPI of the tools' own kernel.
-cc_user() {
-	gcc -std=gnu11 -O2 -W -Wall -Wextra -Wno-unused-parameter -Wshadow \
-		-Werror -I"$top/include/uapi" -I"$ynl/lib" \
-		-idirafter "$ynl_root/include/uapi" -c "$1" -o "$2"
-}
 cc_client() {
-	cc_user "$work/user/vfiogroup-user.c" "$work/user/vfiogroup-user.o" &&
-		cc_user "$ynl/lib/ynl.c" "$work/user/ynl.o"
+	ynl_cc "$work/user/vfiogroup-user.c" "$work/user/vfiogroup-user.o" &&
+		ynl_cc "$ynl/lib/ynl.c" "$work/user/ynl.o"
 }
 step "generated user code compiles with YNL's lib/ynl.c (-Werror)" cc_client
 
-echo "ynl (Linux $version tools): $passed passed, $failed failed"
+echo "ynl (Linux $ynl_version tools): $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

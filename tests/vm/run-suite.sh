@@ -127,6 +127,16 @@ for d in "$builddir/libvfiogroup/.libs" "$builddir/libvfiogroup"; do
 done
 [ ${#payload_args[@]} -gt 0 ] || say "note: no guest payload (no tests/vm/guest in $srcdir or $builddir): only the bench checks run"
 
+# The "ynl" section's clients, built from the spec with the kernel's YNL
+# tools; without them that section fails in the guest, saying why.
+if "$srcdir/tests/vm/ynl/payload.sh" "$outdir/ynl-payload/ynl" >"$outdir/ynl-payload.log" 2>&1; then
+	say "$(tail -n 1 "$outdir/ynl-payload.log")"
+	payload_args+=(--payload "$outdir/ynl-payload")
+else
+	say "error: no YNL payload (tests/vm/ynl/payload.sh):"
+	sed 's/^/  /' "$outdir/ynl-payload.log" >&2
+fi
+
 # boot_and_judge: boot the prepared kernel ($spec $kver $kdir $module $out,
 # times $t0 $t1 $tb $t2), judge the run, write "PASSED FAILED BAD" and the
 # summary line to $out/.result.  Runs in the background with --jobs > 1.

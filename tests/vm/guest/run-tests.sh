@@ -19,7 +19,8 @@
 #                 multi-device groups (two-function e1000, 00:1f.x)
 #             (d) PCI remove + rescan of the e1000e
 #             (e) no sequence gaps, every transition gave its events
-#   bad       (g) malformed requests: EINVAL + extack, unknown cmd EOPNOTSUPP
+#   bad       (g) malformed requests: EINVAL + extack, unknown cmd EOPNOTSUPP;
+#             every attribute type an operation does not list: EINVAL
 #   user      (h) uid 1000 can dump and subscribe
 #   netns     (i) a net ns of the initial user ns gets events, one owned
 #                 by a new user ns gets none
@@ -34,6 +35,8 @@
 #             binds and unbinds in a resync's window, every event checked
 #             against a raw listener ("# window: runs=N ... unaccounted=0");
 #             rmmod/insmod while subscribed.  VG_STORM=N: storm size.
+#   ynl       (ynl.sh) the YNL C client and Python CLI, built from the spec
+#             (/payload/ynl), agree with vgprobe, sysfs and vfiogroup -j
 #   kunit     (kunit.sh) vfiogroup_kunit.ko's KTAP, one line per case
 #   faults    (faults.sh) failslab fail-nth on load, unbind, bind, get, dump
 #   stress    (stress.sh) 100 rmmod/insmod cycles, two subscribers, a
@@ -697,6 +700,23 @@ if want bad; then
 			check "bad request $c: EINVAL with an extack message" test "$rc" -eq 0 -a "$e" = EINVAL -a -n "$msg" ;;
 		esac
 	done
+	# Every attribute type an operation does not list, on every operation.
+	sg=$(find /sys/kernel/iommu_groups -mindepth 1 -maxdepth 1 | sed 's|.*/||' | sort -n | head -n 1)
+	"$VG" bad sweep "$sg" >"$T/sweep.out" 2>&1
+	rc=$?
+	nsw=$(grep -c '^sweep op=[^ ]* attr=[0-9]' "$T/sweep.out")
+	if kver_ge 6 2; then
+		swbad=$(grep '^sweep op=[^ ]* attr=[0-9]' "$T/sweep.out" | grep -v ' errno=EINVAL extack=.')
+	else
+		# Up to 6.1 a dump's start() has no extack (see dump-attr).
+		swbad=$(grep '^sweep op=[^ ]* attr=[0-9]' "$T/sweep.out" |
+			grep -v ' errno=EINVAL extack=.' | grep -v '^sweep op=group-get-dump attr=[0-9]* errno=EINVAL ')
+	fi
+	check "bad requests: all $nsw attribute types the three operations do not list are EINVAL (rc=$rc)" \
+		test "$rc" -eq 0 -a "$nsw" -ge 40 -a -z "$swbad"
+	[ -z "$swbad" ] || echo "$swbad" | head -n 10 | indent
+	check "bad requests: the control (group-get of group $sg by id alone) succeeds" \
+		grep -q '^sweep op=group-get attr=- errno=0 ' "$T/sweep.out"
 	check "family still answers after the bad requests" "$VG" info
 fi
 
@@ -1289,7 +1309,7 @@ if want lib && [ -n "$LI" ]; then
 fi
 
 # ---------------------------------------------------------------- kunit, faults, stress, walk
-for _sec in kunit faults stress walk; do
+for _sec in ynl kunit faults stress walk; do
 	# shellcheck source=/dev/null
 	. "$HERE/$_sec.sh"
 done

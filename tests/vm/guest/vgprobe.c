@@ -1113,6 +1113,56 @@ static int cmd_vfio_status(int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * bad sweep GROUP: every attribute type 1..VG_SWEEP_MAX that an operation
+ * does not list, sent to each operation (group-get do, with GROUP's valid
+ * group-id beside it; group-get dump; info-get), one answer a line:
+ * "sweep op=OP attr=T errno=E extack=MSG".  Then, as a control, the do with
+ * the group-id alone: "sweep op=group-get attr=- errno=0 ...".  The guest
+ * requires EINVAL on every line but the control.
+ */
+#define VG_SWEEP_MAX	(VFIOGROUP_A_INFO_MAX + 3)
+
+static int bad_sweep(struct conn *c, const char *group)
+{
+	static const struct { const char *name; uint8_t cmd; int flags; } ops[] = {
+		{ "group-get", VFIOGROUP_CMD_GROUP_GET, 0 },
+		{ "group-get-dump", VFIOGROUP_CMD_GROUP_GET, NLM_F_DUMP },
+		{ "info-get", VFIOGROUP_CMD_INFO_GET, 0 },
+	};
+	static const char zero[8];
+	uint32_t id = (uint32_t)strtoul(group, NULL, 10);
+	struct result r;
+	struct nl_msg *msg;
+	size_t o;
+	int t, rc;
+
+	for (o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+		for (t = 0; t <= VG_SWEEP_MAX; t++) {
+			bool is_do = o == 0;
+
+			/* group-get's own two; t == 0 is the control */
+			if ((is_do && (t == VFIOGROUP_A_GROUP_ID ||
+				       t == VFIOGROUP_A_GROUP_DEV_NAME)) ||
+			    (!is_do && t == 0))
+				continue;
+			msg = new_req(c, ops[o].cmd, ops[o].flags);
+			if (is_do)
+				nla_put_u32(msg, VFIOGROUP_A_GROUP_ID, id);
+			if (t)
+				nla_put(msg, t, sizeof(zero), zero);
+			rc = transact(c, msg, NULL, NULL, &r);
+			nlmsg_free(msg);
+			if (rc)
+				return finish(rc);
+			printf("sweep op=%s attr=%s%.0d errno=%s extack=%s\n",
+			       ops[o].name, t ? "" : "-", t, r.error ? errname(r.error) : "0",
+			       r.extack);
+		}
+	}
+	return finish(EXIT_OK);
+}
+
 static int cmd_bad(struct conn *c, int argc, char **argv)
 {
 	static const char *const cases =
@@ -1122,8 +1172,10 @@ static int cmd_bad(struct conn *c, int argc, char **argv)
 	const char *cs;
 	int rc;
 
+	if (argc == 3 && !strcmp(argv[1], "sweep"))
+		return bad_sweep(c, argv[2]);
 	if (argc != 2 && !(argc >= 5 && !strcmp(argv[1], "raw"))) {
-		fprintf(stderr, "usage: vgprobe bad CASE (%s)\n", cases);
+		fprintf(stderr, "usage: vgprobe bad CASE (%s), bad sweep GROUP\n", cases);
 		return EXIT_USAGE;
 	}
 	cs = argv[1];
