@@ -68,15 +68,7 @@ static inline void vg_group_notifier_unregister(struct vg_group *group)
 #define vg_driver_managed_dma(busdrv)	((void)(busdrv), false)
 #endif
 
-#ifdef HAVE_GENL_SPLIT_OPS
-#define VG_GENL_OPS	.split_ops = vfiogroup_nl_ops, \
-			.n_split_ops = ARRAY_SIZE(vfiogroup_nl_ops)
-
-static inline int vg_genl_ops_init(struct genl_family *family)
-{
-	return 0;
-}
-#else
+#ifndef HAVE_GENL_SPLIT_OPS
 /*
  * Up to 6.1 genetlink has no split ops.  The table ynl-gen-c generates
  * keeps their shape, with what it uses of them, and genl_compat.c turns it
@@ -90,11 +82,9 @@ struct genl_split_ops {
 	u8 cmd;
 	u8 flags;
 };
-
-extern struct genl_ops vg_genl_ops[VFIOGROUP_CMD_MAX];
-#define VG_GENL_OPS	.ops = vg_genl_ops
-
-int vg_genl_ops_init(struct genl_family *family);
 #endif
+
+/* genl_compat.c: the family's op table, from the generated one */
+int vg_genl_ops_init(struct genl_family *family);
 
 #endif /* VFIOGROUP_COMPAT_H */

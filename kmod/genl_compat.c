@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfiogroup: up to 6.1 genetlink takes one genl_ops per command, with one
- * policy for its do and its dump.  The op table ynl-gen-c generates from
- * the spec is split (an entry per do and per dump, as 6.2 takes it); this
- * turns it into genl_ops at load, keeping the spec's rule that a request
- * carries only the attributes its operation lists.
+ * vfiogroup: the family's op table, made at load from the one ynl-gen-c
+ * generates from the spec, so that on every kernel a request carries only
+ * the attributes its operation lists.  The generated table gives an
+ * operation without request attributes no policy, and genetlink then
+ * ignores whatever attributes come (5.10 does, and 6.12): such an
+ * operation gets a policy that rejects everything.  Up to
+ * 6.1 genetlink also has no split ops, and takes one genl_ops per command
+ * with one policy for its do and its dump.
  */
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -12,17 +15,33 @@
 #include "vfiogroup.h"
 #include "vfiogroup-nl-gen.h"
 
-#ifndef HAVE_GENL_SPLIT_OPS
-struct genl_ops vg_genl_ops[VFIOGROUP_CMD_MAX] __ro_after_init;
-
-/*
- * For an operation without request attributes: 6.1 rejects them by itself
- * for new commands, 5.10 would ignore them.
- */
 static const struct nla_policy vg_reject_all[] = {
 	{ .type = NLA_REJECT },
 	{ .type = NLA_REJECT },
 };
+
+#ifdef HAVE_GENL_SPLIT_OPS
+static struct genl_split_ops vg_split_ops[ARRAY_SIZE(vfiogroup_nl_ops)]
+	__ro_after_init;
+
+int vg_genl_ops_init(struct genl_family *family)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vg_split_ops); i++) {
+		vg_split_ops[i] = vfiogroup_nl_ops[i];
+		if (vg_split_ops[i].policy)
+			continue;
+		/* a dump's too: its start() parses with it from 6.2 */
+		vg_split_ops[i].policy = vg_reject_all;
+		vg_split_ops[i].maxattr = ARRAY_SIZE(vg_reject_all) - 1;
+	}
+	family->split_ops = vg_split_ops;
+	family->n_split_ops = ARRAY_SIZE(vg_split_ops);
+	return 0;
+}
+#else
+static struct genl_ops vg_genl_ops[VFIOGROUP_CMD_MAX] __ro_after_init;
 
 /*
  * A dump whose command's do takes attributes, while the dump takes none.
@@ -74,6 +93,7 @@ int vg_genl_ops_init(struct genl_family *family)
 		vg_genl_ops[i].policy = vg_reject_all;
 		vg_genl_ops[i].maxattr = ARRAY_SIZE(vg_reject_all) - 1;
 	}
+	family->ops = vg_genl_ops;
 	family->n_ops = n;
 	return 0;
 }

@@ -289,7 +289,7 @@ static struct genl_family vg_family __ro_after_init = {
 	.version = VFIOGROUP_FAMILY_VERSION,
 	.netnsok = true,
 	.module = THIS_MODULE,
-	VG_GENL_OPS,
+	/* the op table: vg_genl_ops_init() (genl_compat.c) */
 	.mcgrps = vfiogroup_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(vfiogroup_nl_mcgrps),
 };
