@@ -19,6 +19,7 @@
 #ifndef VFIOGROUP_H
 #define VFIOGROUP_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,14 @@ enum vfiogroup_ctx_flags {
 	 * every query answered from the cache).
 	 */
 	VFIOGROUP_CTX_NO_KERNEL_FILTER	= 1u << 1,
+	/*
+	 * For event loops: a query that the cache cannot answer and would
+	 * ask the kernel (a group no subscription follows, the list of
+	 * groups while not every group is followed, vfiogroup_info())
+	 * returns -EAGAIN at once instead.  Subscribe to the groups you ask
+	 * about (or to all) and their queries never block.  (LIBVFIOGROUP_2)
+	 */
+	VFIOGROUP_CTX_NONBLOCK_QUERIES	= 1u << 2,
 };
 
 /*
@@ -87,10 +96,47 @@ struct vfiogroup_ctx *vfiogroup_ctx_unref(struct vfiogroup_ctx *ctx);
 /*
  * Text of the most recent failure on this context (connection, resync,
  * query), or "" if none.  With ctx == NULL: the text for "out of memory".
- * The pointer stays valid until the next failing call on ctx; copy it if
- * other threads use the same context.
+ * Another thread's failure on ctx may rewrite the text while the caller
+ * reads it: with several threads use vfiogroup_ctx_error() or a log
+ * function (below).
  */
 const char *vfiogroup_ctx_last_error(const struct vfiogroup_ctx *ctx);
+
+/*
+ * The same text, copied into buf (size bytes, NUL-terminated, cut short
+ * when it does not fit) while no other thread can change it.  Returns the
+ * text's full length, as snprintf() does, or -EINVAL (buf NULL with a
+ * size).  (LIBVFIOGROUP_2)
+ */
+int vfiogroup_ctx_error(const struct vfiogroup_ctx *ctx, char *buf,
+			size_t size);
+
+/*
+ * Logging, as libkmod does it.  Messages have syslog's priorities
+ * (<syslog.h>): LOG_ERR (3) for every failure (the text that
+ * vfiogroup_ctx_error() returns), LOG_NOTICE (5) for lost events,
+ * resyncs, disconnects and reconnects, LOG_INFO (6) for connecting and
+ * draining, LOG_DEBUG (7) for every event applied and every request.
+ * Those above the context's priority (default LOG_ERR) are not even
+ * formatted.
+ *
+ * The function runs in the thread that met the condition, with no lock of
+ * the library held except, inside vfiogroup_dispatch(), the dispatcher's:
+ * it may call the library as an event callback may.  format and args are
+ * good only during the call.  Without a function nothing is logged, unless
+ * $VFIOGROUP_LOG ("err", "notice", "info", "debug" or 0-7) was set when
+ * the context was created: then messages go to stderr, from
+ * vfiogroup_ctx_new() on, at that priority.  fn NULL logs nothing.
+ * (LIBVFIOGROUP_2)
+ */
+typedef void (*vfiogroup_log_fn)(void *data, int priority, const char *file,
+				 int line, const char *fn, const char *format,
+				 va_list args);
+void vfiogroup_set_log_fn(struct vfiogroup_ctx *ctx, vfiogroup_log_fn fn,
+			  void *data);
+/* Clamped to 0..7. */
+void vfiogroup_set_log_priority(struct vfiogroup_ctx *ctx, int priority);
+int vfiogroup_get_log_priority(const struct vfiogroup_ctx *ctx);
 
 /* 1 while the family is reachable, 0 after the module went away. */
 int vfiogroup_ctx_connected(struct vfiogroup_ctx *ctx);

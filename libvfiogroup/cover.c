@@ -298,5 +298,11 @@ int vg_refresh_pending(struct vfiogroup_ctx *ctx)
 		ctx->need_resync = true;
 	pthread_mutex_unlock(&ctx->cache_lock);
 	vg_cache_clear(&fresh);
+	if (all)
+		vg_dbg(ctx, "refresh of every group at seq %llu: %s",
+		       (unsigned long long)s, r ? vfiogroup_strerror(r) : "done");
+	else
+		vg_dbg(ctx, "refresh of %zu newly followed groups at seq %llu: %s",
+		       n, (unsigned long long)s, r ? vfiogroup_strerror(r) : "done");
 	return r;
 }

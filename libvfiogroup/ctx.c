@@ -13,15 +13,20 @@
 /* Generous: a group with a few hundred devices still fits one read. */
 #define RXBUF_SIZE	(64 * 1024)
 
-void vg_set_error(struct vfiogroup_ctx *ctx, const char *fmt, ...)
+void vg_error_at(struct vfiogroup_ctx *ctx, const char *file, int line,
+		 const char *fn, const char *fmt, ...)
 {
+	char text[sizeof(ctx->err)];
 	va_list ap;
 
-	pthread_mutex_lock(&ctx->cache_lock);
 	va_start(ap, fmt);
-	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&ctx->cache_lock);
+	memcpy(ctx->err, text, sizeof(text));
 	pthread_mutex_unlock(&ctx->cache_lock);
+	if (vg_log_enabled(ctx, 3))	/* LOG_ERR */
+		vg_log_at(ctx, 3, file, line, fn, "%s", text);
 }
 
 static void ctx_free(struct vfiogroup_ctx *ctx)
@@ -39,6 +44,7 @@ static void ctx_free(struct vfiogroup_ctx *ctx)
 	pthread_mutex_destroy(&ctx->filter_lock);
 	pthread_mutex_destroy(&ctx->subs_lock);
 	pthread_cond_destroy(&ctx->subs_cond);
+	pthread_mutex_destroy(&ctx->log.lock);
 	free(ctx);
 }
 
@@ -68,6 +74,7 @@ static struct vfiogroup_ctx *ctx_alloc(unsigned flags)
 	pthread_mutex_init(&ctx->filter_lock, NULL);
 	pthread_mutex_init(&ctx->subs_lock, NULL);
 	pthread_cond_init(&ctx->subs_cond, NULL);
+	vg_log_init(ctx);
 	vg_cache_init(&ctx->cache);
 	/* No filter yet: every group's events come, every group is followed. */
 	ctx->cover.all = true;
@@ -127,7 +134,8 @@ VG_EXPORT int vfiogroup_ctx_new(struct vfiogroup_ctx **out, unsigned flags)
 
 	if (!out)
 		return -EINVAL;
-	if (flags & ~(VFIOGROUP_CTX_WAIT_MODULE | VFIOGROUP_CTX_NO_KERNEL_FILTER)) {
+	if (flags & ~(VFIOGROUP_CTX_WAIT_MODULE | VFIOGROUP_CTX_NO_KERNEL_FILTER |
+		      VFIOGROUP_CTX_NONBLOCK_QUERIES)) {
 		*out = NULL;
 		return -EINVAL;
 	}
@@ -163,6 +171,23 @@ VG_EXPORT const char *vfiogroup_ctx_last_error(const struct vfiogroup_ctx *ctx)
 	if (!ctx)
 		return "vfiogroup: out of memory";
 	return ctx->err;
+}
+
+VG_EXPORT int vfiogroup_ctx_error(const struct vfiogroup_ctx *ctx, char *buf,
+				  size_t size)
+{
+	/* Locking does not change what the caller sees of ctx. */
+	struct vfiogroup_ctx *c = (struct vfiogroup_ctx *)ctx;
+	int n;
+
+	if (!buf && size)
+		return -EINVAL;
+	if (!ctx)
+		return snprintf(buf, size, "%s", vfiogroup_ctx_last_error(NULL));
+	pthread_mutex_lock(&c->cache_lock);
+	n = snprintf(buf, size, "%s", c->err);
+	pthread_mutex_unlock(&c->cache_lock);
+	return n;
 }
 
 VG_EXPORT int vfiogroup_ctx_connected(struct vfiogroup_ctx *ctx)

@@ -77,6 +77,7 @@ static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 
 static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 {
+	uint64_t last;
 	enum verdict v;
 	int tries = 0, r;
 
@@ -101,7 +102,15 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 	case REFRESH:	/* the cover would not hold still: start over */
 	case GAP:	/* the rest of this datagram predates the reload anyway */
 		ctx->need_resync = true;
+		last = ctx->last_seq;
 		pthread_mutex_unlock(&ctx->cache_lock);
+		if (v == GAP)
+			vg_notice(ctx, "events lost: seq %llu after %llu; resynchronising",
+				  (unsigned long long)m->ev.seq,
+				  (unsigned long long)last);
+		else
+			vg_notice(ctx, "group %u: its filter kept changing; resynchronising",
+				  m->group_id);
 		return 0;
 	case SKIP:
 		ctx->stats.stale++;
@@ -115,6 +124,10 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 	if (r)	/* the cache could not follow: start over from a dump */
 		ctx->need_resync = true;
 	pthread_mutex_unlock(&ctx->cache_lock);
+	vg_dbg(ctx, "event seq %llu: group %u, kind %u, device %s, driver %s",
+	       (unsigned long long)m->ev.seq, m->group_id, m->ev.kind,
+	       m->ev.has_dev ? m->ev.dev_name : "-",
+	       m->ev.has_driver ? m->ev.driver : "-");
 	if (!r)
 		deliver_kernel_event(ctx, m);
 	return 0;
@@ -220,7 +233,7 @@ static bool pending_resync(struct vfiogroup_ctx *ctx)
 }
 
 /* Events were lost (ENOBUFS, or a datagram cut short): reload, drained. */
-static void lost(struct vfiogroup_ctx *ctx)
+static void lost(struct vfiogroup_ctx *ctx, int why)
 {
 	ctx->sync_owed = true;
 	pthread_mutex_lock(&ctx->cache_lock);
@@ -228,6 +241,8 @@ static void lost(struct vfiogroup_ctx *ctx)
 	/* nothing is applied or refreshed until then */
 	ctx->need_resync = true;
 	pthread_mutex_unlock(&ctx->cache_lock);
+	vg_notice(ctx, "events lost (%s): resynchronising",
+		  why == -ENOBUFS ? "ENOBUFS" : "a message did not fit");
 }
 
 /*
@@ -302,6 +317,9 @@ static int drain(struct vfiogroup_ctx *ctx, int *n)
 	ctx->stats.overruns += overruns;
 	ctx->stats.foreign += foreign;
 	pthread_mutex_unlock(&ctx->cache_lock);
+	vg_info(ctx, "drained %llu messages before the baseline (%llu more losses)%s",
+		(unsigned long long)drained, (unsigned long long)overruns,
+		empty ? "" : ", not empty yet");
 	return r ? r : empty ? 0 : -EBUSY;
 }
 
@@ -356,7 +374,7 @@ static int dispatch_locked(struct vfiogroup_ctx *ctx)
 		switch (len) {
 		case -ENOBUFS:		/* lost: overflow, or the module's */
 		case -EMSGSIZE:		/* one did not fit the buffer */
-			lost(ctx);
+			lost(ctx, (int)len);
 			r = 0;
 			break;
 		case -ESHUTDOWN:	/* the module is going away */

@@ -21,7 +21,7 @@
 #include "config.h"
 #endif
 #ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.1.0"
+#define PACKAGE_VERSION "0.2.0"
 #endif
 
 #include <linux/filter.h>
@@ -398,6 +398,14 @@ struct vfiogroup_ctx {
 	struct vfiogroup_stats stats;
 	char err[256];
 
+	/* log.lock: fn and data (a leaf); priority is read without it */
+	struct {
+		pthread_mutex_t lock;
+		vfiogroup_log_fn fn;
+		void *data;
+		atomic_int priority;
+	} log;
+
 	/* filter_lock: computing and attaching the kernel filter */
 	pthread_mutex_t filter_lock;
 	bool filter_attached;
@@ -415,8 +423,35 @@ struct vfiogroup_ctx {
 /* ctx.c */
 int vg_ctx_new_transport(struct vfiogroup_ctx **out, unsigned flags,
 			 struct vg_transport *t);
-void vg_set_error(struct vfiogroup_ctx *ctx, const char *fmt, ...)
-	VG_PRINTF(2, 3);
+/*
+ * A failure: its text becomes vfiogroup_ctx_last_error()'s and is logged
+ * at LOG_ERR.  Call it with no lock of the context held but dispatch_lock.
+ */
+#define vg_set_error(ctx, ...) \
+	vg_error_at(ctx, __FILE__, __LINE__, __func__, __VA_ARGS__)
+void vg_error_at(struct vfiogroup_ctx *ctx, const char *file, int line,
+		 const char *fn, const char *fmt, ...) VG_PRINTF(5, 6);
+
+/*
+ * log.c.  Log with no lock held but dispatch_lock: the caller's function
+ * may call the library, as an event callback may.  Priorities are
+ * syslog's; a message above the context's priority is not formatted.
+ */
+void vg_log_init(struct vfiogroup_ctx *ctx);
+bool vg_log_enabled(const struct vfiogroup_ctx *ctx, int priority);
+void vg_log_at(struct vfiogroup_ctx *ctx, int priority, const char *file,
+	       int line, const char *fn, const char *format, ...)
+	VG_PRINTF(6, 7);
+void vg_logv(struct vfiogroup_ctx *ctx, int priority, const char *file,
+	     int line, const char *fn, const char *format, va_list args);
+#define vg_log(ctx, prio, ...) do {					\
+	if (vg_log_enabled(ctx, prio))					\
+		vg_log_at(ctx, prio, __FILE__, __LINE__, __func__,	\
+			  __VA_ARGS__);					\
+} while (0)
+#define vg_notice(ctx, ...)	vg_log(ctx, 5, __VA_ARGS__)	/* LOG_NOTICE */
+#define vg_info(ctx, ...)	vg_log(ctx, 6, __VA_ARGS__)	/* LOG_INFO */
+#define vg_dbg(ctx, ...)	vg_log(ctx, 7, __VA_ARGS__)	/* LOG_DEBUG */
 /* Bump a counter under cache_lock. */
 #define VG_STAT_ADD(ctx, field, v) do {				\
 	pthread_mutex_lock(&(ctx)->cache_lock);			\

@@ -75,6 +75,13 @@ static int run(struct vfiogroup_ctx *ctx, const struct vg_request *req,
 	pthread_mutex_unlock(&ctx->req_lock);
 	if (c->malformed)
 		VG_STAT_ADD(ctx, malformed, (uint64_t)c->malformed);
+	vg_dbg(ctx, "request %s%s%.0u%s: %s",
+	       req->kind == VG_REQ_INFO ? "info-get" :
+	       req->kind == VG_REQ_DUMP ? "group-get dump" : "group-get ",
+	       req->kind == VG_REQ_GROUP_BY_ID ? "id " : "",
+	       req->kind == VG_REQ_GROUP_BY_ID ? req->group_id : 0,
+	       req->kind == VG_REQ_GROUP_BY_DEV ? req->dev_name : "",
+	       r ? vfiogroup_strerror(r) : "done");
 	return r;
 }
 

@@ -11,6 +11,12 @@
 
 #include "internal.h"
 
+/* A round trip to the kernel, or -EAGAIN where the caller forbade them. */
+static int may_ask_kernel(const struct vfiogroup_ctx *ctx)
+{
+	return ctx->flags & VFIOGROUP_CTX_NONBLOCK_QUERIES ? -EAGAIN : 0;
+}
+
 /* -ENOTCONN before the first successful load, else 0. */
 static int usable(struct vfiogroup_ctx *ctx)
 {
@@ -85,7 +91,9 @@ VG_EXPORT int vfiogroup_group_ids(struct vfiogroup_ctx *ctx, uint32_t **out)
 		}
 		pthread_mutex_unlock(&ctx->cache_lock);
 		if (!done) {
-			r = vg_req_dump(ctx, &dump);
+			r = may_ask_kernel(ctx);
+			if (!r)
+				r = vg_req_dump(ctx, &dump);
 			have_dump = true;
 		}
 	}
@@ -122,7 +130,8 @@ VG_EXPORT int vfiogroup_get_group(struct vfiogroup_ctx *ctx, uint32_t id,
 	pthread_mutex_unlock(&ctx->cache_lock);
 	if (known)
 		return *out ? 0 : -ENOENT;
-	return vg_req_group(ctx, &req, out);
+	r = may_ask_kernel(ctx);
+	return r ? r : vg_req_group(ctx, &req, out);
 }
 
 VG_EXPORT int vfiogroup_find_device(struct vfiogroup_ctx *ctx,
@@ -150,7 +159,10 @@ VG_EXPORT int vfiogroup_find_device(struct vfiogroup_ctx *ctx,
 	if (*out)
 		return 0;
 	/* Not in a group the cache follows: maybe in one it does not. */
-	return all ? -ENOENT : vg_req_group(ctx, &req, out);
+	if (all)
+		return -ENOENT;
+	r = may_ask_kernel(ctx);
+	return r ? r : vg_req_group(ctx, &req, out);
 }
 
 VG_EXPORT int vfiogroup_is_viable(struct vfiogroup_ctx *ctx, uint32_t id)
@@ -172,5 +184,7 @@ VG_EXPORT int vfiogroup_info(struct vfiogroup_ctx *ctx,
 		return -EINVAL;
 	if (!ctx->t)
 		return -ENOTCONN;
+	if (may_ask_kernel(ctx))
+		return -EAGAIN;
 	return vg_req_info(ctx, out, NULL);
 }

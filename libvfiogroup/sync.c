@@ -51,6 +51,7 @@ void vg_disconnect(struct vfiogroup_ctx *ctx)
 	pthread_mutex_unlock(&ctx->cache_lock);
 	if (!was)
 		return;
+	vg_notice(ctx, "the module went away: disconnected");
 	/*
 	 * The filter stays: it names the old family id, so it lets every
 	 * message of a new instance through whole until vg_sync() attaches
@@ -97,6 +98,7 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	struct vg_family fam, old;
 	struct vg_cache fresh;
 	bool was_connected, moved;
+	size_t ngroups;
 	uint64_t gen;
 	int events = -1;
 	int r;
@@ -193,8 +195,18 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	else if (why != VG_SYNC_INITIAL)
 		ctx->stats.reconnects++;
 	ctx->stats.synthesized += synth.n;
+	ngroups = ctx->cache.n;
 	pthread_mutex_unlock(&ctx->cache_lock);
 	vg_cache_clear(&fresh);		/* the old cache now */
+
+	if (why == VG_SYNC_INITIAL)
+		vg_info(ctx, "connected to family id %u: %zu groups at seq %llu",
+			fam.id, ngroups, (unsigned long long)info.seq);
+	else
+		vg_notice(ctx, "%s: %zu groups at seq %llu, %zu events synthesized",
+			  why == VG_SYNC_RESYNC && !moved ? "resynchronised" :
+			  "reconnected", ngroups, (unsigned long long)info.seq,
+			  synth.n);
 
 	/*
 	 * -ENOMEM while diffing: the cache is right, but some transitions

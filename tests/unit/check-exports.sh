@@ -1,6 +1,7 @@
 #!/bin/sh
 # libvfiogroup.so exports exactly the vfiogroup_* symbols of
-# libvfiogroup.sym, all under LIBVFIOGROUP_1, and its soname is .so.1.
+# libvfiogroup.sym, each under the version node it is listed in, and its
+# soname is .so.1.
 set -eu
 : "${top_builddir:=../..}" "${top_srcdir:=../..}"
 so="$top_builddir/libvfiogroup/.libs/libvfiogroup.so.1"
@@ -15,9 +16,10 @@ readelf -d "$so" | grep -q 'SONAME.*\[libvfiogroup\.so\.1\]' ||
 	{ echo "FAIL: soname is not libvfiogroup.so.1"; fail=1; }
 
 exported=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TDBRVW]$/ { print $3 }' |
-	grep -v '^LIBVFIOGROUP_1$' | sort)
-listed=$(sed -n 's/^[[:space:]]*\(vfiogroup_[a-z0-9_]*\);.*/\1/p' "$sym" |
-	sed 's/$/@@LIBVFIOGROUP_1/' | sort)
+	grep -v '^LIBVFIOGROUP_[0-9]*$' | sort)
+# each name under the version node it is listed in
+listed=$(awk '/^LIBVFIOGROUP_[0-9]+ *\{/ { node = $1 }
+	/^[[:space:]]*vfiogroup_[a-z0-9_]*;/ { sub(/^[[:space:]]*/, ""); sub(/;.*/, ""); print $0 "@@" node }' "$sym" | sort)
 if [ "$exported" != "$listed" ]; then
 	echo "FAIL: exported symbols differ from libvfiogroup.sym:"
 	printf '%s\n' "$exported" > exports.tmp
