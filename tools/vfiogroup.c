@@ -23,7 +23,7 @@
 #include "print.h"
 
 #ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.1.0"
+#define PACKAGE_VERSION "0.2.0"
 #endif
 
 enum { EXIT_OK, EXIT_USAGE, EXIT_NOMODULE, EXIT_TIMEOUT, EXIT_FAIL };
