@@ -73,6 +73,22 @@ static void record_cb_none(struct vfiogroup_sub *s,
 	(void)ud;
 }
 
+/* A context on the fake with one subscription, to group 1 only. */
+static struct vfiogroup_sub *follow_group_1(unsigned flags)
+{
+	struct vfiogroup_filter *f;
+	struct vfiogroup_sub *sub;
+
+	ck_assert_int_eq(fake_ctx(fk, flags, &ctx), 0);
+	ck_assert_int_eq(vfiogroup_filter_new(&f), 0);
+	ck_assert_int_eq(vfiogroup_filter_add_group(f, 1), 0);
+	ck_assert_int_eq(vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL,
+					     record_cb_none, NULL, &sub), 0);
+	vfiogroup_filter_free(f);
+	vfiogroup_dispatch(ctx);
+	return sub;
+}
+
 static void setup(void)
 {
 	fk = fake_new();
@@ -268,21 +284,14 @@ END_TEST
 
 START_TEST(nonblock_queries)
 {
-	struct vfiogroup_filter *f;
 	struct vfiogroup_group *g = NULL;
 	struct vfiogroup_info info;
 	struct vfiogroup_sub *sub;
 	unsigned before;
 	uint32_t *ids;
 
-	ck_assert_int_eq(fake_ctx(fk, VFIOGROUP_CTX_NONBLOCK_QUERIES, &ctx), 0);
 	/* Following group 1 only: the kernel filter hides group 2. */
-	ck_assert_int_eq(vfiogroup_filter_new(&f), 0);
-	ck_assert_int_eq(vfiogroup_filter_add_group(f, 1), 0);
-	ck_assert_int_eq(vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL,
-					     record_cb_none, NULL, &sub), 0);
-	vfiogroup_filter_free(f);
-	vfiogroup_dispatch(ctx);
+	sub = follow_group_1(VFIOGROUP_CTX_NONBLOCK_QUERIES);
 
 	before = fk->requests;
 	ck_assert_int_eq(vfiogroup_get_group(ctx, 1, &g), 0);
@@ -316,17 +325,9 @@ END_TEST
 
 START_TEST(blocking_queries_ask_the_kernel)
 {
-	struct vfiogroup_filter *f;
-	struct vfiogroup_sub *sub;
+	struct vfiogroup_sub *sub = follow_group_1(0);
 	unsigned before;
 
-	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
-	ck_assert_int_eq(vfiogroup_filter_new(&f), 0);
-	ck_assert_int_eq(vfiogroup_filter_add_group(f, 1), 0);
-	ck_assert_int_eq(vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL,
-					     record_cb_none, NULL, &sub), 0);
-	vfiogroup_filter_free(f);
-	vfiogroup_dispatch(ctx);
 	before = fk->requests;
 	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 0);
 	ck_assert_uint_eq(fk->requests, before + 1);

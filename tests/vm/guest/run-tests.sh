@@ -985,6 +985,24 @@ bind_dev() {
 }
 lr_reconnected() { [ "$(grep -c '^reconnected$' "$T/LR.out")" -ge 2 ]; }
 unbind_dev() { [ "$(pdrv "$1")" = - ] || echo "$1" >"$PCI/$1/driver/unbind"; }
+# remove_rescan DEV EXPECT: PCI-remove DEV, alone in its group, and rescan
+# it back, calling EXPECT with each event word that must come of it
+# ("kind:dev:driver@group", in order); sets RG, RDRV, RG2
+remove_rescan() {
+	_rr=$1 _ex=$2
+	RG=$(grp_of "$_rr") RDRV=$(pdrv "$_rr")
+	$_ex "driver-unbound:$_rr:$RDRV@$RG"
+	[ "$(rule_viable "$RG")" = 1 ] || $_ex "viability-changed:-:-@$RG"
+	$_ex "device-removed:$_rr:-@$RG"
+	echo 1 >"$PCI/$_rr/remove"
+	wait_for 10 test ! -e "$PCI/$_rr"
+	echo 1 >/sys/bus/pci/rescan
+	wait_for 10 test -e "$PCI/$_rr/driver"
+	RG2=$(grp_of "$_rr")
+	$_ex "device-added:$_rr:-@$RG2"
+	[ "$(rule_viable "$RG2")" = 1 ] || $_ex "viability-changed:-:-@$RG2"
+	$_ex "driver-bound:$_rr:$(pdrv "$_rr")@$RG2"
+}
 
 if want lib; then
 	log "lib"
@@ -1122,18 +1140,7 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	R=
 	for d in /sys/bus/pci/drivers/e1000e/0000:*; do [ -e "$d" ] && { R=${d##*/}; break; }; done
 	if [ -n "$R" ] && [ "$(ndevs "$(grp_of "$R")")" -eq 1 ]; then
-		RG=$(grp_of "$R") RDRV=$(pdrv "$R")
-		lx "driver-unbound:$R:$RDRV@$RG"
-		[ "$(rule_viable "$RG")" = 1 ] || lx "viability-changed:-:-@$RG"
-		lx "device-removed:$R:-@$RG"
-		echo 1 >"$PCI/$R/remove"
-		wait_for 10 test ! -e "$PCI/$R"
-		echo 1 >/sys/bus/pci/rescan
-		wait_for 10 test -e "$PCI/$R/driver"
-		RG2=$(grp_of "$R")
-		lx "device-added:$R:-@$RG2"
-		[ "$(rule_viable "$RG2")" = 1 ] || lx "viability-changed:-:-@$RG2"
-		lx "driver-bound:$R:$(pdrv "$R")@$RG2"
+		remove_rescan "$R" lx
 	else
 		diag "no e1000e alone in its group: monitor without remove/rescan"
 	fi

@@ -78,18 +78,7 @@ ynl_round() {
 	EG=$(grp_of "$E")
 	v=$(rule_viable "$EG"); unbind_dev "$E"; yx "driver-unbound:$E:e1000@$EG"; yx_vc "$EG" "$v"
 	v=$(rule_viable "$EG"); bind_dev "$E" e1000; yx_vc "$EG" "$v"; yx "driver-bound:$E:e1000@$EG"
-	RG=$(grp_of "$R") RDRV=$(pdrv "$R")
-	yx "driver-unbound:$R:$RDRV@$RG"
-	[ "$(rule_viable "$RG")" = 1 ] || yx "viability-changed:-:-@$RG"
-	yx "device-removed:$R:-@$RG"
-	echo 1 >"$PCI/$R/remove"
-	wait_for 10 test ! -e "$PCI/$R"
-	echo 1 >/sys/bus/pci/rescan
-	wait_for 10 test -e "$PCI/$R/driver"
-	RG2=$(grp_of "$R")
-	yx "device-added:$R:-@$RG2"
-	[ "$(rule_viable "$RG2")" = 1 ] || yx "viability-changed:-:-@$RG2"
-	yx "driver-bound:$R:$(pdrv "$R")@$RG2"
+	remove_rescan "$R" yx
 
 	s1=$(vg_field "$("$VG" info)" seq)
 	wait_for 15 grep -q "^seq=$s1 " "$T/YC.out"
