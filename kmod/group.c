@@ -286,6 +286,7 @@ static void vg_device_set_driver(struct vg_device *vdev,
 	char old[VFIOGROUP_NAME_MAX];
 
 	lockdep_assert_held(&vg_lock);
+	vdev->vfio = vg_vfio_registered(vdev->dev, drv, vdev->vfio_dev);
 	if (vdev->probing) {
 		vdev->probing = false;
 		group->users--;

@@ -67,7 +67,10 @@ static int vg_fill_device(struct sk_buff *skb, const struct vg_device *vdev)
 	    nla_put_u8(skb, VFIOGROUP_A_DEV_VIABLE, !vg_device_blocks(vdev)) ||
 	    (vdev->is_pci &&
 	     (nla_put_u16(skb, VFIOGROUP_A_DEV_VENDOR, vdev->vendor) ||
-	      nla_put_u16(skb, VFIOGROUP_A_DEV_DEVICE, vdev->device)))) {
+	      nla_put_u16(skb, VFIOGROUP_A_DEV_DEVICE, vdev->device))) ||
+	    nla_put_u8(skb, VFIOGROUP_A_DEV_VFIO, vdev->vfio) ||
+	    (vdev->vfio_dev[0] &&
+	     nla_put_string(skb, VFIOGROUP_A_DEV_VFIO_DEV, vdev->vfio_dev))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

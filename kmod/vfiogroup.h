@@ -61,6 +61,8 @@ struct vg_device {
 	char name[VFIOGROUP_NAME_MAX];
 	char bus[VFIOGROUP_NAME_MAX];
 	char driver[VFIOGROUP_NAME_MAX];	/* "" when unbound */
+	bool vfio;			/* registered with VFIO */
+	char vfio_dev[VFIOGROUP_NAME_MAX];	/* its vfioX, "" if unknown */
 };
 
 struct vg_event {
@@ -101,6 +103,12 @@ static inline bool vg_device_blocks(const struct vg_device *vdev)
 /* viability.c: the rule VFIO applies on the kernel we were built for */
 bool vg_driver_blocks_viability(struct device *dev,
 				struct device_driver *drv);
+/*
+ * Whether @dev, bound to @drv (NULL: none), is registered with VFIO; its
+ * VFIO name (vfioX, from 6.1) in @name, VFIOGROUP_NAME_MAX bytes.
+ */
+bool vg_vfio_registered(struct device *dev, struct device_driver *drv,
+			char *name);
 
 /* A bus we follow: one the IOMMU core puts devices of groups on. */
 struct vg_bus {

@@ -51,3 +51,35 @@ bool vg_driver_blocks_viability(struct device *dev,
 	return !strstr(drv->name, "vfio");
 }
 #endif
+
+#ifdef HAVE_VFIO_DEVICE_CLASS
+static int vg_copy_vfio_name(struct device *child, void *name)
+{
+	if (!child->class || strcmp(child->class->name, "vfio-dev"))
+		return 0;
+	strscpy(name, dev_name(child), VFIOGROUP_NAME_MAX);
+	return 1;
+}
+
+/*
+ * From 6.1 VFIO registers a device by adding a vfio-dev device under it,
+ * before the driver's probe returns and until its remove: the registry
+ * itself, seen without VFIO's locks.
+ */
+bool vg_vfio_registered(struct device *dev, struct device_driver *drv,
+			char *name)
+{
+	name[0] = '\0';
+	if (drv)
+		device_for_each_child(dev, name, vg_copy_vfio_name);
+	return name[0] != '\0';
+}
+#else
+/* Up to 6.0 by the driver's name, as the viability rule up to 5.18. */
+bool vg_vfio_registered(struct device *dev, struct device_driver *drv,
+			char *name)
+{
+	name[0] = '\0';
+	return drv && strstr(drv->name, "vfio");
+}
+#endif

@@ -510,6 +510,16 @@ if want events; then
 		diag "vfio-status $EG: $st; module: viable=$(module_viable "$EG")"
 		check "group $EG (only vfio-pci) is viable for VFIO and for the module" \
 			test "$(vg_field "$st" viable)" = 1 -a "$(module_viable "$EG")" = 1
+		# Registered with VFIO: from 6.1 the name sysfs gives the
+		# vfio-dev device under it, up to 6.0 none.
+		dl=$("$VG" get --id "$EG" | grep " dev=$E ")
+		want_vd=-
+		for _v in "$PCI/$E"/vfio-dev/vfio*; do [ -e "$_v" ] && want_vd=${_v##*/}; done
+		check "get: $E on vfio-pci is vfio=1, vfiodev=$want_vd as sysfs says ($(vg_field "$dl" vfio) $(vg_field "$dl" vfiodev))" \
+			test "$(vg_field "$dl" vfio)" = 1 -a "$(vg_field "$dl" vfiodev)" = "$want_vd"
+		if kver_ge 6 1; then
+			check "6.1 and later: sysfs has $E's vfio-dev device" test "$want_vd" != -
+		fi
 	fi
 
 	# --- (c) multi-device groups: one function on vfio-pci, the others on

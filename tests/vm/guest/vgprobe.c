@@ -580,9 +580,9 @@ static struct nl_msg *new_req(struct conn *c, uint8_t cmd, int flags)
 /* Group replies and notifications share this parser. */
 
 struct devinfo {
-	const char *name, *bus, *driver;
-	uint8_t viable;
-	bool has_viable;
+	const char *name, *bus, *driver, *vfio_dev;
+	uint8_t viable, vfio;
+	bool has_viable, has_vfio;
 	bool has_vendor, has_device;
 	uint16_t vendor, device;
 };
@@ -630,6 +630,12 @@ static bool parse_group(const struct nlmsghdr *nlh, struct groupinfo *g)
 			d->has_viable = get_int(dt[VFIOGROUP_A_DEV_VIABLE], "dev-viable", &d->viable);
 			d->has_vendor = get_int(dt[VFIOGROUP_A_DEV_VENDOR], "dev-vendor", &d->vendor);
 			d->has_device = get_int(dt[VFIOGROUP_A_DEV_DEVICE], "dev-device", &d->device);
+			d->has_vfio = get_int(dt[VFIOGROUP_A_DEV_VFIO], "dev-vfio", &d->vfio);
+			d->vfio_dev = get_str(dt[VFIOGROUP_A_DEV_VFIO_DEV], "dev-vfio-dev");
+			if (!d->has_vfio || d->vfio > 1)
+				note_malformed("dev-vfio", VFIOGROUP_A_DEV_VFIO);
+			if (d->vfio_dev && !d->vfio)
+				note_malformed("vfio-dev-but-not-vfio", VFIOGROUP_A_DEV_VFIO_DEV);
 			if (!d->name)
 				note_malformed("dev-without-name", t);
 			if (!d->bus)
@@ -681,9 +687,10 @@ static void print_group(const struct groupinfo *g)
 		const struct devinfo *d = &g->dev[i];
 
 		printf("group=%" PRIu32 " viable=%u seq=%" PRIu64
-		       " dev=%s bus=%s driver=%s devviable=%u",
+		       " dev=%s bus=%s driver=%s devviable=%u vfio=%u vfiodev=%s",
 		       g->id, g->viable, g->seq, d->name ? d->name : "?",
-		       d->bus ? d->bus : "?", d->driver ? d->driver : "-", d->viable);
+		       d->bus ? d->bus : "?", d->driver ? d->driver : "-", d->viable,
+		       d->vfio, d->vfio_dev ? d->vfio_dev : "-");
 		if (verbose && d->has_vendor && d->has_device)
 			printf(" vendor=0x%04x device=0x%04x", d->vendor, d->device);
 		printf("\n");

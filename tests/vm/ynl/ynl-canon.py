@@ -32,9 +32,9 @@ def group_lines(g):
                                           g['group-seq'])
     out = ['%s ndev=%d' % (head, len(devs))]
     for d in devs:
-        out.append('%s dev=%s bus=%s driver=%s devviable=%d' % (
+        out.append('%s dev=%s bus=%s driver=%s devviable=%d vfio=%d vfiodev=%s' % (
             head, d.get('name', '?'), d.get('bus', '?'), d.get('driver', '-'),
-            d['viable']))
+            d['viable'], d['vfio'], d.get('vfio-dev', '-')))
     return out
 
 

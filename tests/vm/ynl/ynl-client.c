@@ -43,10 +43,11 @@ static void print_group(const struct vfiogroup_group_get_rsp *g)
 		const struct vfiogroup_device *d = &g->group_device[i];
 
 		printf("group=%" PRIu32 " viable=%u seq=%" PRIu64
-		       " dev=%s bus=%s driver=%s devviable=%u\n",
+		       " dev=%s bus=%s driver=%s devviable=%u vfio=%u vfiodev=%s\n",
 		       g->group_id, g->group_viable, (uint64_t)g->group_seq,
 		       str_or(d->name, "?"), str_or(d->bus, "?"),
-		       str_or(d->driver, "-"), d->viable);
+		       str_or(d->driver, "-"), d->viable, d->vfio,
+		       str_or(d->vfio_dev, "-"));
 	}
 }
 
