@@ -68,6 +68,13 @@ static inline void vg_group_notifier_unregister(struct vg_group *group)
 #define vg_driver_managed_dma(busdrv)	((void)(busdrv), false)
 #endif
 
+#ifdef HAVE_IOMMU_DMA_OWNER
+#define VG_SEES_IN_USE	true
+#else
+/* Up to 5.18 the group's users are VFIO's own business: nothing says. */
+#define VG_SEES_IN_USE	false
+#endif
+
 #ifndef HAVE_GENL_SPLIT_OPS
 /*
  * Up to 6.1 genetlink has no split ops.  The table ynl-gen-c generates

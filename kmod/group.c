@@ -239,19 +239,38 @@ static struct vg_group *vg_group_create(struct iommu_group *iommu_group)
 	return group;
 }
 
+/* Whether a VMM could open the group now, as far as its drivers go. */
+static bool vg_group_openable(const struct vg_group *group)
+{
+	const struct vg_device *vdev;
+
+	if (group->users)
+		return false;
+	list_for_each_entry(vdev, &group->devices, node)
+		if (vdev->vfio)
+			return true;
+	return false;
+}
+
 /*
- * The group's viability as announced: it changes only together with a
- * viability-changed event, so every notification shows the state that
- * holds at its own sequence number.
+ * The group's viability and readiness as announced: each changes only
+ * together with its own event, so every notification shows the state that
+ * holds at its own sequence number.  Readiness follows viability, which
+ * follows the event that caused both.
  */
-static void vg_group_update_viability(struct vg_group *group)
+static void vg_group_update_state(struct vg_group *group)
 {
 	bool viable = group->users == 0;
+	bool ready = vg_group_openable(group);
 
-	if (viable == group->viable)
-		return;
-	group->viable = viable;
-	vg_emit(group, VFIOGROUP_EVENT_VIABILITY_CHANGED, NULL, NULL);
+	if (viable != group->viable) {
+		group->viable = viable;
+		vg_emit(group, VFIOGROUP_EVENT_VIABILITY_CHANGED, NULL, NULL);
+	}
+	if (ready != group->ready) {
+		group->ready = ready;
+		vg_emit(group, VFIOGROUP_EVENT_READY_CHANGED, NULL, NULL);
+	}
 }
 
 /*
@@ -267,7 +286,7 @@ static void vg_device_claim(struct vg_device *vdev, struct device_driver *drv)
 		return;
 	vdev->probing = true;
 	vdev->group->users++;
-	vg_group_update_viability(vdev->group);
+	vg_group_update_state(vdev->group);
 }
 
 /*
@@ -311,7 +330,7 @@ static void vg_device_set_driver(struct vg_device *vdev,
 				vdev->driver);
 		}
 	}
-	vg_group_update_viability(group);
+	vg_group_update_state(group);
 }
 
 static int vg_group_add_device(struct vg_group *group, struct device *dev)
@@ -363,11 +382,13 @@ static void vg_group_del_device(struct vg_device *vdev, bool announce)
 
 	vg_emit(group, VFIOGROUP_EVENT_DEVICE_REMOVED, vdev->name,
 		vdev->driver[0] ? vdev->driver : NULL);
-	/* An empty group is gone for listeners: it changes viability silently. */
-	if (list_empty(&group->devices))
+	/* An empty group is gone for listeners: its state changes silently. */
+	if (list_empty(&group->devices)) {
 		group->viable = true;
-	else
-		vg_group_update_viability(group);
+		group->ready = false;
+	} else {
+		vg_group_update_state(group);
+	}
 }
 
 static void vg_device_free(struct vg_device *vdev)

@@ -127,7 +127,10 @@ static int vg_fill_group(struct sk_buff *skb, const struct vg_group *group,
 	    (ev && vg_fill_event(skb, ev)) ||
 	    nla_put_u8(skb, VFIOGROUP_A_GROUP_VIABLE, vg_group_viable(group)) ||
 	    nla_put_u64_64bit(skb, VFIOGROUP_A_GROUP_SEQ, group->seq,
-			      VFIOGROUP_A_PAD))
+			      VFIOGROUP_A_PAD) ||
+	    nla_put_u8(skb, VFIOGROUP_A_GROUP_READY, vg_group_ready(group)) ||
+	    (VG_SEES_IN_USE && !ev &&
+	     nla_put_u8(skb, VFIOGROUP_A_GROUP_IN_USE, vg_group_in_use(group))))
 		goto cancel;
 	list_for_each_entry(vdev, &group->devices, node)
 		if (vg_fill_device(skb, vdev))

@@ -45,6 +45,7 @@ struct vg_group {
 	 */
 	unsigned int users;
 	bool viable;			/* as last announced; see group.c */
+	bool ready;			/* as last announced; see group.c */
 	u64 seq;			/* seq of the group's newest event */
 	struct vg_group_notifier nb;	/* compat.h: empty on bus kernels */
 };
@@ -94,6 +95,11 @@ static inline bool vg_group_viable(const struct vg_group *group)
 	return group->viable;
 }
 
+static inline bool vg_group_ready(const struct vg_group *group)
+{
+	return group->ready;
+}
+
 /* Whether @vdev alone keeps its group from being viable right now. */
 static inline bool vg_device_blocks(const struct vg_device *vdev)
 {
@@ -109,6 +115,12 @@ bool vg_driver_blocks_viability(struct device *dev,
  */
 bool vg_vfio_registered(struct device *dev, struct device_driver *drv,
 			char *name);
+/*
+ * Whether a user (a VFIO container, iommufd) holds @group's DMA; read from
+ * the IOMMU core, not announced.  VG_SEES_IN_USE: whether this kernel lets
+ * a module see it (from 5.19); elsewhere always false.
+ */
+bool vg_group_in_use(const struct vg_group *group);
 
 /* A bus we follow: one the IOMMU core puts devices of groups on. */
 struct vg_bus {

@@ -4,6 +4,8 @@
  * decided as VFIO decides it on the kernel the module was built for.
  * A group is viable when none of its devices is bound to such a driver.
  */
+#include <linux/iommu.h>
+#include <linux/lockdep.h>
 #include <linux/pci.h>
 #include <linux/string.h>
 
@@ -81,5 +83,25 @@ bool vg_vfio_registered(struct device *dev, struct device_driver *drv,
 {
 	name[0] = '\0';
 	return drv && strstr(drv->name, "vfio");
+}
+#endif
+
+#ifdef HAVE_IOMMU_DMA_OWNER
+/*
+ * The IOMMU core counts a kernel driver using the group's DMA and a user
+ * that claimed it alike, and a claim needs the count at zero; so with no
+ * kernel driver bound or probing (users == 0, which our notifiers raise
+ * before the bus claims and lower after it lets go) any claim is a user's.
+ */
+bool vg_group_in_use(const struct vg_group *group)
+{
+	lockdep_assert_held(&vg_lock);
+	return !group->users &&
+	       iommu_group_dma_owner_claimed(group->iommu_group);
+}
+#else
+bool vg_group_in_use(const struct vg_group *group)
+{
+	return false;
 }
 #endif

@@ -23,6 +23,9 @@
  *   group.
  * @VFIOGROUP_EVENT_VIABILITY_CHANGED: The group's VFIO viability changed; sent
  *   right after the event that caused it.
+ * @VFIOGROUP_EVENT_READY_CHANGED: The group's readiness (group attribute
+ *   "group-ready") changed; sent right after the event that caused it, and
+ *   after a viability-changed the same cause brought.
  */
 enum vfiogroup_event {
 	VFIOGROUP_EVENT_UNSPEC,
@@ -31,6 +34,7 @@ enum vfiogroup_event {
 	VFIOGROUP_EVENT_DRIVER_BOUND,
 	VFIOGROUP_EVENT_DRIVER_UNBOUND,
 	VFIOGROUP_EVENT_VIABILITY_CHANGED,
+	VFIOGROUP_EVENT_READY_CHANGED,
 
 	/* private: */
 	__VFIOGROUP_EVENT_MAX,
@@ -64,6 +68,8 @@ enum vfiogroup_attr {
 	VFIOGROUP_A_GROUP_DEVICE,
 	VFIOGROUP_A_GROUP_DEV_NAME,
 	VFIOGROUP_A_GROUP_EVENT,
+	VFIOGROUP_A_GROUP_READY,
+	VFIOGROUP_A_GROUP_IN_USE,
 
 	__VFIOGROUP_A_MAX,
 	VFIOGROUP_A_MAX = (__VFIOGROUP_A_MAX - 1)
