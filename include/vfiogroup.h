@@ -194,6 +194,75 @@ bool vfiogroup_device_viable(const struct vfiogroup_device *d);
 bool vfiogroup_device_pci_id(const struct vfiogroup_device *d,
 			     uint16_t *vendor, uint16_t *device);
 
+/*
+ * Readiness (LIBVFIOGROUP_3).  A group is ready when a VMM could open it
+ * now as far as its devices' drivers go: it is viable and at least one of
+ * its devices is registered with VFIO (bound to vfio-pci or another VFIO
+ * driver), so its node /dev/vfio/N exists.  It changes only with a
+ * VFIOGROUP_EV_READY_CHANGED event.  Whether another user already holds
+ * the group is not part of it: see vfiogroup_readiness().
+ */
+bool vfiogroup_group_ready(const struct vfiogroup_group *g);
+/*
+ * The group's node, "/dev/vfio/N", while one of its devices is registered
+ * with VFIO; NULL otherwise.  Lives as long as g.
+ */
+const char *vfiogroup_group_node(const struct vfiogroup_group *g);
+/* Whether the device is registered with VFIO. */
+bool vfiogroup_device_vfio(const struct vfiogroup_device *d);
+/*
+ * The device's VFIO name, "vfioX" (/sys/class/vfio-dev/vfioX; where the
+ * kernel has VFIO device cdevs, /dev/vfio/devices/vfioX, the node iommufd
+ * users open), while it is registered; NULL before 6.1 or when it is not.
+ */
+const char *vfiogroup_device_vfio_dev(const struct vfiogroup_device *d);
+
+/*
+ * Can a VMM open the group, or one device of it, right now, and if not,
+ * what is in the way (LIBVFIOGROUP_3).  The answer combines the cache's
+ * readiness with a fresh look at whether another user holds the group
+ * (a VFIO container set, a device bound to iommufd), which only the
+ * kernel knows and which no event announces: that look is a kernel round
+ * trip, skipped (in_use -1) under VFIOGROUP_CTX_NONBLOCK_QUERIES and on
+ * kernels up to 5.18, which do not show it.
+ */
+enum vfiogroup_not_ready {
+	VFIOGROUP_NR_NONE	= 0,	/* ready */
+	VFIOGROUP_NR_NOT_VIABLE	= 1,	/* device (and driver) of the
+					   group bound to a host driver */
+	VFIOGROUP_NR_NO_VFIO	= 2,	/* no device of the group (group
+					   form) or not this device (device
+					   form) registered with VFIO;
+					   device/driver: the one asked about */
+	VFIOGROUP_NR_IN_USE	= 3,	/* another user holds the group */
+};
+
+struct vfiogroup_readiness {
+	int ready;		/* 1 ready now, 0 not */
+	int reason;		/* enum vfiogroup_not_ready */
+	int in_use;		/* 1, 0, or -1 not known */
+	uint32_t group_id;
+	char device[64];	/* the device in the way, "" if none */
+	char driver[64];	/* its driver, "" if none */
+	char node[32];		/* "/dev/vfio/N" while it exists, else "" */
+	char vfio_dev[64];	/* device form: its "vfioX", else "" */
+};
+
+/*
+ * Fill *out (size: sizeof(*out) as the caller knows it) for group id, or
+ * for device dev_name (the group holding it, and the device itself must
+ * be registered with VFIO).  Returns 1 ready, 0 not ready, -ENOENT no such
+ * group or device, or another negative errno.
+ */
+int vfiogroup_readiness(struct vfiogroup_ctx *ctx, uint32_t id,
+			struct vfiogroup_readiness *out, size_t size);
+int vfiogroup_device_readiness(struct vfiogroup_ctx *ctx,
+			       const char *dev_name,
+			       struct vfiogroup_readiness *out, size_t size);
+/* The same answers without the details: 1, 0, or a negative errno. */
+int vfiogroup_is_ready(struct vfiogroup_ctx *ctx, uint32_t id);
+int vfiogroup_device_is_ready(struct vfiogroup_ctx *ctx, const char *dev_name);
+
 /* Module-wide state, asked of the kernel (not cached). */
 struct vfiogroup_info {
 	uint64_t seq;		/* newest event's sequence number */
@@ -215,6 +284,7 @@ enum vfiogroup_event_kind {
 	VFIOGROUP_EV_DRIVER_BOUND	= 3,
 	VFIOGROUP_EV_DRIVER_UNBOUND	= 4,
 	VFIOGROUP_EV_VIABILITY_CHANGED	= 5,
+	VFIOGROUP_EV_READY_CHANGED	= 6,	/* LIBVFIOGROUP_3 */
 	/*
 	 * Notices, not about one group (group_id and group are meaningless).
 	 * Each one is delivered after the synthesized events that bring the
@@ -226,7 +296,7 @@ enum vfiogroup_event_kind {
 };
 
 #define VFIOGROUP_EVMASK(kind)		(1u << (kind))
-#define VFIOGROUP_EVMASK_GROUP		0x3eu		/* kinds 1..5 */
+#define VFIOGROUP_EVMASK_GROUP		0x7eu		/* kinds 1..6 */
 #define VFIOGROUP_EVMASK_NOTICES	(VFIOGROUP_EVMASK(16) | \
 					 VFIOGROUP_EVMASK(17) | \
 					 VFIOGROUP_EVMASK(18))
@@ -316,6 +386,23 @@ int vfiogroup_dispatch(struct vfiogroup_ctx *ctx);
  */
 int vfiogroup_wait_viable(struct vfiogroup_ctx *ctx, uint32_t id,
 			  int timeout_ms);
+
+/*
+ * Block until vfiogroup_is_ready() (or, for a device, _device_is_ready())
+ * says 1: 0, or -ETIMEDOUT after timeout_ms (< 0: forever), with *out (if
+ * not NULL) describing the last answer, so that a caller can say what was
+ * in the way.  Never returns between a host driver's unbind and a VFIO
+ * driver's bind.  While another user holds the group, nothing announces
+ * its release, so that is asked again every 100 ms.  A device not there
+ * yet is waited for, also when it comes back in another group.
+ * (LIBVFIOGROUP_3)
+ */
+int vfiogroup_wait_ready(struct vfiogroup_ctx *ctx, uint32_t id,
+			 int timeout_ms, struct vfiogroup_readiness *out,
+			 size_t size);
+int vfiogroup_wait_device_ready(struct vfiogroup_ctx *ctx,
+				const char *dev_name, int timeout_ms,
+				struct vfiogroup_readiness *out, size_t size);
 
 /* ------------------------------------------------------------------ */
 /* Statistics                                                          */
