@@ -656,3 +656,10 @@ void fake_set_in_use(struct fake *fk, uint32_t gid, int in_use)
 		g->in_use = in_use;
 	pthread_mutex_unlock(&fk->lock);
 }
+
+void fake_add_two_groups(struct fake *fk)
+{
+	fake_add_device(fk, 1, "0000:01:00.0", "vfio-pci", false);
+	fake_add_device(fk, 1, "0000:01:00.1", NULL, false);
+	fake_add_device(fk, 2, "0000:02:00.0", "e1000", true);
+}

@@ -105,6 +105,12 @@ void fake_bind(struct fake *fk, uint32_t gid, const char *dev,
 	       const char *driver, bool blocks);
 void fake_unbind(struct fake *fk, uint32_t gid, const char *dev);
 bool fake_viable(struct fake *fk, uint32_t gid);
+/*
+ * The tests' usual machine, seven events: group 1 = {0000:01:00.0 on
+ * vfio-pci, 0000:01:00.1 unbound} (ready), group 2 = {0000:02:00.0 on
+ * e1000} (not viable).
+ */
+void fake_add_two_groups(struct fake *fk);
 /* A user takes (1) or lets go of (0) a group: no event, as in the kernel. */
 void fake_set_in_use(struct fake *fk, uint32_t gid, int in_use);
 bool fake_congested(struct fake *fk);

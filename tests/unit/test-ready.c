@@ -22,9 +22,7 @@ static struct vfiogroup_ctx *ctx;
 static void setup(void)
 {
 	fk = fake_new();
-	fake_add_device(fk, 1, "0000:01:00.0", "vfio-pci", false);
-	fake_add_device(fk, 1, "0000:01:00.1", NULL, false);
-	fake_add_device(fk, 2, "0000:02:00.0", "e1000", true);
+	fake_add_two_groups(fk);
 	ctx = NULL;
 }
 
