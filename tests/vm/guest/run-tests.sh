@@ -40,7 +40,8 @@
 #             e1000 on e1000, realised on vfio-pci, refused while another
 #             QEMU holds its group and realised again after, refused when
 #             unbound; the two-function e1000 refused with one function on
-#             e1000, realised with both on vfio-pci; QEMU's errors as "# "
+#             e1000, realised with both on vfio-pci; 00:1f.3 realised on
+#             vfio-pci beside its unbound siblings; QEMU's errors as "# "
 #             lines, "# qemu: starts=N realised=R failed=F avg-ms=X max-ms=Y"
 #   ynl       (ynl.sh) the YNL C client and Python CLI, built from the spec
 #             (/payload/ynl), agree with vgprobe, sysfs and vfiogroup -j
@@ -1382,6 +1383,7 @@ if want qemu; then
 			qemu_expect "$E on vfio-pci" 0 "$E"
 			if qemu_hold "$E"; then
 				ok "qemu: $E on vfio-pci held by a paused QEMU (pid $QEMU_HOLD_PID, $QEMU_MS ms)"
+				diag "qemu: the held QEMU's $(grep '^VmRSS' "/proc/$QEMU_HOLD_PID/status" | tr -s ' \t' ' '), guest $(grep '^MemAvailable' /proc/meminfo | tr -s ' ' ' ')"
 				qemu_expect "$E held by another QEMU" 1 "$E" "busy"
 				if qemu_release; then ok "qemu: the holding QEMU quit"
 				else notok "qemu: the holding QEMU quit: $QEMU_ERR"; fi
@@ -1413,6 +1415,25 @@ if want qemu; then
 			rebind "$M0" e1000
 			rebind "$M1" e1000
 			check "qemu: $M0 and $M1 back on e1000" test "$(pdrv "$M0") $(pdrv "$M1")" = "e1000 e1000"
+		fi
+		# A group of several devices none of which has a driver (q35's
+		# 00:1f.x): one of them on vfio-pci, the others unbound.
+		U=''
+		for g in /sys/kernel/iommu_groups/*; do
+			[ "$(ndevs "${g##*/}")" -ge 2 ] || continue
+			[ -z "$(for d in $(group_devs "${g##*/}"); do [ "$(pdrv "$d")" = - ] || echo "$d"; done)" ] || continue
+			U=$(group_devs "${g##*/}" | tail -n 1)
+			break
+		done
+		if [ -z "$U" ]; then
+			skip "qemu: vfio-pci beside unbound devices" "no group of unbound devices"
+		elif rebind "$U" vfio-pci; then
+			qemu_expect "$U on vfio-pci, the other $(($(ndevs "$(grp_of "$U")") - 1)) of group $(grp_of "$U") unbound" 0 "$U"
+			unbind_dev "$U"
+			check "qemu: $U unbound again" test "$(pdrv "$U")" = -
+		else
+			notok "qemu: bind $U to vfio-pci"
+			unbind_dev "$U"
 		fi
 	fi
 	diag "$(qemu_summary)"
