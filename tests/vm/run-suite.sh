@@ -137,6 +137,16 @@ else
 	sed 's/^/  /' "$outdir/ynl-payload.log" >&2
 fi
 
+# The "qemu" section's oracle: Debian's qemu-system-x86_64 and the files it
+# needs at startup; without it that section fails in the guest, saying why.
+if "$here/qemu-payload.sh" "$outdir/qemu-payload/qemu" >"$outdir/qemu-payload.log" 2>&1; then
+	say "$(tail -n 1 "$outdir/qemu-payload.log")"
+	payload_args+=(--payload "$outdir/qemu-payload")
+else
+	say "error: no QEMU payload (tests/vm/qemu-payload.sh):"
+	sed 's/^/  /' "$outdir/qemu-payload.log" >&2
+fi
+
 # boot_and_judge: boot the prepared kernel ($spec $kver $kdir $module $out,
 # times $t0 $t1 $tb $t2), judge the run, write "PASSED FAILED BAD" and the
 # summary line to $out/.result.  Runs in the background with --jobs > 1.

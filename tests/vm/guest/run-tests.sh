@@ -35,6 +35,14 @@
 #             binds and unbinds in a resync's window, every event checked
 #             against a raw listener ("# window: runs=N ... unaccounted=0");
 #             rmmod/insmod while subscribed.  VG_STORM=N: storm size.
+#   qemu      (qemu-oracle.sh) Debian's qemu-system-x86_64 (/payload/qemu)
+#             as the oracle: -device vfio-pci,host=BDF refused for the lone
+#             e1000 on e1000, realised on vfio-pci, refused while another
+#             QEMU holds its group and realised again after, refused when
+#             unbound; the two-function e1000 refused with one function on
+#             e1000, realised with both on vfio-pci; 00:1f.3 realised on
+#             vfio-pci beside its unbound siblings; QEMU's errors as "# "
+#             lines, "# qemu: starts=N realised=R failed=F avg-ms=X max-ms=Y"
 #   ynl       (ynl.sh) the YNL C client and Python CLI, built from the spec
 #             (/payload/ynl), agree with vgprobe, sysfs and vfiogroup -j
 #   kunit     (kunit.sh) vfiogroup_kunit.ko's KTAP, one line per case
@@ -1323,6 +1331,122 @@ if want lib && [ -n "$LI" ]; then
 	else
 		skip "rmmod/insmod while subscribed" "no vfiogroup.ko to insmod again or no second e1000"
 	fi
+fi
+
+# ---------------------------------------------------------------- qemu
+#
+# QEMU itself says whether a VMM can take a device (qemu-oracle.sh).
+
+# qemu_expect DESC WANT BDF [PATTERN]: qemu_try BDF must return WANT (0
+# realised, 1 refused) and, when refused, say something matching PATTERN
+# (grep -E); QEMU's error text and the time as diagnostics.
+qemu_expect() {
+	qemu_try "$3"
+	_qe_rc=$?
+	_qe_ok=0
+	if [ "$_qe_rc" = "$2" ]; then
+		_qe_ok=1
+		[ "$2" = 0 ] || [ -z "${4:-}" ] || echo "$QEMU_ERR" | grep -qE "$4" || _qe_ok=0
+	fi
+	case $_qe_rc in 0) _qe_w=realised ;; 1) _qe_w=refused ;; *) _qe_w="no answer" ;; esac
+	if [ "$_qe_ok" = 1 ]; then ok "qemu: $1: $_qe_w ($QEMU_MS ms)"
+	else notok "qemu: $1: $_qe_w ($QEMU_MS ms), want $([ "$2" = 0 ] && echo realised || echo "refused${4:+ with /$4/}")"
+	fi
+	[ -z "$QEMU_ERR" ] || diag "qemu: $3: $QEMU_ERR"
+}
+
+# rebind DEV DRIVER: unbind DEV (if bound), bind it to DRIVER
+rebind() { unbind_dev "$1"; bind_dev "$1" "$2"; }
+
+if want qemu; then
+	log "qemu"
+	# shellcheck source=qemu-oracle.sh source-path=SCRIPTDIR
+	. "$HERE/qemu-oracle.sh"
+	if [ ! -d /sys/bus/pci/drivers/vfio-pci ]; then
+		modprobe vfio-pci 2>/dev/null
+		modprobe vfio_iommu_type1 2>/dev/null
+	fi
+	# The two-function e1000 (one group of two, both on e1000).
+	M0='' M1=''
+	for d in /sys/bus/pci/drivers/e1000/0000:*; do
+		[ -e "$d" ] || continue
+		d=${d##*/}
+		if [ "$(ndevs "$(grp_of "$d")")" -eq 2 ]; then
+			M0=$d M1=$(group_devs "$(grp_of "$d")" | grep -vx "$d")
+			break
+		fi
+	done
+	if [ ! -x "$QEMU_BIN" ]; then
+		notok "qemu: $QEMU_BIN in the payload (run-suite.sh: tests/vm/qemu-payload.sh)"
+	elif [ ! -d /sys/bus/pci/drivers/vfio-pci ]; then
+		notok "qemu: needs the vfio-pci driver"
+	elif [ -z "$E" ]; then
+		skip "qemu: vfio-pci oracle" "no device on e1000 alone in its group"
+	elif [ "$(time_left)" -lt 60 ]; then
+		skip "qemu: vfio-pci oracle" "guest time budget: $(time_left) s left"
+	else
+		EG=$(grp_of "$E")
+		diag "qemu: $E (group $EG), two-function ${M0:-none} ${M1:-}; $("$QEMU_BIN" --version | head -n 1)"
+		[ "$(pdrv "$E")" = e1000 ] || rebind "$E" e1000
+		qemu_expect "$E on e1000" 1 "$E" "/dev/vfio/$EG|not viable"
+		if rebind "$E" vfio-pci; then
+			qemu_expect "$E on vfio-pci" 0 "$E"
+			if qemu_hold "$E"; then
+				ok "qemu: $E on vfio-pci held by a paused QEMU (pid $QEMU_HOLD_PID, $QEMU_MS ms)"
+				diag "qemu: the held QEMU's $(grep '^VmRSS' "/proc/$QEMU_HOLD_PID/status" | tr -s ' \t' ' '), guest $(grep '^MemAvailable' /proc/meminfo | tr -s ' ' ' ')"
+				qemu_expect "$E held by another QEMU" 1 "$E" "busy"
+				if qemu_release; then ok "qemu: the holding QEMU quit"
+				else notok "qemu: the holding QEMU quit: $QEMU_ERR"; fi
+				qemu_expect "$E on vfio-pci after the release" 0 "$E"
+			else
+				notok "qemu: $E on vfio-pci held by a paused QEMU: $QEMU_ERR"
+			fi
+		else
+			notok "qemu: bind $E to vfio-pci (driver $(pdrv "$E"))"
+		fi
+		unbind_dev "$E"
+		qemu_expect "$E unbound" 1 "$E" "/dev/vfio/$EG"
+		bind_dev "$E" e1000
+		check "qemu: $E back on e1000" test "$(pdrv "$E")" = e1000
+		if [ -z "$M0" ]; then
+			skip "qemu: group of two" "no two-function e1000"
+		else
+			MG=$(grp_of "$M0")
+			if rebind "$M0" vfio-pci; then
+				qemu_expect "$M0 on vfio-pci, $M1 on $(pdrv "$M1") (group $MG)" 1 "$M0" "not viable"
+				if rebind "$M1" vfio-pci; then
+					qemu_expect "$M0 and $M1 on vfio-pci (group $MG)" 0 "$M0"
+				else
+					notok "qemu: bind $M1 to vfio-pci"
+				fi
+			else
+				notok "qemu: bind $M0 to vfio-pci"
+			fi
+			rebind "$M0" e1000
+			rebind "$M1" e1000
+			check "qemu: $M0 and $M1 back on e1000" test "$(pdrv "$M0") $(pdrv "$M1")" = "e1000 e1000"
+		fi
+		# A group of several devices none of which has a driver (q35's
+		# 00:1f.x): one of them on vfio-pci, the others unbound.
+		U=''
+		for g in /sys/kernel/iommu_groups/*; do
+			[ "$(ndevs "${g##*/}")" -ge 2 ] || continue
+			[ -z "$(for d in $(group_devs "${g##*/}"); do [ "$(pdrv "$d")" = - ] || echo "$d"; done)" ] || continue
+			U=$(group_devs "${g##*/}" | tail -n 1)
+			break
+		done
+		if [ -z "$U" ]; then
+			skip "qemu: vfio-pci beside unbound devices" "no group of unbound devices"
+		elif rebind "$U" vfio-pci; then
+			qemu_expect "$U on vfio-pci, the other $(($(ndevs "$(grp_of "$U")") - 1)) of group $(grp_of "$U") unbound" 0 "$U"
+			unbind_dev "$U"
+			check "qemu: $U unbound again" test "$(pdrv "$U")" = -
+		else
+			notok "qemu: bind $U to vfio-pci"
+			unbind_dev "$U"
+		fi
+	fi
+	diag "$(qemu_summary)"
 fi
 
 # ---------------------------------------------------------------- kunit, faults, stress, walk
