@@ -20,7 +20,7 @@
 # Up to 5.18 the module cannot see a user holding a group, so there the
 # walk makes no hold step (said by a SKIP line, never counted as passed).
 #
-# Knobs (kernel command line): VG_QEMU_WALK_STEPS (default 24),
+# Knobs (kernel command line): VG_QEMU_WALK_STEPS (default 40),
 # VG_QEMU_WALK_SEED (default: from the clock; printed).
 
 # qw_rand N: a number in 0..N-1 from the walk's own generator (an LCG: the
@@ -242,8 +242,10 @@ if want qemu-walk; then
 	fi
 	loaded || { [ -n "$MODULE_KO" ] && insmod "$MODULE_KO"; }
 	QW_CLI=$(find_prog vfiogroup)
-	QW_STEPS=${VG_QEMU_WALK_STEPS:-24}
-	if [ -z "$QW_CLI" ] || ! command -v qemu_try >/dev/null 2>&1; then
+	QW_STEPS=${VG_QEMU_WALK_STEPS:-40}
+	# shellcheck source=qemu-oracle.sh source-path=SCRIPTDIR
+	. "$HERE/qemu-oracle.sh"
+	if [ -z "$QW_CLI" ] || [ ! -x "$QEMU_BIN" ]; then
 		notok "qemu-walk: vfiogroup and the QEMU oracle (qemu-oracle.sh) are in the payload"
 	elif [ ! -d /sys/bus/pci/drivers/vfio-pci ] || ! loaded; then
 		notok "qemu-walk: needs vfio-pci and the vfiogroup module"

@@ -53,6 +53,13 @@
 #             three ways, host driver, PCI remove, rescan, pcieport) checked
 #             after each step against sysfs, VFIO, raw dump/get, the
 #             library's cache and callbacks.  VG_WALK_STEPS, VG_WALK_SEED.
+#   qemu-walk (qemu-walk.sh) a seeded random walk of 40 steps (unbind,
+#             vfio-pci, host driver, libvirt's unbind-then-bind, remove and
+#             rescan, a QEMU holding a group) where QEMU judges the
+#             library's readiness after each step: 0 disagreements, every
+#             "not ready" names a device sysfs confirms, "vfiogroup wait
+#             --ready --device" then QEMU never fails.
+#             VG_QEMU_WALK_STEPS, VG_QEMU_WALK_SEED.
 #
 # Expected events are derived from sysfs with the kernel >= 5.19 rule: a
 # group is viable iff no device in it is bound to a driver other than
@@ -1449,8 +1456,8 @@ if want qemu; then
 	diag "$(qemu_summary)"
 fi
 
-# ---------------------------------------------------------------- kunit, faults, stress, walk
-for _sec in ynl kunit faults stress walk; do
+# ---------------------------------------------------------------- kunit, faults, stress, walk, qemu-walk
+for _sec in ynl kunit faults stress walk qemu-walk; do
 	# shellcheck source=/dev/null
 	. "$HERE/$_sec.sh"
 done
