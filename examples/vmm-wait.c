@@ -2,19 +2,22 @@
 /*
  * vmm-wait: how a VMM uses libvfiogroup, in one epoll loop.
  *
- *   vmm-wait GROUP [--rewait] [--timeout SECONDS]
+ *   vmm-wait GROUP | --device DEVICE [--rewait] [--timeout SECONDS]
  *
- * 1. Wait until IOMMU group GROUP is viable (every device on vfio-pci or
- *    another driver that leaves DMA to userspace), without polling sysfs.
- * 2. Open /dev/vfio/GROUP (it can appear a moment after the bind) and ask
- *    VFIO_GROUP_GET_STATUS, as QEMU would.
+ * 1. Wait until IOMMU group GROUP is ready (viable, and a device of it on
+ *    vfio-pci or another VFIO driver, so /dev/vfio/GROUP exists), or until
+ *    DEVICE itself is on a VFIO driver in a ready group, without polling
+ *    sysfs and without a retry timer: readiness has its own event, so the
+ *    gap between a host driver's unbind and vfio-pci's bind never counts.
+ * 2. Open /dev/vfio/GROUP and ask VFIO_GROUP_GET_STATUS, as QEMU would.
  * 3. Keep watching: if a host driver takes a device of the group (the
  *    group stops being viable), say so ("vmm-wait: group N is no longer
  *    viable (DEVICE bound to DRIVER)") and exit 1 -- or, with --rewait,
  *    close the group and go back to 1.
  *
  * Exit: 0 on SIGINT/SIGTERM while holding the group, 1 when the group was
- * lost, 2 when the vfiogroup module is missing, 3 on timeout, 4 on errors.
+ * lost or another user holds it, 2 when the vfiogroup module is missing, 3
+ * on timeout, 4 on errors.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,10 +37,10 @@
 
 struct vmm {
 	struct vfiogroup_ctx *ctx;
-	uint32_t group;
+	uint32_t group;		/* with a device: the group it is in now */
+	const char *device;	/* NULL: wait for the group */
 	bool rewait;
 	int group_fd;		/* /dev/vfio/N once held, else -1 */
-	int retry_fd;		/* timerfd: /dev/vfio/N not there yet */
 	int exit_code;		/* >= 0: leave the loop with it */
 	/*
 	 * The last bind seen in the group: the kernel reports the bind first
@@ -70,24 +73,31 @@ static int open_group(struct vmm *v)
 	return 0;
 }
 
-static void arm_retry(struct vmm *v, int ms)
-{
-	struct itimerspec its = { .it_value = { ms / 1000, (ms % 1000) * 1000000L } };
-
-	timerfd_settime(v->retry_fd, 0, &its, NULL);
-}
-
-/* Not holding the group yet: take it if it is viable now. */
+/* Not holding the group yet: take it if a VMM could open it now. */
 static void try_take(struct vmm *v)
 {
+	struct vfiogroup_readiness o;
 	int r;
 
-	if (v->group_fd >= 0 || vfiogroup_is_viable(v->ctx, v->group) != 1)
+	if (v->group_fd >= 0)
 		return;
+	if (v->device)
+		r = vfiogroup_device_readiness(v->ctx, v->device, &o, sizeof(o));
+	else
+		r = vfiogroup_readiness(v->ctx, v->group, &o, sizeof(o));
+	if (r == 0 && o.reason == VFIOGROUP_NR_IN_USE) {
+		/* Nothing announces its release: a VMM would give up here. */
+		printf("vmm-wait: group %u is in use by another user\n",
+		       o.group_id);
+		fflush(stdout);
+		v->exit_code = 1;
+		return;
+	}
+	if (r != 1)
+		return;
+	v->group = o.group_id;
 	r = open_group(v);
-	if (r == -ENOENT)	/* the device node lags the bind: retry */
-		arm_retry(v, 100);
-	else if (r)
+	if (r)
 		fprintf(stderr, "vmm-wait: /dev/vfio/%u: %s\n", v->group,
 			strerror(-r));
 }
@@ -151,7 +161,8 @@ static void on_event(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
 		break;
 	}
 	/* The cache already holds the new state: just look. */
-	if (v->group_fd >= 0 && vfiogroup_is_viable(v->ctx, v->group) != 1)
+	if (v->group_fd >= 0 && ev->group_id == v->group &&
+	    vfiogroup_is_viable(v->ctx, v->group) != 1)
 		lose_group(v, ev);
 	else
 		try_take(v);
@@ -177,11 +188,14 @@ int main(int argc, char **argv)
 			v.rewait = true;
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout_ms = atoi(argv[++i]) * 1000;
+		else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+			v.device = argv[++i];
 		else
 			v.group = (uint32_t)strtoul(argv[i], NULL, 10);
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: vmm-wait GROUP [--rewait] [--timeout S]\n");
+		fprintf(stderr, "usage: vmm-wait GROUP | --device DEVICE"
+			" [--rewait] [--timeout S]\n");
 		return 4;
 	}
 
@@ -191,8 +205,12 @@ int main(int argc, char **argv)
 		vfiogroup_ctx_unref(v.ctx);
 		return r == -ENOENT ? 2 : 4;
 	}
-	/* Only our group's events reach on_event(). */
-	if (vfiogroup_filter_new(&f) || vfiogroup_filter_add_group(f, v.group) ||
+	/*
+	 * Only our group's events reach on_event(); a device may come back
+	 * in another group, so waiting for one takes every group's.
+	 */
+	if ((!v.device && (vfiogroup_filter_new(&f) ||
+			   vfiogroup_filter_add_group(f, v.group))) ||
 	    vfiogroup_subscribe(v.ctx, f, VFIOGROUP_EVMASK_ALL, on_event, &v,
 				&sub)) {
 		fprintf(stderr, "vmm-wait: cannot subscribe\n");
@@ -206,11 +224,10 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	v.retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || v.retry_fd < 0 || ep < 0 ||
+	if (sfd < 0 || tfd < 0 || ep < 0 ||
 	    add_fd(ep, vfiogroup_get_fd(v.ctx)) || add_fd(ep, sfd) ||
-	    add_fd(ep, tfd) || add_fd(ep, v.retry_fd)) {
+	    add_fd(ep, tfd)) {
 		perror("vmm-wait: setup");
 		return 4;
 	}
@@ -220,9 +237,14 @@ int main(int argc, char **argv)
 		timerfd_settime(tfd, 0, &its, NULL);
 	}
 
-	printf("vmm-wait: waiting for group %u to become viable\n", v.group);
+	if (v.device)
+		printf("vmm-wait: waiting for device %s to become ready\n",
+		       v.device);
+	else
+		printf("vmm-wait: waiting for group %u to become ready\n",
+		       v.group);
 	fflush(stdout);
-	try_take(&v);	/* it may be viable already */
+	try_take(&v);	/* it may be ready already */
 	while (v.exit_code < 0) {
 		struct epoll_event e;
 		uint64_t ticks;
@@ -236,9 +258,6 @@ int main(int argc, char **argv)
 				fprintf(stderr, "vmm-wait: timed out\n");
 				v.exit_code = 3;
 			}
-		} else if (e.data.fd == v.retry_fd) {
-			if (read(v.retry_fd, &ticks, sizeof(ticks)) > 0)
-				try_take(&v);
 		} else if (vfiogroup_dispatch(v.ctx) < 0) {
 			v.exit_code = 4;
 		}
@@ -250,6 +269,5 @@ int main(int argc, char **argv)
 	close(ep);
 	close(sfd);
 	close(tfd);
-	close(v.retry_fd);
 	return v.exit_code;
 }

@@ -89,9 +89,11 @@ bool vg_vfio_registered(struct device *dev, struct device_driver *drv,
 #ifdef HAVE_IOMMU_DMA_OWNER
 /*
  * The IOMMU core counts a kernel driver using the group's DMA and a user
- * that claimed it alike, and a claim needs the count at zero; so with no
- * kernel driver bound or probing (users == 0, which our notifiers raise
- * before the bus claims and lower after it lets go) any claim is a user's.
+ * that claimed it alike, and a user's claim needs the count at zero; so
+ * with no kernel driver bound or probing (users == 0) any claim is a
+ * user's.  One instant reads wrong: a blocking driver's probe claims in
+ * dma_configure() just before BUS_NOTIFY_BIND_DRIVER raises users, and
+ * reads as a user then -- not openable either way.
  */
 bool vg_group_in_use(const struct vg_group *group)
 {

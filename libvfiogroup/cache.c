@@ -164,7 +164,7 @@ static int emit(struct vg_synth_list *l, unsigned kind, uint32_t id,
 /*
  * old or new_ may be NULL (group appeared / vanished).  The order mirrors
  * the kernel's: unbind before removal, addition before bind, viability
- * last.  State attached to every event is the new one (an empty group
+ * and then readiness last.  State attached to every event is the new one (an empty group
  * when it is gone), since the intermediate states were never seen.
  */
 int vg_group_diff(const struct vfiogroup_group *old,
@@ -207,9 +207,16 @@ int vg_group_diff(const struct vfiogroup_group *old,
 			r = emit(out, VFIOGROUP_EV_DRIVER_BOUND, id, state,
 				 n->name, n->driver);
 	}
-	/* A group that appears or vanishes has no viability "change". */
+	/*
+	 * A group that appears or vanishes has no viability "change"; an
+	 * empty group is not ready, so one that appears ready or vanishes
+	 * ready had its readiness change, after its viability.
+	 */
 	if (!r && old && new_ && old->viable != new_->viable)
 		r = emit(out, VFIOGROUP_EV_VIABILITY_CHANGED, id, state,
+			 NULL, NULL);
+	if (!r && (old && old->ready) != (new_ && new_->ready))
+		r = emit(out, VFIOGROUP_EV_READY_CHANGED, id, state,
 			 NULL, NULL);
 	vfiogroup_group_unref(empty);
 	return r;

@@ -26,6 +26,8 @@ static struct nla_policy group_policy[VFIOGROUP_A_MAX + 1] = {
 	[VFIOGROUP_A_GROUP_DEVICE]	= { .type = NLA_NESTED },
 	[VFIOGROUP_A_GROUP_DEV_NAME]	= { .type = NLA_STRING },
 	[VFIOGROUP_A_GROUP_EVENT]	= { .type = NLA_NESTED },
+	[VFIOGROUP_A_GROUP_READY]	= { .type = NLA_U8 },
+	[VFIOGROUP_A_GROUP_IN_USE]	= { .type = NLA_U8 },
 };
 
 static struct nla_policy info_policy[VFIOGROUP_A_INFO_MAX + 1] = {
@@ -44,6 +46,8 @@ static struct nla_policy dev_policy[VFIOGROUP_A_DEV_MAX + 1] = {
 	[VFIOGROUP_A_DEV_VIABLE]	= { .type = NLA_U8 },
 	[VFIOGROUP_A_DEV_VENDOR]	= { .type = NLA_U16 },
 	[VFIOGROUP_A_DEV_DEVICE]	= { .type = NLA_U16 },
+	[VFIOGROUP_A_DEV_VFIO]		= { .type = NLA_U8 },
+	[VFIOGROUP_A_DEV_VFIO_DEV]	= { .type = NLA_STRING },
 };
 
 static struct nla_policy event_policy[VFIOGROUP_A_EVENT_MAX + 1] = {
@@ -112,7 +116,7 @@ static int get_str(const struct nlattr *a, char *buf, size_t size)
 static int parse_device(struct nlattr *nest, struct vfiogroup_device *d)
 {
 	struct nlattr *tb[VFIOGROUP_A_DEV_MAX + 1];
-	uint8_t viable;
+	uint8_t viable, vfio;
 
 	memset(d, 0, sizeof(*d));
 	if (nla_parse_nested(tb, VFIOGROUP_A_DEV_MAX, nest, dev_policy) < 0)
@@ -133,6 +137,18 @@ static int parse_device(struct nlattr *nest, struct vfiogroup_device *d)
 			return -EBADMSG;
 		d->is_pci = true;
 	}
+	/* A module older than 0.3 does not say: VFIO's drivers are named so. */
+	if (tb[VFIOGROUP_A_DEV_VFIO]) {
+		if (get_u8(tb[VFIOGROUP_A_DEV_VFIO], &vfio) || vfio > 1)
+			return -EBADMSG;
+		d->vfio = vfio;
+	} else {
+		d->vfio = strstr(d->driver, "vfio") != NULL;
+	}
+	if (tb[VFIOGROUP_A_DEV_VFIO_DEV] &&
+	    (!d->vfio || get_str(tb[VFIOGROUP_A_DEV_VFIO_DEV], d->vfio_dev,
+				 sizeof(d->vfio_dev))))
+		return -EBADMSG;
 	return 0;
 }
 
@@ -142,7 +158,7 @@ static int parse_group(struct nlattr **tb, struct nlattr *head, int len,
 {
 	struct vfiogroup_group *g;
 	struct nlattr *a;
-	uint8_t viable;
+	uint8_t viable, flag;
 	int rem;
 
 	g = vg_group_new(0);
@@ -172,6 +188,19 @@ static int parse_group(struct nlattr **tb, struct nlattr *head, int len,
 			return r;
 		}
 	}
+	if (tb[VFIOGROUP_A_GROUP_READY]) {
+		if (get_u8(tb[VFIOGROUP_A_GROUP_READY], &flag) || flag > 1)
+			goto bad;
+		g->ready = flag;
+	} else {
+		g->ready = vg_group_openable(g);
+	}
+	g->in_use = -1;
+	if (tb[VFIOGROUP_A_GROUP_IN_USE]) {
+		if (get_u8(tb[VFIOGROUP_A_GROUP_IN_USE], &flag) || flag > 1)
+			goto bad;
+		g->in_use = flag;
+	}
 	*out = g;
 	return 0;
 bad:
@@ -189,7 +218,7 @@ static int parse_event(struct nlattr *nest, struct vg_event_raw *ev)
 	    get_u64(tb[VFIOGROUP_A_EVENT_SEQ], &ev->seq))
 		return -EBADMSG;
 	if (ev->kind < VFIOGROUP_EVENT_DEVICE_ADDED ||
-	    ev->kind > VFIOGROUP_EVENT_VIABILITY_CHANGED)
+	    ev->kind > VFIOGROUP_EVENT_READY_CHANGED)
 		return -EBADMSG;
 	if (tb[VFIOGROUP_A_EVENT_TIME_NS] &&
 	    get_u64(tb[VFIOGROUP_A_EVENT_TIME_NS], &ev->time_ns))

@@ -4,6 +4,8 @@
  * cache, the events in flight and the application.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +19,7 @@ struct vfiogroup_group *vg_group_new(uint32_t id)
 		return NULL;
 	atomic_init(&g->refs, 1);
 	g->id = id;
+	g->in_use = -1;
 	return g;
 }
 
@@ -30,7 +33,15 @@ int vg_group_add_device(struct vfiogroup_group *g,
 		return -ENOMEM;
 	g->dev = n;
 	g->dev[g->ndev++] = *d;
+	/* The group's node exists while VFIO has one of its devices. */
+	if (d->vfio && !g->node[0])
+		snprintf(g->node, sizeof(g->node), "/dev/vfio/%" PRIu32, g->id);
 	return 0;
+}
+
+bool vg_group_openable(const struct vfiogroup_group *g)
+{
+	return g->viable && g->node[0];
 }
 
 const struct vfiogroup_device *vg_group_find_dev(const struct vfiogroup_group *g,
@@ -67,6 +78,16 @@ VG_EXPORT uint32_t vfiogroup_group_id(const struct vfiogroup_group *g)
 VG_EXPORT bool vfiogroup_group_viable(const struct vfiogroup_group *g)
 {
 	return g->viable;
+}
+
+VG_EXPORT bool vfiogroup_group_ready(const struct vfiogroup_group *g)
+{
+	return g->ready;
+}
+
+VG_EXPORT const char *vfiogroup_group_node(const struct vfiogroup_group *g)
+{
+	return g->node[0] ? g->node : NULL;
 }
 
 VG_EXPORT uint64_t vfiogroup_group_seq(const struct vfiogroup_group *g)
@@ -115,4 +136,14 @@ VG_EXPORT bool vfiogroup_device_pci_id(const struct vfiogroup_device *d,
 	if (device)
 		*device = d->device;
 	return true;
+}
+
+VG_EXPORT bool vfiogroup_device_vfio(const struct vfiogroup_device *d)
+{
+	return d->vfio;
+}
+
+VG_EXPORT const char *vfiogroup_device_vfio_dev(const struct vfiogroup_device *d)
+{
+	return d->vfio_dev[0] ? d->vfio_dev : NULL;
 }

@@ -21,7 +21,7 @@
 #include "config.h"
 #endif
 #ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.2.0"
+#define PACKAGE_VERSION "0.3.0"
 #endif
 
 #include <linux/filter.h>
@@ -51,6 +51,8 @@ struct vfiogroup_device {
 	bool is_pci;
 	uint16_t vendor;
 	uint16_t device;
+	bool vfio;				/* registered with VFIO */
+	char vfio_dev[VFIOGROUP_NAME_MAX];	/* vfioX, "" if not known */
 };
 
 /*
@@ -61,9 +63,13 @@ struct vfiogroup_group {
 	atomic_uint refs;
 	uint32_t id;
 	bool viable;
+	bool ready;
+	/* 1 or 0 in a reply of a kernel that shows it; -1 otherwise */
+	int8_t in_use;
 	uint64_t seq;
 	size_t ndev;
 	struct vfiogroup_device *dev;
+	char node[24];			/* "/dev/vfio/N", or "" */
 };
 
 struct vfiogroup_group *vg_group_new(uint32_t id);
@@ -71,6 +77,8 @@ int vg_group_add_device(struct vfiogroup_group *g,
 			const struct vfiogroup_device *d);
 const struct vfiogroup_device *vg_group_find_dev(const struct vfiogroup_group *g,
 						 const char *name);
+/* Ready by the module's rule, for a module that does not say (< 0.3). */
+bool vg_group_openable(const struct vfiogroup_group *g);
 
 /* ------------------------------------------------------------------ */
 /* Decoding (decode.c): bytes -> structs, no socket involved           */

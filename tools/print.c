@@ -16,6 +16,7 @@ const char *event_name(unsigned kind)
 	case VFIOGROUP_EV_DRIVER_BOUND:		return "driver-bound";
 	case VFIOGROUP_EV_DRIVER_UNBOUND:	return "driver-unbound";
 	case VFIOGROUP_EV_VIABILITY_CHANGED:	return "viability-changed";
+	case VFIOGROUP_EV_READY_CHANGED:	return "ready-changed";
 	case VFIOGROUP_EV_RESYNC:		return "resync";
 	case VFIOGROUP_EV_DISCONNECTED:		return "disconnected";
 	case VFIOGROUP_EV_RECONNECTED:		return "reconnected";
@@ -56,6 +57,9 @@ static void print_device_json(FILE *f, const struct vfiogroup_device *d)
 	fprintf(f, ",\"viable\":%s", vfiogroup_device_viable(d) ? "true" : "false");
 	if (vfiogroup_device_pci_id(d, &ven, &dev))
 		fprintf(f, ",\"vendor\":\"%04x\",\"device\":\"%04x\"", ven, dev);
+	fprintf(f, ",\"vfio\":%s,\"vfio_dev\":",
+		vfiogroup_device_vfio(d) ? "true" : "false");
+	print_json_string(f, vfiogroup_device_vfio_dev(d));
 	fputc('}', f);
 }
 
@@ -72,32 +76,57 @@ static void print_device_text(FILE *f, const struct vfiogroup_device *d)
 	fprintf(f, " driver %s", drv ? drv : "(none)");
 	if (!vfiogroup_device_viable(d))
 		fputs(" blocks-viability", f);
+	if (vfiogroup_device_vfio(d))
+		fputs(" vfio", f);
+	if (vfiogroup_device_vfio_dev(d))
+		fprintf(f, " vfio-dev %s", vfiogroup_device_vfio_dev(d));
 	fputc('\n', f);
 }
 
-void print_group(FILE *f, const struct vfiogroup_group *g, bool json)
+void print_group_readiness(FILE *f, const struct vfiogroup_group *g,
+			   const struct vfiogroup_readiness *o,
+			   const char *dev_name, bool json)
 {
 	size_t n = vfiogroup_group_device_count(g);
 
 	if (json) {
-		fprintf(f, "{\"group\":%" PRIu32 ",\"viable\":%s,\"seq\":%" PRIu64
-			",\"devices\":[", vfiogroup_group_id(g),
+		fprintf(f, "{\"group\":%" PRIu32 ",\"viable\":%s,\"ready\":%s"
+			",\"seq\":%" PRIu64 ",\"node\":", vfiogroup_group_id(g),
 			vfiogroup_group_viable(g) ? "true" : "false",
+			vfiogroup_group_ready(g) ? "true" : "false",
 			vfiogroup_group_seq(g));
+		print_json_string(f, vfiogroup_group_node(g));
+		fputs(",\"devices\":[", f);
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				fputc(',', f);
 			print_device_json(f, vfiogroup_group_device(g, i));
 		}
-		fputs("]}", f);
+		fputc(']', f);
+		if (o) {
+			fputs(",\"readiness\":", f);
+			print_readiness(f, o, dev_name, true);
+		}
+		fputc('}', f);
 		return;
 	}
-	fprintf(f, "group %" PRIu32 " %s seq %" PRIu64 "\n",
+	fprintf(f, "group %" PRIu32 " %s %s seq %" PRIu64,
 		vfiogroup_group_id(g),
 		vfiogroup_group_viable(g) ? "viable" : "not-viable",
+		vfiogroup_group_ready(g) ? "ready" : "not-ready",
 		vfiogroup_group_seq(g));
+	if (vfiogroup_group_node(g))
+		fprintf(f, " node %s", vfiogroup_group_node(g));
+	fputc('\n', f);
 	for (size_t i = 0; i < n; i++)
 		print_device_text(f, vfiogroup_group_device(g, i));
+	if (o)
+		print_readiness(f, o, dev_name, false);
+}
+
+void print_group(FILE *f, const struct vfiogroup_group *g, bool json)
+{
+	print_group_readiness(f, g, NULL, NULL, json);
 }
 
 void print_event(FILE *f, const struct vfiogroup_ev *ev, bool json)
@@ -131,10 +160,14 @@ void print_event(FILE *f, const struct vfiogroup_ev *ev, bool json)
 			fprintf(f, " %s", ev->dev_name);
 		if (ev->driver)
 			fprintf(f, " driver %s", ev->driver);
-		fprintf(f, " -> %s seq %" PRIu64 "\n",
-			vfiogroup_group_device_count(ev->group) == 0 ? "gone" :
-			vfiogroup_group_viable(ev->group) ? "viable" :
-			"not-viable", ev->seq);
+		if (vfiogroup_group_device_count(ev->group) == 0)
+			fputs(" -> gone", f);
+		else
+			fprintf(f, " -> %s %s",
+				vfiogroup_group_viable(ev->group) ? "viable" :
+				"not-viable", vfiogroup_group_ready(ev->group) ?
+				"ready" : "not-ready");
+		fprintf(f, " seq %" PRIu64 "\n", ev->seq);
 	}
 	fflush(f);
 }
@@ -156,4 +189,79 @@ void print_info(FILE *f, const struct vfiogroup_info *info, bool json)
 	fprintf(f, "module %s notifier %s groups %" PRIu32 " seq %" PRIu64
 		" dropped %" PRIu64 "\n", info->version[0] ? info->version : "?",
 		notifier, info->groups, info->seq, info->dropped);
+}
+
+const char *readiness_text(int reason)
+{
+	switch (reason) {
+	case VFIOGROUP_NR_NONE:		return "ready";
+	case VFIOGROUP_NR_NOT_VIABLE:	return "not viable";
+	case VFIOGROUP_NR_NO_VFIO:	return "not bound to a VFIO driver";
+	case VFIOGROUP_NR_IN_USE:	return "in use by another user";
+	default:			return "unknown";
+	}
+}
+
+static const char *in_use_word(int in_use)
+{
+	return in_use < 0 ? "unknown" : in_use ? "yes" : "no";
+}
+
+/*
+ * "ready" or "not-ready" with what is in the way, for show and wait: the
+ * device to act on and its driver, so a person knows what to unbind.
+ */
+void print_readiness(FILE *f, const struct vfiogroup_readiness *o,
+		     const char *dev_name, bool json)
+{
+	if (json) {
+		fprintf(f, "{\"group\":%" PRIu32 ",\"device\":", o->group_id);
+		print_json_string(f, dev_name);
+		fprintf(f, ",\"ready\":%s,\"reason\":\"%s\",\"in_use\":%s"
+			",\"blocking_device\":", o->ready ? "true" : "false",
+			readiness_text(o->reason),
+			o->in_use < 0 ? "null" : o->in_use ? "true" : "false");
+		print_json_string(f, o->device[0] ? o->device : NULL);
+		fputs(",\"blocking_driver\":", f);
+		print_json_string(f, o->driver[0] ? o->driver : NULL);
+		fputs(",\"node\":", f);
+		print_json_string(f, o->node[0] ? o->node : NULL);
+		fputs(",\"vfio_dev\":", f);
+		print_json_string(f, o->vfio_dev[0] ? o->vfio_dev : NULL);
+		fputs("}", f);
+		return;
+	}
+	if (o->ready) {
+		fprintf(f, "ready node %s", o->node);
+		if (o->vfio_dev[0])
+			fprintf(f, " vfio-dev %s", o->vfio_dev);
+		fprintf(f, " in-use %s\n", in_use_word(o->in_use));
+		return;
+	}
+	fprintf(f, "not-ready: ");
+	switch (o->reason) {
+	case VFIOGROUP_NR_NOT_VIABLE:
+		if (o->device[0])
+			fprintf(f, "%s driver %s keeps group %" PRIu32
+				" from being viable\n", o->device,
+				o->driver[0] ? o->driver : "(none)", o->group_id);
+		else
+			fprintf(f, "a driver is being probed in group %" PRIu32
+				"\n", o->group_id);
+		break;
+	case VFIOGROUP_NR_NO_VFIO:
+		if (o->device[0])
+			fprintf(f, "%s driver %s is not a VFIO driver\n",
+				o->device, o->driver[0] ? o->driver : "(none)");
+		else
+			fprintf(f, "group %" PRIu32 " has no device\n",
+				o->group_id);
+		break;
+	case VFIOGROUP_NR_IN_USE:
+		fprintf(f, "group %" PRIu32 " is in use by another user\n",
+			o->group_id);
+		break;
+	default:
+		fprintf(f, "reason %d\n", o->reason);
+	}
 }

@@ -9,9 +9,16 @@
 #include "vfiogroup.h"
 
 void print_group(FILE *f, const struct vfiogroup_group *g, bool json);
+/* With o: the group, then what a VMM would meet opening it (or dev_name). */
+void print_group_readiness(FILE *f, const struct vfiogroup_group *g,
+			   const struct vfiogroup_readiness *o,
+			   const char *dev_name, bool json);
 void print_event(FILE *f, const struct vfiogroup_ev *ev, bool json);
 void print_info(FILE *f, const struct vfiogroup_info *info, bool json);
 void print_json_string(FILE *f, const char *s);
 const char *event_name(unsigned kind);
+const char *readiness_text(int reason);
+void print_readiness(FILE *f, const struct vfiogroup_readiness *o,
+		     const char *dev_name, bool json);
 
 #endif

@@ -5,6 +5,7 @@
  *   vfiogroup [-j] list | show N | show dev NAME | info
  *   vfiogroup [-j] monitor [--group N]...
  *   vfiogroup [-j] wait N --viable [--timeout S]
+ *   vfiogroup [-j] wait [N] --ready [--device DEV] [--timeout S]
  *
  * Exit status (vfiogroup(8)): 0 ok, 1 usage, 2 module missing, 3 timeout,
  * 4 any other failure.
@@ -23,7 +24,7 @@
 #include "print.h"
 
 #ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.2.0"
+#define PACKAGE_VERSION "0.3.0"
 #endif
 
 enum { EXIT_OK, EXIT_USAGE, EXIT_NOMODULE, EXIT_TIMEOUT, EXIT_FAIL };
@@ -44,6 +45,10 @@ static void usage(FILE *f)
 	      "  monitor [--group GROUP]... follow events until interrupted\n"
 	      "  wait GROUP --viable [--timeout SECONDS]\n"
 	      "                            wait until GROUP is viable for VFIO\n"
+	      "  wait GROUP --ready [--timeout SECONDS]\n"
+	      "  wait --ready --device DEVICE [--timeout SECONDS]\n"
+	      "                            wait until a VMM can open GROUP, or\n"
+	      "                            DEVICE on its group, now\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json                JSON output\n"
@@ -130,6 +135,7 @@ static int cmd_list(int argc, char **argv)
 
 static int cmd_show(int argc, char **argv)
 {
+	struct vfiogroup_readiness o;
 	struct vfiogroup_group *g;
 	uint32_t id;
 	int r;
@@ -156,10 +162,18 @@ static int cmd_show(int argc, char **argv)
 	}
 	if (r)
 		return fail("show", r);
-	print_group(stdout, g, json);
+	/* The same question a VMM would ask, answered by the kernel now. */
+	if (by_dev)
+		r = vfiogroup_device_readiness(ctx, argv[2], &o, sizeof(o));
+	else
+		r = vfiogroup_readiness(ctx, id, &o, sizeof(o));
+	print_group_readiness(stdout, g, r >= 0 ? &o : NULL,
+			      by_dev ? argv[2] : NULL, json);
 	if (json)
 		fputc('\n', stdout);
 	vfiogroup_group_unref(g);
+	if (r < 0 && r != -ENOENT)
+		return fail("show", r);
 	return EXIT_OK;
 }
 
@@ -255,25 +269,71 @@ static int cmd_monitor(int argc, char **argv)
 	return r;
 }
 
+static int wait_ready(uint32_t id, const char *dev, int timeout_ms)
+{
+	struct vfiogroup_readiness o = { 0 };
+	int r;
+
+	if (dev)
+		r = vfiogroup_wait_device_ready(ctx, dev, timeout_ms, &o,
+						sizeof(o));
+	else
+		r = vfiogroup_wait_ready(ctx, id, timeout_ms, &o, sizeof(o));
+	if (r == -ETIMEDOUT) {
+		/* What is still in the way, so that someone can act on it. */
+		if (dev)
+			fprintf(stderr, "vfiogroup: device %s not ready after %.3gs",
+				dev, timeout_ms / 1000.0);
+		else
+			fprintf(stderr, "vfiogroup: group %u not ready after %.3gs",
+				id, timeout_ms / 1000.0);
+		if (o.group_id || o.reason) {
+			fputs(": ", stderr);
+			print_readiness(stderr, &o, dev, false);
+		} else {
+			fputs(dev ? ": no such device\n" : ": no such group\n",
+			      stderr);
+		}
+		return EXIT_TIMEOUT;
+	}
+	if (r)
+		return fail("wait", r);
+	print_readiness(stdout, &o, dev, json);
+	if (json)
+		fputc('\n', stdout);
+	return EXIT_OK;
+}
+
 static int cmd_wait(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "viable", no_argument, NULL, 'v' },
+		{ "ready", no_argument, NULL, 'r' },
+		{ "device", required_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool viable = false;
+	bool viable = false, ready = false;
+	const char *dev = NULL;
 	int timeout_ms = -1, c, r;
-	uint32_t id;
+	uint32_t id = 0;
 
 	optind = 0;	/* 0: glibc fully resets its permutation state */
-	while ((c = getopt_long(argc, argv, "vt:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vrd:t:", opts, NULL)) != -1) {
 		char *end;
 		double s;
 
 		switch (c) {
 		case 'v':
 			viable = true;
+			break;
+		case 'r':
+			ready = true;
+			break;
+		case 'd':
+			if (!*optarg)
+				return usage_error("wait: empty device name%s", "");
+			dev = optarg;
 			break;
 		case 't':
 			s = strtod(optarg, &end);
@@ -286,12 +346,18 @@ static int cmd_wait(int argc, char **argv)
 			return usage_error("wait: bad option%s", "");
 		}
 	}
-	if (optind != argc - 1 || !parse_group(argv[optind], &id))
-		return usage_error("wait: expected one GROUP%s", "");
-	if (!viable)
-		return usage_error("wait: say what to wait for (--viable)%s", "");
+	if (viable == ready)
+		return usage_error("wait: say what to wait for (--viable or --ready)%s", "");
+	if (dev && viable)
+		return usage_error("wait: --device goes with --ready%s", "");
+	if (dev ? optind != argc : (optind != argc - 1 ||
+				    !parse_group(argv[optind], &id)))
+		return usage_error(dev ? "wait: a GROUP or --device DEVICE, not both%s"
+				       : "wait: expected one GROUP%s", "");
 	if ((r = connect_ctx()))
 		return r;
+	if (ready)
+		return wait_ready(id, dev, timeout_ms);
 	r = vfiogroup_wait_viable(ctx, id, timeout_ms);
 	if (r == -ETIMEDOUT) {
 		fprintf(stderr, "vfiogroup: group %u not viable after %.3gs\n",

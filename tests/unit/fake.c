@@ -16,6 +16,12 @@
 
 #include "fake.h"
 
+/* VFIO's drivers, as the module tells them up to 6.0. */
+static bool fake_vfio(const struct fake_dev *d)
+{
+	return strstr(d->driver, "vfio") != NULL;
+}
+
 struct nl_msg *fake_group_msg(uint16_t family, uint8_t cmd,
 			      const struct fake_group *g,
 			      const struct vg_event_raw *ev, bool event_early)
@@ -50,6 +56,9 @@ struct nl_msg *fake_group_msg(uint16_t family, uint8_t cmd,
 			break;
 		nla_put_u8(msg, VFIOGROUP_A_GROUP_VIABLE, viable);
 		nla_put_u64(msg, VFIOGROUP_A_GROUP_SEQ, g->seq);
+		nla_put_u8(msg, VFIOGROUP_A_GROUP_READY, g->ready);
+		if (!ev && g->in_use >= 0)
+			nla_put_u8(msg, VFIOGROUP_A_GROUP_IN_USE, g->in_use);
 		for (size_t i = 0; i < g->ndev; i++) {
 			const struct fake_dev *d = &g->dev[i];
 
@@ -63,6 +72,7 @@ struct nl_msg *fake_group_msg(uint16_t family, uint8_t cmd,
 				   !(d->driver[0] && d->blocks));
 			nla_put_u16(msg, VFIOGROUP_A_DEV_VENDOR, 0x8086);
 			nla_put_u16(msg, VFIOGROUP_A_DEV_DEVICE, 0x100e);
+			nla_put_u8(msg, VFIOGROUP_A_DEV_VFIO, fake_vfio(d));
 			nla_nest_end(msg, nest);
 		}
 	}
@@ -227,10 +237,23 @@ static void notify(struct fake *fk, struct fake_group *g, uint32_t kind,
 					   fk->event_early));
 }
 
+/* The module's readiness rule: viable, and a device registered with VFIO. */
+static bool group_ready(const struct fake_group *g)
+{
+	for (size_t i = 0; i < g->ndev; i++)
+		if (fake_vfio(&g->dev[i]))
+			return group_viable(g);
+	return false;
+}
+
 static void after_change(struct fake *fk, struct fake_group *g, bool was)
 {
 	if (g->ndev && group_viable(g) != was)
 		notify(fk, g, VFIOGROUP_EVENT_VIABILITY_CHANGED, NULL, NULL);
+	if (g->ndev && group_ready(g) != g->ready) {
+		g->ready = !g->ready;
+		notify(fk, g, VFIOGROUP_EVENT_READY_CHANGED, NULL, NULL);
+	}
 	if (!g->ndev) {
 		size_t i = (size_t)(g - fk->groups);
 
@@ -259,6 +282,7 @@ void fake_add_device(struct fake *fk, uint32_t gid, const char *dev,
 		fk->ngroups++;
 		g = &fk->groups[i];
 		memset(g, 0, sizeof(*g));
+		g->in_use = -1;
 		g->id = gid;
 	} else {
 		was = group_viable(g);
@@ -620,4 +644,15 @@ struct vg_transport *fake_transport(struct fake *fk)
 int fake_ctx(struct fake *fk, unsigned flags, struct vfiogroup_ctx **ctx)
 {
 	return vg_ctx_new_transport(ctx, flags, fake_transport(fk));
+}
+
+void fake_set_in_use(struct fake *fk, uint32_t gid, int in_use)
+{
+	struct fake_group *g;
+
+	pthread_mutex_lock(&fk->lock);
+	g = find_group(fk, gid);
+	if (g)
+		g->in_use = in_use;
+	pthread_mutex_unlock(&fk->lock);
 }

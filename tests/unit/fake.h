@@ -41,6 +41,8 @@ struct fake_dev {
 struct fake_group {
 	uint32_t id;
 	uint64_t seq;
+	bool ready;		/* as announced, as the module keeps it */
+	int in_use;		/* group-in-use in replies: 1, 0, -1 absent */
 	size_t ndev;
 	struct fake_dev dev[FAKE_MAX_DEVS];
 };
@@ -103,6 +105,8 @@ void fake_bind(struct fake *fk, uint32_t gid, const char *dev,
 	       const char *driver, bool blocks);
 void fake_unbind(struct fake *fk, uint32_t gid, const char *dev);
 bool fake_viable(struct fake *fk, uint32_t gid);
+/* A user takes (1) or lets go of (0) a group: no event, as in the kernel. */
+void fake_set_in_use(struct fake *fk, uint32_t gid, int in_use);
 bool fake_congested(struct fake *fk);
 
 /* Module lifecycle, as seen on the event socket. */

@@ -24,6 +24,7 @@ static inline const char *record_kind(unsigned k)
 	case VFIOGROUP_EV_DRIVER_BOUND:		return "BIND";
 	case VFIOGROUP_EV_DRIVER_UNBOUND:	return "UNBIND";
 	case VFIOGROUP_EV_VIABILITY_CHANGED:	return "VIA";
+	case VFIOGROUP_EV_READY_CHANGED:	return "RDY";
 	case VFIOGROUP_EV_RESYNC:		return "RESYNC";
 	case VFIOGROUP_EV_DISCONNECTED:		return "DISCONNECTED";
 	case VFIOGROUP_EV_RECONNECTED:		return "RECONNECTED";
@@ -48,7 +49,10 @@ static inline void record_cb(struct vfiogroup_sub *sub,
 			 ev->driver ? ev->driver : "-",
 			 ev->kind == VFIOGROUP_EV_VIABILITY_CHANGED ?
 			 (vfiogroup_group_viable(ev->group) ? " viable" :
-							      " blocked") : "",
+							      " blocked") :
+			 ev->kind == VFIOGROUP_EV_READY_CHANGED ?
+			 (vfiogroup_group_ready(ev->group) ? " ready" :
+							     " unready") : "",
 			 ev->flags & VFIOGROUP_EVENT_SYNTHESIZED ? " S" : "");
 	if (len + strlen(line) < sizeof(r->log))
 		memcpy(r->log + len, line, strlen(line) + 1);

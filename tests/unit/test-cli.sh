@@ -30,9 +30,15 @@ expect 1 show dev
 expect 1 wait 5
 expect 1 wait --viable
 expect 1 wait 5 --viable --timeout -3
+expect 1 wait 5 --viable --ready
+expect 1 wait --ready
+expect 1 wait 5 --ready --device 0000:00:03.0
+expect 1 wait --viable --device 0000:00:03.0
+expect 1 wait --ready --device ''
 expect 1 monitor --group nope
 if [ ! -e /sys/module/vfiogroup ] && [ -z "${CI_HAS_VFIOGROUP:-}" ]; then
-	for cmd in list "show 1" info "wait 1 --viable --timeout 1" monitor; do
+	for cmd in list "show 1" info "wait 1 --viable --timeout 1" \
+		"wait --ready --device 0000:00:03.0 --timeout 1" monitor; do
 		# shellcheck disable=SC2086
 		expect 2 $cmd
 		grep -q 'modprobe vfiogroup' err.tmp ||

@@ -78,6 +78,34 @@ START_TEST(group_reply)
 }
 END_TEST
 
+/* A module older than 0.3: no readiness, no vfio flag; derived by name. */
+START_TEST(old_module_readiness)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	const struct vfiogroup_device *d;
+	struct nlattr *nest;
+	struct vg_msg m;
+
+	genlmsg_put(msg, 0, 0, FAM, 0, 0, VFIOGROUP_CMD_GROUP_GET, 1);
+	nla_put_u32(msg, VFIOGROUP_A_GROUP_ID, 7);
+	nla_put_u8(msg, VFIOGROUP_A_GROUP_VIABLE, 1);
+	nla_put_u64(msg, VFIOGROUP_A_GROUP_SEQ, 4);
+	nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_DEVICE);
+	nla_put_string(msg, VFIOGROUP_A_DEV_NAME, "0000:00:03.0");
+	nla_put_string(msg, VFIOGROUP_A_DEV_DRIVER, "vfio-pci");
+	nla_put_u8(msg, VFIOGROUP_A_DEV_VIABLE, 1);
+	nla_nest_end(msg, nest);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert(vfiogroup_group_ready(m.group));
+	ck_assert_str_eq(vfiogroup_group_node(m.group), "/dev/vfio/7");
+	d = vfiogroup_group_device(m.group, 0);
+	ck_assert(vfiogroup_device_vfio(d));
+	ck_assert_ptr_null(vfiogroup_device_vfio_dev(d));
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+}
+END_TEST
+
 START_TEST(event_ntf)
 {
 	struct fake_group fg = sample_group();
@@ -175,8 +203,9 @@ END_TEST
 /* Build a group reply by hand, with one thing wrong. */
 enum breakage { B_NONE, B_NO_ID, B_NO_SEQ, B_SHORT_ID, B_STR_NO_NUL,
 		B_STR_EMPTY, B_STR_LONG, B_DUP_DEV, B_DEV_NO_NAME,
-		B_DEV_NO_VIABLE, B_HALF_PCI, B_BAD_NEST, B_EVENT_KIND,
-		B_EVENT_NO_SEQ };
+		B_DEV_NO_VIABLE, B_HALF_PCI, B_BAD_NEST, B_VFIO_TWO,
+		B_VFIO_DEV_UNREGISTERED, B_READY_TWO,
+		B_EVENT_KIND, B_EVENT_NO_SEQ };
 
 static struct nl_msg *broken(enum breakage b)
 {
@@ -210,10 +239,15 @@ static struct nl_msg *broken(enum breakage b)
 			nla_put_u8(msg, VFIOGROUP_A_DEV_VIABLE, 1);
 		if (b == B_HALF_PCI)
 			nla_put_u16(msg, VFIOGROUP_A_DEV_VENDOR, 1);
+		nla_put_u8(msg, VFIOGROUP_A_DEV_VFIO, b == B_VFIO_TWO ? 2 :
+			   b == B_VFIO_DEV_UNREGISTERED ? 0 : 1);
+		nla_put_string(msg, VFIOGROUP_A_DEV_VFIO_DEV, "vfio0");
 		nla_nest_end(msg, nest);
 	}
 	if (b == B_BAD_NEST)	/* a nest whose content is not attributes */
 		nla_put(msg, VFIOGROUP_A_GROUP_DEVICE, 3, "\x09\x00\x01");
+	nla_put_u8(msg, VFIOGROUP_A_GROUP_READY, b == B_READY_TWO ? 2 : 1);
+	nla_put_u8(msg, VFIOGROUP_A_GROUP_IN_USE, 0);
 	if (cmd == VFIOGROUP_CMD_EVENT_NTF) {
 		nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_EVENT);
 		nla_put_u32(msg, VFIOGROUP_A_EVENT_KIND,
@@ -354,6 +388,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, info_and_ctrl);
 	tcase_add_test(tc, other_family_and_control);
 	tcase_add_loop_test(tc, malformed, B_NONE, B_EVENT_NO_SEQ + 1);
+	tcase_add_test(tc, old_module_readiness);
 	tcase_add_test(tc, truncated_prefixes);
 	tcase_add_test(tc, datagram_walk);
 	tcase_add_test(tc, random_bytes);

@@ -39,7 +39,8 @@ static struct vfiogroup_group *sample(void)
 	struct vfiogroup_device a = { .name = "0000:01:00.0", .bus = "pci",
 				      .driver = "vfio-pci", .viable = true,
 				      .is_pci = true, .vendor = 0x10de,
-				      .device = 0x1eb8 };
+				      .device = 0x1eb8, .vfio = true,
+				      .vfio_dev = "vfio3" };
 	struct vfiogroup_device b = { .name = "0000:01:00.1", .bus = "pci",
 				      .driver = "snd_hda_intel", .viable = false,
 				      .is_pci = true, .vendor = 0x10de,
@@ -59,8 +60,9 @@ START_TEST(group_text)
 
 	print_group(out, g, false);
 	ck_assert_str_eq(text(),
-		"group 14 not-viable seq 31\n"
-		"    0000:01:00.0 bus pci id 10de:1eb8 driver vfio-pci\n"
+		"group 14 not-viable not-ready seq 31 node /dev/vfio/14\n"
+		"    0000:01:00.0 bus pci id 10de:1eb8 driver vfio-pci"
+		" vfio vfio-dev vfio3\n"
 		"    0000:01:00.1 bus pci id 10de:10f8 driver snd_hda_intel"
 		" blocks-viability\n"
 		"    odd\"name driver (none)\n");
@@ -74,14 +76,16 @@ START_TEST(group_json)
 
 	print_group(out, g, true);
 	ck_assert_str_eq(text(),
-		"{\"group\":14,\"viable\":false,\"seq\":31,\"devices\":["
+		"{\"group\":14,\"viable\":false,\"ready\":false,\"seq\":31,"
+		"\"node\":\"/dev/vfio/14\",\"devices\":["
 		"{\"name\":\"0000:01:00.0\",\"bus\":\"pci\",\"driver\":\"vfio-pci\","
-		"\"viable\":true,\"vendor\":\"10de\",\"device\":\"1eb8\"},"
+		"\"viable\":true,\"vendor\":\"10de\",\"device\":\"1eb8\","
+		"\"vfio\":true,\"vfio_dev\":\"vfio3\"},"
 		"{\"name\":\"0000:01:00.1\",\"bus\":\"pci\",\"driver\":"
 		"\"snd_hda_intel\",\"viable\":false,\"vendor\":\"10de\","
-		"\"device\":\"10f8\"},"
+		"\"device\":\"10f8\",\"vfio\":false,\"vfio_dev\":null},"
 		"{\"name\":\"odd\\\"name\",\"bus\":\"\",\"driver\":null,"
-		"\"viable\":true}]}");
+		"\"viable\":true,\"vfio\":false,\"vfio_dev\":null}]}");
 	vfiogroup_group_unref(g);
 }
 END_TEST
@@ -107,13 +111,14 @@ START_TEST(events)
 	print_event(out, &rm, true);
 	ck_assert_str_eq(text(),
 		"[kernel] group 14 driver-bound 0000:01:00.1 driver snd_hda_intel"
-		" -> not-viable seq 31\n"
+		" -> not-viable not-ready seq 31\n"
 		"[synth] group 3 device-removed x -> gone seq 2\n"
 		"resync\n"
 		"{\"event\":\"resync\"}\n"
 		"{\"event\":\"device-removed\",\"group\":3,\"seq\":2,\"time_ns\":0,"
 		"\"synthesized\":true,\"device\":\"x\",\"driver\":null,\"state\":"
-		"{\"group\":3,\"viable\":false,\"seq\":0,\"devices\":[]}}\n");
+		"{\"group\":3,\"viable\":false,\"ready\":false,\"seq\":0,"
+		"\"node\":null,\"devices\":[]}}\n");
 	vfiogroup_group_unref(g);
 	vfiogroup_group_unref(gone);
 }
@@ -133,6 +138,42 @@ START_TEST(info)
 }
 END_TEST
 
+START_TEST(readiness)
+{
+	struct vfiogroup_readiness ok = { .ready = 1, .in_use = 0,
+					  .group_id = 14,
+					  .node = "/dev/vfio/14",
+					  .vfio_dev = "vfio3" };
+	struct vfiogroup_readiness nv = { .reason = VFIOGROUP_NR_NOT_VIABLE,
+					  .in_use = -1, .group_id = 14,
+					  .device = "0000:01:00.1",
+					  .driver = "snd_hda_intel" };
+	struct vfiogroup_readiness nf = { .reason = VFIOGROUP_NR_NO_VFIO,
+					  .in_use = -1, .group_id = 3,
+					  .device = "0000:03:00.0" };
+	struct vfiogroup_readiness iu = { .reason = VFIOGROUP_NR_IN_USE,
+					  .in_use = 1, .group_id = 14,
+					  .node = "/dev/vfio/14" };
+
+	print_readiness(out, &ok, "0000:01:00.0", false);
+	print_readiness(out, &nv, NULL, false);
+	print_readiness(out, &nf, "0000:03:00.0", false);
+	print_readiness(out, &iu, NULL, false);
+	print_readiness(out, &nv, NULL, true);
+	ck_assert_str_eq(text(),
+		"ready node /dev/vfio/14 vfio-dev vfio3 in-use no\n"
+		"not-ready: 0000:01:00.1 driver snd_hda_intel keeps group 14"
+		" from being viable\n"
+		"not-ready: 0000:03:00.0 driver (none) is not a VFIO driver\n"
+		"not-ready: group 14 is in use by another user\n"
+		"{\"group\":14,\"device\":null,\"ready\":false,"
+		"\"reason\":\"not viable\",\"in_use\":null,"
+		"\"blocking_device\":\"0000:01:00.1\","
+		"\"blocking_driver\":\"snd_hda_intel\",\"node\":null,"
+		"\"vfio_dev\":null}");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("print");
@@ -143,6 +184,7 @@ int main(void)
 	tcase_add_test(tc, group_json);
 	tcase_add_test(tc, events);
 	tcase_add_test(tc, info);
+	tcase_add_test(tc, readiness);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

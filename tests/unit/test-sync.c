@@ -31,7 +31,10 @@ static struct vfiogroup_stats stats(void)
 	return s;
 }
 
-/* Two groups: 1 = {a on vfio-pci, b unbound}, 2 = {c on e1000}. */
+/*
+ * Two groups: 1 = {a on vfio-pci, b unbound} (ready), 2 = {c on e1000};
+ * seven events.
+ */
 static void setup(void)
 {
 	fk = fake_new();
@@ -68,9 +71,9 @@ START_TEST(list_then_watch)
 	 * has them: none may be delivered again.
 	 */
 	connect_all(0);
-	ck_assert_int_eq(vfiogroup_dispatch(ctx), 6);
+	ck_assert_int_eq(vfiogroup_dispatch(ctx), 7);
 	ck_assert_str_eq(rec.log, "");
-	ck_assert_uint_eq(stats().stale, 6);
+	ck_assert_uint_eq(stats().stale, 7);
 
 	ck_assert_int_eq(vfiogroup_group_ids(ctx, &ids), 2);
 	ck_assert_uint_eq(ids[0], 1);
@@ -87,17 +90,18 @@ START_TEST(list_then_watch)
 	/* live events: applied, delivered, cache updated before the callback */
 	fake_unbind(fk, 2, "0000:02:00.0");
 	fake_bind(fk, 2, "0000:02:00.0", "vfio-pci", false);
-	ck_assert_int_eq(vfiogroup_dispatch(ctx), 3);
+	ck_assert_int_eq(vfiogroup_dispatch(ctx), 4);
 	ck_assert_str_eq(rec.log,
 			 "UNBIND 2 0000:02:00.0 e1000\n"
 			 "VIA 2 - - viable\n"
-			 "BIND 2 0000:02:00.0 vfio-pci\n");
+			 "BIND 2 0000:02:00.0 vfio-pci\n"
+			 "RDY 2 - - ready\n");
 	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 1);
 	ck_assert_int_eq(vfiogroup_get_group(ctx, 2, &g), 0);
 	ck_assert_str_eq(vfiogroup_device_driver(vfiogroup_group_device(g, 0)),
 			 "vfio-pci");
 	vfiogroup_group_unref(g);
-	ck_assert_uint_eq(stats().events, 3);
+	ck_assert_uint_eq(stats().events, 4);
 	ck_assert_uint_eq(stats().resyncs, 0);
 
 	/* the last device leaving removes the group */
@@ -135,7 +139,8 @@ START_TEST(seq_gap_resyncs)
 	record_reset(&rec);
 	fake_bind(fk, 3, "0000:03:00.0", "vfio-pci", false);
 	vfiogroup_dispatch(ctx);
-	ck_assert_str_eq(rec.log, "BIND 3 0000:03:00.0 vfio-pci\n");
+	ck_assert_str_eq(rec.log, "BIND 3 0000:03:00.0 vfio-pci\n"
+			 "RDY 3 - - ready\n");
 }
 END_TEST
 
@@ -169,14 +174,15 @@ START_TEST(enobufs_resyncs)
 	ck_assert_str_eq(rec.log,
 			 "BIND 1 0000:01:00.1 snd_hda_intel S\n"
 			 "VIA 1 - - blocked S\n"
+			 "RDY 1 - - unready S\n"
 			 "RESYNC\n");
 	ck_assert_uint_eq(stats().overruns, 1);
 	/*
 	 * the queued events predate the dump: read and thrown away before
 	 * its baseline (drained), neither applied nor repeated
 	 */
-	ck_assert_uint_eq(stats().stale, 6);
-	ck_assert_uint_eq(stats().drained, 2);
+	ck_assert_uint_eq(stats().stale, 7);
+	ck_assert_uint_eq(stats().drained, 3);
 	ck_assert_int_eq(vfiogroup_is_viable(ctx, 1), 0);
 }
 END_TEST
@@ -230,7 +236,8 @@ START_TEST(malformed_and_foreign_dropped)
 	/* the context goes on */
 	fake_unbind(fk, 1, "0000:01:00.0");
 	vfiogroup_dispatch(ctx);
-	ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n");
+	ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n"
+			 "RDY 1 - - unready\n");
 }
 END_TEST
 
@@ -259,6 +266,7 @@ START_TEST(module_reload)
 			 "VIA 2 - - viable S\n"
 			 "ADD 4 0000:04:00.0 - S\n"
 			 "BIND 4 0000:04:00.0 vfio-pci S\n"
+			 "RDY 4 - - ready S\n"
 			 "RECONNECTED\n");
 	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 1);
 	ck_assert_uint_eq(stats().disconnects, 1);
@@ -268,7 +276,8 @@ START_TEST(module_reload)
 	record_reset(&rec);
 	fake_bind(fk, 2, "0000:02:00.0", "vfio-pci", false);
 	vfiogroup_dispatch(ctx);
-	ck_assert_str_eq(rec.log, "BIND 2 0000:02:00.0 vfio-pci\n");
+	ck_assert_str_eq(rec.log, "BIND 2 0000:02:00.0 vfio-pci\n"
+			 "RDY 2 - - ready\n");
 	ck_assert_uint_eq(stats().gaps, 0);
 }
 END_TEST
@@ -417,8 +426,9 @@ START_TEST(filter_end_to_end)
 
 		fake_unbind(fk, 2, "0000:02:00.0");	/* 2 events, dropped */
 		fake_unbind(fk, 1, "0000:01:00.0");	/* wanted */
-		ck_assert_int_eq(vfiogroup_dispatch(ctx), 1);	/* one arrived */
-		ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n");
+		ck_assert_int_eq(vfiogroup_dispatch(ctx), 2);	/* two arrived */
+		ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n"
+					  "RDY 1 - - unready\n");
 		ck_assert_uint_eq(stats().gaps, 0);
 		ck_assert_uint_eq(stats().resyncs, 0);
 		ck_assert_uint_eq(stats().malformed, 0);
@@ -485,6 +495,7 @@ START_TEST(filter_gap_is_not_loss_enobufs_is)
 	vfiogroup_dispatch(ctx);
 	ck_assert_str_eq(rec.log,
 			 "UNBIND 1 0000:01:00.1 vfio-pci S\n"
+			 "RDY 1 - - unready S\n"
 			 "RESYNC\n");
 	ck_assert_uint_eq(stats().overruns, 1);
 	ck_assert_uint_eq(stats().resyncs, 1);
@@ -497,7 +508,8 @@ START_TEST(filter_gap_is_not_loss_enobufs_is)
 	record_reset(&rec);
 	fake_bind(fk, 1, "0000:01:00.0", "vfio-pci", false);
 	vfiogroup_dispatch(ctx);
-	ck_assert_str_eq(rec.log, "BIND 1 0000:01:00.0 vfio-pci\n");
+	ck_assert_str_eq(rec.log, "BIND 1 0000:01:00.0 vfio-pci\n"
+			 "RDY 1 - - ready\n");
 }
 END_TEST
 
@@ -574,8 +586,10 @@ START_TEST(widening_refreshes_the_new_group)
 	fake_unbind(fk, 2, "0000:02:00.0");
 	fake_unbind(fk, 1, "0000:01:00.0");
 	vfiogroup_dispatch(ctx);
-	ck_assert_str_eq(r2.log, "UNBIND 2 0000:02:00.0 vfio-pci\n");
-	ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n");
+	ck_assert_str_eq(r2.log, "UNBIND 2 0000:02:00.0 vfio-pci\n"
+			 "RDY 2 - - unready\n");
+	ck_assert_str_eq(rec.log, "UNBIND 1 0000:01:00.0 vfio-pci\n"
+			 "RDY 1 - - unready\n");
 	ck_assert_uint_eq(stats().resyncs, 0);
 	ck_assert_uint_eq(stats().synthesized, 0);
 	vfiogroup_unsubscribe(s2);
@@ -680,12 +694,14 @@ START_TEST(filter_across_reload)
 	vfiogroup_dispatch(ctx);
 	ck_assert_str_eq(rec.log,
 			 "UNBIND 1 0000:01:00.0 vfio-pci S\n"
+			 "RDY 1 - - unready S\n"
 			 "RECONNECTED\n");
 	record_reset(&rec);
 	fake_unbind(fk, 2, "0000:02:00.0");
 	fake_bind(fk, 1, "0000:01:00.0", "vfio-pci", false);
-	ck_assert_int_eq(vfiogroup_dispatch(ctx), 1);	/* 2's dropped */
-	ck_assert_str_eq(rec.log, "BIND 1 0000:01:00.0 vfio-pci\n");
+	ck_assert_int_eq(vfiogroup_dispatch(ctx), 2);	/* 2's dropped */
+	ck_assert_str_eq(rec.log, "BIND 1 0000:01:00.0 vfio-pci\n"
+			 "RDY 1 - - ready\n");
 	ck_assert_int_eq(vfiogroup_is_viable(ctx, 2), 1);
 }
 END_TEST
@@ -753,7 +769,7 @@ START_TEST(info_query)
 
 	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
 	ck_assert_int_eq(vfiogroup_info(ctx, &info), 0);
-	ck_assert_uint_eq(info.seq, 6);
+	ck_assert_uint_eq(info.seq, 7);
 	ck_assert_uint_eq(info.groups, 2);
 	ck_assert_str_eq(info.version, "fake");
 	ck_assert_int_gt(vfiogroup_get_fd(ctx), 0);
@@ -944,7 +960,8 @@ START_TEST(overflow_change_from_resync_cb)
 	/* b ended as it was: nothing to synthesize; the unbind is live */
 	ck_assert_str_eq(rec.log,
 			 "RESYNC\n"
-			 "UNBIND 1 0000:01:00.0 vfio-pci\n");
+			 "UNBIND 1 0000:01:00.0 vfio-pci\n"
+			 "RDY 1 - - unready\n");
 	ck_assert_uint_eq(stats().overruns, 1);
 	ck_assert_uint_eq(stats().resyncs, 1);
 	ck_assert_uint_ge(stats().drained, 1);
@@ -1001,7 +1018,8 @@ START_TEST(overflow_events_during_resync)
 			 "BIND 1 0000:01:00.1 vfio-pci S\n"
 			 "RESYNC\n"
 			 "BIND 1 0000:01:00.0 snd_hda_intel\n"
-			 "VIA 1 - - blocked\n");
+			 "VIA 1 - - blocked\n"
+			 "RDY 1 - - unready\n");
 	ck_assert_uint_eq(stats().overruns, 1);
 	ck_assert_uint_eq(stats().resyncs, 1);
 	ck_assert(!fake_congested(fk));
@@ -1124,9 +1142,13 @@ START_TEST(drain_waits_for_eagain)
 	connect_all(0);
 	quiesce();
 	record_reset(&rec);
-	fk->drop_next = 1;
+	/*
+	 * Lost, and told so: an unbind and its viability-changed.  Group 1
+	 * stays ready, so each toggle of the feed is one event.
+	 */
+	fk->drop_next = 2;
 	fk->drop_enobufs = true;
-	fake_unbind(fk, 1, "0000:01:00.0");	/* lost, and told so */
+	fake_unbind(fk, 2, "0000:02:00.0");
 	ck_assert(!fake_congested(fk));
 
 	feed = 1000;
@@ -1144,7 +1166,7 @@ START_TEST(drain_waits_for_eagain)
 	ck_assert_uint_eq(stats().resyncs, 1);
 	ck_assert_uint_eq(stats().drained, 256);
 	ck_assert_ptr_nonnull(strstr(rec.log,
-				     "UNBIND 1 0000:01:00.0 vfio-pci S\n"));
+				     "UNBIND 2 0000:02:00.0 e1000 S\n"));
 }
 END_TEST
 
@@ -1189,7 +1211,8 @@ START_TEST(reload_while_congested)
 	record_reset(&rec);
 	fake_bind(fk, 2, "0000:02:00.0", "vfio-pci", false);
 	quiesce();
-	ck_assert_str_eq(rec.log, "BIND 2 0000:02:00.0 vfio-pci\n");
+	ck_assert_str_eq(rec.log, "BIND 2 0000:02:00.0 vfio-pci\n"
+			 "RDY 2 - - ready\n");
 }
 END_TEST
 

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Readiness against the fake module: what is in the way, a user's hold
+ * that only a fresh reply shows, and waits that never return in the gap
+ * between a host driver's unbind and a VFIO driver's bind.
+ */
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake.h"
+#include "run-suite.h"
+
+static struct fake *fk;
+static struct vfiogroup_ctx *ctx;
+
+/* 1 = {a on vfio-pci, b unbound}: ready; 2 = {c on e1000}: not viable. */
+static void setup(void)
+{
+	fk = fake_new();
+	fake_add_device(fk, 1, "0000:01:00.0", "vfio-pci", false);
+	fake_add_device(fk, 1, "0000:01:00.1", NULL, false);
+	fake_add_device(fk, 2, "0000:02:00.0", "e1000", true);
+	ctx = NULL;
+}
+
+static void teardown(void)
+{
+	vfiogroup_ctx_unref(ctx);
+	fake_free(fk);
+}
+
+static void ignore(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
+		   void *userdata)
+{
+	(void)sub;
+	(void)ev;
+	(void)userdata;
+}
+
+START_TEST(what_is_in_the_way)
+{
+	struct vfiogroup_readiness o;
+	struct vfiogroup_group *g;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+
+	ck_assert_int_eq(vfiogroup_readiness(ctx, 1, &o, sizeof(o)), 1);
+	ck_assert_int_eq(o.ready, 1);
+	ck_assert_int_eq(o.reason, VFIOGROUP_NR_NONE);
+	ck_assert_uint_eq(o.group_id, 1);
+	ck_assert_str_eq(o.node, "/dev/vfio/1");
+	ck_assert_int_eq(o.in_use, -1);		/* the fake is a 5.10 */
+	ck_assert_str_eq(o.device, "");
+
+	ck_assert_int_eq(vfiogroup_device_readiness(ctx, "0000:01:00.0", &o,
+						    sizeof(o)), 1);
+	ck_assert_int_eq(vfiogroup_device_readiness(ctx, "0000:01:00.1", &o,
+						    sizeof(o)), 0);
+	ck_assert_int_eq(o.reason, VFIOGROUP_NR_NO_VFIO);
+	ck_assert_str_eq(o.device, "0000:01:00.1");
+	ck_assert_str_eq(o.driver, "");
+	ck_assert_str_eq(o.node, "/dev/vfio/1");
+
+	ck_assert_int_eq(vfiogroup_readiness(ctx, 2, &o, sizeof(o)), 0);
+	ck_assert_int_eq(o.reason, VFIOGROUP_NR_NOT_VIABLE);
+	ck_assert_str_eq(o.device, "0000:02:00.0");
+	ck_assert_str_eq(o.driver, "e1000");
+	ck_assert_str_eq(o.node, "");
+
+	ck_assert_int_eq(vfiogroup_is_ready(ctx, 1), 1);
+	ck_assert_int_eq(vfiogroup_is_ready(ctx, 2), 0);
+	ck_assert_int_eq(vfiogroup_is_ready(ctx, 9), -ENOENT);
+	ck_assert_int_eq(vfiogroup_device_is_ready(ctx, "nope"), -ENOENT);
+	ck_assert_int_eq(vfiogroup_readiness(ctx, 1, NULL, 4), -EINVAL);
+
+	ck_assert_int_eq(vfiogroup_get_group(ctx, 1, &g), 0);
+	ck_assert(vfiogroup_group_ready(g));
+	ck_assert_str_eq(vfiogroup_group_node(g), "/dev/vfio/1");
+	ck_assert(vfiogroup_device_vfio(vfiogroup_group_device(g, 0)));
+	ck_assert(!vfiogroup_device_vfio(vfiogroup_group_device(g, 1)));
+	ck_assert_ptr_null(vfiogroup_device_vfio_dev(vfiogroup_group_device(g, 1)));
+	vfiogroup_group_unref(g);
+	ck_assert_int_eq(vfiogroup_get_group(ctx, 2, &g), 0);
+	ck_assert(!vfiogroup_group_ready(g));
+	ck_assert_ptr_null(vfiogroup_group_node(g));
+	vfiogroup_group_unref(g);
+}
+END_TEST
+
+/* An older caller's smaller struct: nothing written past what it knows. */
+START_TEST(smaller_struct)
+{
+	struct vfiogroup_readiness o;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	memset(&o, 0x5a, sizeof(o));
+	ck_assert_int_eq(vfiogroup_readiness(ctx, 2, &o,
+					     offsetof(struct vfiogroup_readiness,
+						      in_use)), 0);
+	ck_assert_int_eq(o.reason, VFIOGROUP_NR_NOT_VIABLE);
+	ck_assert_int_eq(o.in_use, 0x5a5a5a5a);
+}
+END_TEST
+
+/* A user's hold: asked of the kernel each time, never cached. */
+START_TEST(in_use_is_asked_fresh)
+{
+	struct vfiogroup_readiness o;
+	struct vfiogroup_sub *sub;
+	unsigned before;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	/* followed by the cache, so only the hold needs the kernel */
+	ck_assert_int_eq(vfiogroup_subscribe(ctx, NULL, 0, ignore, NULL, &sub), 0);
+	fake_set_in_use(fk, 1, 0);
+	before = fk->requests;
+	ck_assert_int_eq(vfiogroup_readiness(ctx, 1, &o, sizeof(o)), 1);
+	ck_assert_int_eq(o.in_use, 0);
+	ck_assert_uint_eq(fk->requests, before + 1);
+
+	fake_set_in_use(fk, 1, 1);
+	ck_assert_int_eq(vfiogroup_readiness(ctx, 1, &o, sizeof(o)), 0);
+	ck_assert_int_eq(o.reason, VFIOGROUP_NR_IN_USE);
+	ck_assert_int_eq(o.in_use, 1);
+	ck_assert_int_eq(vfiogroup_device_is_ready(ctx, "0000:01:00.0"), 0);
+
+	/* a group not ready by its drivers costs no round trip */
+	before = fk->requests;
+	ck_assert_int_eq(vfiogroup_is_ready(ctx, 2), 0);
+	ck_assert_uint_eq(fk->requests, before);
+
+	fake_set_in_use(fk, 1, 0);
+	ck_assert_int_eq(vfiogroup_is_ready(ctx, 1), 1);
+	vfiogroup_unsubscribe(sub);
+}
+END_TEST
+
+/* Event loops asked for no round trips: the hold is then not known. */
+START_TEST(nonblock_does_not_ask)
+{
+	struct vfiogroup_readiness o;
+	struct vfiogroup_sub *sub;
+	unsigned before;
+
+	ck_assert_int_eq(fake_ctx(fk, VFIOGROUP_CTX_NONBLOCK_QUERIES, &ctx), 0);
+	ck_assert_int_eq(vfiogroup_subscribe(ctx, NULL, 0, ignore, NULL, &sub), 0);
+	fake_set_in_use(fk, 1, 1);
+	before = fk->requests;
+	ck_assert_int_eq(vfiogroup_readiness(ctx, 1, &o, sizeof(o)), 1);
+	ck_assert_int_eq(o.in_use, -1);
+	ck_assert_uint_eq(fk->requests, before);
+	vfiogroup_unsubscribe(sub);
+}
+END_TEST
+
+struct later {
+	struct fake *fk;
+	atomic_int phase;	/* 2 once the thread is about to act */
+	void (*act)(struct fake *fk);
+};
+
+static void *act_later(void *arg)
+{
+	struct later *l = arg;
+
+	usleep(50000);		/* a wait that returns early returns now */
+	atomic_store(&l->phase, 2);
+	l->act(l->fk);
+	return NULL;
+}
+
+static void bind_vfio_2(struct fake *f)
+{
+	fake_bind(f, 2, "0000:02:00.0", "vfio-pci", false);
+}
+
+/*
+ * libvirt's sequence: the host driver unbound, then vfio-pci bound.  In
+ * between the group is viable (wait_viable returns) but not ready.
+ */
+START_TEST(wait_ready_skips_the_gap)
+{
+	struct later l = { .fk = fk, .phase = 1, .act = bind_vfio_2 };
+	struct vfiogroup_readiness o;
+	pthread_t th;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	fake_unbind(fk, 2, "0000:02:00.0");
+	ck_assert_int_eq(vfiogroup_wait_viable(ctx, 2, 0), 0);	/* the gap */
+	ck_assert_int_eq(vfiogroup_device_readiness(ctx, "0000:02:00.0", &o,
+						    sizeof(o)), 0);
+	ck_assert_int_eq(o.reason, VFIOGROUP_NR_NO_VFIO);
+	ck_assert_int_eq(vfiogroup_wait_ready(ctx, 2, 0, &o, sizeof(o)),
+			 -ETIMEDOUT);
+	ck_assert_int_eq(o.reason, VFIOGROUP_NR_NO_VFIO);
+
+	pthread_create(&th, NULL, act_later, &l);
+	ck_assert_int_eq(vfiogroup_wait_device_ready(ctx, "0000:02:00.0", -1,
+						     &o, sizeof(o)), 0);
+	ck_assert_int_eq(atomic_load(&l.phase), 2);
+	ck_assert_int_eq(o.ready, 1);
+	ck_assert_str_eq(o.node, "/dev/vfio/2");
+	pthread_join(th, NULL);
+}
+END_TEST
+
+static void release_1(struct fake *f)
+{
+	fake_set_in_use(f, 1, 0);
+}
+
+/* Nothing announces a release: the wait looks again on its own. */
+START_TEST(wait_ready_through_a_hold)
+{
+	struct later l = { .fk = fk, .phase = 1, .act = release_1 };
+	struct vfiogroup_readiness o;
+	pthread_t th;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	fake_set_in_use(fk, 1, 1);
+	pthread_create(&th, NULL, act_later, &l);
+	ck_assert_int_eq(vfiogroup_wait_ready(ctx, 1, -1, &o, sizeof(o)), 0);
+	ck_assert_int_eq(atomic_load(&l.phase), 2);
+	ck_assert_int_eq(o.in_use, 0);
+	pthread_join(th, NULL);
+}
+END_TEST
+
+static void add_in_group_5(struct fake *f)
+{
+	fake_add_device(f, 5, "0000:05:00.0", "vfio-pci", false);
+}
+
+/* A device waited for before it exists, and found again in a new group. */
+START_TEST(wait_follows_the_device)
+{
+	struct later l = { .fk = fk, .phase = 1, .act = add_in_group_5 };
+	struct vfiogroup_readiness o;
+	pthread_t th;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	ck_assert_int_eq(vfiogroup_device_is_ready(ctx, "0000:05:00.0"),
+			 -ENOENT);
+	pthread_create(&th, NULL, act_later, &l);
+	ck_assert_int_eq(vfiogroup_wait_device_ready(ctx, "0000:05:00.0", -1,
+						     &o, sizeof(o)), 0);
+	ck_assert_uint_eq(o.group_id, 5);
+	pthread_join(th, NULL);
+
+	fake_remove_device(fk, 5, "0000:05:00.0");
+	fake_add_device(fk, 6, "0000:05:00.0", "vfio-pci", false);
+	ck_assert_int_eq(vfiogroup_wait_device_ready(ctx, "0000:05:00.0", -1,
+						     &o, sizeof(o)), 0);
+	ck_assert_uint_eq(o.group_id, 6);
+	ck_assert_str_eq(o.node, "/dev/vfio/6");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ready");
+	TCase *tc = tcase_create("ready");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, what_is_in_the_way);
+	tcase_add_test(tc, smaller_struct);
+	tcase_add_test(tc, in_use_is_asked_fresh);
+	tcase_add_test(tc, nonblock_does_not_ask);
+	tcase_add_test(tc, wait_ready_skips_the_gap);
+	tcase_add_test(tc, wait_ready_through_a_hold);
+	tcase_add_test(tc, wait_follows_the_device);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(suite());
+}
