@@ -1336,8 +1336,12 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	gaps=$(cli_seq_gaps "$T/LM.out")
 	check "vfiogroup monitor: kernel seqs consecutive, no synthesized event (${gaps:-no gaps})" \
 		test -z "$gaps" -a -z "$(grep -v '^\[kernel\] ' "$T/LM.out")"
-	check "vfiogroup monitor: state after each event as announced (-> viable / not-viable / gone)" \
-		test -z "$(grep '^\[kernel\]' "$T/LM.out" | grep -v ' -> \(viable\|not-viable\|gone\) seq [0-9]*$')"
+	check "vfiogroup monitor: state after each event as announced (-> viable / not-viable, ready / not-ready; gone)" \
+		test -z "$(grep '^\[kernel\]' "$T/LM.out" | grep -v ' -> \(\(viable\|not-viable\) \(ready\|not-ready\)\|gone\) seq [0-9]*$')"
+	# ready-changed lines carry the readiness they announce: E's group
+	# ready after the vfio-pci bind, not after the unbind
+	check "vfiogroup monitor: the ready-changed of the vfio-pci bind says ready, that of its unbind not-ready" \
+		test "$(grep "^\[kernel\] group $EG ready-changed " "$T/LM.out" | sed 's/.* -> [a-z-]* \([a-z-]*\) seq .*/\1/' | tr '\n' ' ')" = "ready not-ready "
 	json_events "$T/LJ.out" >"$T/LJ.words"
 	if [ "$lj_rc" = 0 ] && cmp -s "$T/lib.expect.eg" "$T/LJ.words"; then
 		ok "vfiogroup -j monitor --group $EG: exactly the $(wc -l <"$T/lib.expect.eg") events of group $EG"
