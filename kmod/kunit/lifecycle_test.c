@@ -34,6 +34,7 @@ static struct {
 	unsigned int group;
 	char driver[VFIOGROUP_NAME_MAX];	/* the event's driver attribute */
 	bool viable;				/* the group's */
+	bool ready;				/* the group's */
 	unsigned int ndev;
 	/* the event's device in the group's state, if it is listed */
 	bool dev_listed;
@@ -59,6 +60,7 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 		rec->seq = ev->seq;
 		rec->group = group->id;
 		rec->viable = vg_group_viable(group);
+		rec->ready = vg_group_ready(group);
 		if (ev->driver)
 			strscpy(rec->driver, ev->driver, sizeof(rec->driver));
 		list_for_each_entry(vdev, &group->devices, node) {
@@ -408,6 +410,14 @@ static void vg_expect_event(struct kunit *test, unsigned int i, u32 kind,
 	KUNIT_EXPECT_EQ(test, vg_test_events[i].viable, viable);
 }
 
+/* The same, with the readiness the notification carries. */
+static void vg_expect_event_r(struct kunit *test, unsigned int i, u32 kind,
+			      bool viable, bool ready)
+{
+	vg_expect_event(test, i, kind, viable);
+	KUNIT_EXPECT_EQ(test, vg_test_events[i].ready, ready);
+}
+
 /*
  * A probe, a bind and an unbind, with the state each notification carries:
  * viability drops when the probe starts (the bus claims DMA ownership
@@ -572,6 +582,111 @@ static void vg_test_group_given_at_bind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vg_test_events[n - 1].ndev, 0U);
 }
 
+/*
+ * A driver with "vfio" in its name: up to 6.0 that is how the module knows
+ * a device is registered with VFIO, and up to 5.18 such a driver leaves
+ * the group viable (viability.c).  From 6.1 registration is VFIO's vfio-dev
+ * child device, which a root device here never has; from 5.19 a root
+ * device (no bus, no driver_managed_dma) blocks whatever its driver.
+ */
+static struct device_driver vg_test_vfio_drv = { .name = "vg-kunit-vfio" };
+
+#ifdef HAVE_VFIO_DEVICE_CLASS
+#define VG_TEST_VFIO_BY_NAME	0
+#else
+#define VG_TEST_VFIO_BY_NAME	1
+#endif
+#if VG_TEST_VFIO_BY_NAME && !defined(HAVE_DRIVER_MANAGED_DMA)
+#define VG_TEST_NAME_RULES	1
+#else
+#define VG_TEST_NAME_RULES	0
+#endif
+
+/*
+ * Readiness and its ready-changed, in the order its causes give: after the
+ * driver-bound of a VFIO driver, after the viability-changed that a host
+ * driver's probe of another device in the group brings (both before that
+ * driver-bound), after the viability-changed of its unbind, after the
+ * driver-unbound of the VFIO driver.  Each notification carries the
+ * readiness announced so far.  Where the module goes by names (up to 5.18)
+ * the whole sequence runs; elsewhere a "vfio" driver of a root device is
+ * neither registered (6.1+) nor harmless (5.19+): no ready-changed at all.
+ */
+static void vg_test_ready_order(struct kunit *test)
+{
+	struct vg_test_ctx *ctx = test->priv;
+	struct device *d0 = ctx->dev[0], *d1 = ctx->dev[1];
+	struct vg_device *vdev;
+	struct vg_group *group;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(ctx->iommu_group, d1));
+	KUNIT_ASSERT_EQ(test, 0, vg_track_device(d0));
+	KUNIT_ASSERT_EQ(test, 0, vg_track_device(d1));
+	group = vg_test_group(ctx);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 2U);
+	KUNIT_EXPECT_FALSE(test, group->ready);
+
+	/* d0 probed and bound by the VFIO driver */
+	d0->driver = &vg_test_vfio_drv;
+	vg_test_bus(d0, BUS_NOTIFY_BIND_DRIVER);
+	vg_sync_driver(NULL, d0, &vg_test_vfio_drv);
+	mutex_lock(&vg_lock);
+	vdev = vg_device_find(group, d0);
+	KUNIT_EXPECT_TRUE(test, vdev && vdev->vfio == VG_TEST_VFIO_BY_NAME);
+	mutex_unlock(&vg_lock);
+	if (!VG_TEST_NAME_RULES) {
+		/* blocked at the probe, bound, unbound, viable again */
+		d0->driver = NULL;
+		vg_sync_driver(NULL, d0, NULL);
+		KUNIT_ASSERT_EQ(test, vg_test_nevents, 6U);
+		vg_expect_event_r(test, 2, VFIOGROUP_EVENT_VIABILITY_CHANGED, false, false);
+		vg_expect_event_r(test, 3, VFIOGROUP_EVENT_DRIVER_BOUND, false, false);
+		vg_expect_event_r(test, 4, VFIOGROUP_EVENT_DRIVER_UNBOUND, false, false);
+		vg_expect_event_r(test, 5, VFIOGROUP_EVENT_VIABILITY_CHANGED, true, false);
+		KUNIT_EXPECT_FALSE(test, group->ready);
+		return;
+	}
+	KUNIT_EXPECT_TRUE(test, group->viable);
+	KUNIT_EXPECT_TRUE(test, group->ready);
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 4U);
+	vg_expect_event_r(test, 2, VFIOGROUP_EVENT_DRIVER_BOUND, true, false);
+	VG_EXPECT_STR(test, vg_test_events[2].dev_driver, "vg-kunit-vfio");
+	vg_expect_event_r(test, 3, VFIOGROUP_EVENT_READY_CHANGED, true, true);
+
+	/* d1 probed by a host driver: not viable, then not ready, then bound */
+	d1->driver = &vg_test_host_drv;
+	vg_test_bus(d1, BUS_NOTIFY_BIND_DRIVER);
+	vg_sync_driver(NULL, d1, &vg_test_host_drv);
+	KUNIT_EXPECT_FALSE(test, group->viable);
+	KUNIT_EXPECT_FALSE(test, group->ready);
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 7U);
+	vg_expect_event_r(test, 4, VFIOGROUP_EVENT_VIABILITY_CHANGED, false, true);
+	vg_expect_event_r(test, 5, VFIOGROUP_EVENT_READY_CHANGED, false, false);
+	vg_expect_event_r(test, 6, VFIOGROUP_EVENT_DRIVER_BOUND, false, false);
+
+	/* the host driver unbound: driver-unbound, viable, ready */
+	d1->driver = NULL;
+	vg_sync_driver(NULL, d1, NULL);
+	KUNIT_EXPECT_TRUE(test, group->ready);
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 10U);
+	vg_expect_event_r(test, 7, VFIOGROUP_EVENT_DRIVER_UNBOUND, false, false);
+	vg_expect_event_r(test, 8, VFIOGROUP_EVENT_VIABILITY_CHANGED, true, false);
+	vg_expect_event_r(test, 9, VFIOGROUP_EVENT_READY_CHANGED, true, true);
+
+	/* the VFIO driver unbound: driver-unbound, not ready */
+	d0->driver = NULL;
+	vg_sync_driver(NULL, d0, NULL);
+	KUNIT_EXPECT_FALSE(test, group->ready);
+	KUNIT_ASSERT_EQ(test, vg_test_nevents, 12U);
+	vg_expect_event_r(test, 10, VFIOGROUP_EVENT_DRIVER_UNBOUND, true, true);
+	vg_expect_event_r(test, 11, VFIOGROUP_EVENT_READY_CHANGED, true, false);
+	for (i = 1; i < 12; i++)
+		KUNIT_EXPECT_EQ(test, vg_test_events[i].seq,
+				vg_test_events[i - 1].seq + 1);
+}
+
 static struct kunit_case vg_lifecycle_cases[] = {
 	KUNIT_CASE(vg_test_track_untrack),
 	KUNIT_CASE(vg_test_lost_event),
@@ -583,6 +698,7 @@ static struct kunit_case vg_lifecycle_cases[] = {
 	KUNIT_CASE(vg_test_failed_probe),
 	KUNIT_CASE(vg_test_deleted_while_bound),
 	KUNIT_CASE(vg_test_group_given_at_bind),
+	KUNIT_CASE(vg_test_ready_order),
 	{}
 };
 

@@ -270,7 +270,8 @@ static int compare_sysfs_only(struct vfiogroup_ctx *ctx, const char *when,
 		uint32_t g = s.d[i].group;
 		size_t j = i, nd;
 		struct vfiogroup_group *lg;
-		bool viable = true;
+		bool viable = true, has_node;
+		char node[32];
 		int r;
 
 		while (j < s.n && s.d[j].group == g) {
@@ -294,6 +295,18 @@ static int compare_sysfs_only(struct vfiogroup_ctx *ctx, const char *when,
 		if (vfiogroup_group_viable(lg) != viable && bad++ < 8)
 			diag("%s: group %u viable=%d, sysfs rule %d", when, g,
 			     vfiogroup_group_viable(lg), viable);
+		/* ready: viable with the node /dev/vfio/N there (VFIO's own) */
+		snprintf(node, sizeof(node), "/dev/vfio/%u", g);
+		has_node = access(node, F_OK) == 0;
+		if (vfiogroup_group_ready(lg) != (viable && has_node) && bad++ < 8)
+			diag("%s: group %u ready=%d, viable %d and %s %s", when, g,
+			     vfiogroup_group_ready(lg), viable, node,
+			     has_node ? "exists" : "does not exist");
+		if ((vfiogroup_group_node(lg) ? strcmp(vfiogroup_group_node(lg), node) : has_node) &&
+		    bad++ < 8)
+			diag("%s: group %u node %s, %s %s", when, g,
+			     vfiogroup_group_node(lg) ? vfiogroup_group_node(lg) : "(none)", node,
+			     has_node ? "exists" : "does not exist");
 		if (vfiogroup_group_device_count(lg) != nd && bad++ < 8)
 			diag("%s: group %u has %zu devices, sysfs %zu", when, g,
 			     vfiogroup_group_device_count(lg), nd);
@@ -482,7 +495,7 @@ static int cmd_cache(void)
 	struct vfiogroup_ctx *ctx = connect_or_die();
 	int bad = compare_sysfs(ctx, "new context");
 
-	result(!bad, "library cache == /sys/kernel/iommu_groups (groups, devices, drivers, viability)");
+	result(!bad, "library cache == /sys/kernel/iommu_groups (groups, devices, drivers, viability; ready and node == /dev/vfio/N)");
 	bad = compare_fresh(ctx, "new context");
 	result(!bad, "two contexts agree on every group's seq and viability");
 	vfiogroup_ctx_unref(ctx);
@@ -530,7 +543,7 @@ static void count_cb(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
 		break;
 	}
 	if (!ev->group || (ev->kind < VFIOGROUP_EV_DEVICE_ADDED ||
-			   ev->kind > VFIOGROUP_EV_VIABILITY_CHANGED))
+			   ev->kind > VFIOGROUP_EV_READY_CHANGED))
 		c->bad++;
 	if (ev->flags & VFIOGROUP_EVENT_SYNTHESIZED) {
 		c->synth++;

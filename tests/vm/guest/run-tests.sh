@@ -171,6 +171,33 @@ kver_ge() { # kver_ge MAJOR MINOR
 	_mi=${_mi%%[!0-9]*}
 	[ "$_ma" -gt "$1" ] || { [ "$_ma" -eq "$1" ] && [ "$_mi" -ge "$2" ]; }
 }
+# What the module says of a group's in-use state: 0 (nobody holds it) from
+# 5.19, "-" (no attribute) up to 5.18.  VFIO_DEV_NAMES: from 6.1 VFIO adds
+# a vfio-dev device under each device it registers.
+if kver_ge 5 19; then INUSE_IDLE=0; else INUSE_IDLE=-; fi
+if kver_ge 6 1; then VFIO_DEV_NAMES=1; else VFIO_DEV_NAMES=0; fi
+# dev_vfio SYSFS-DEVICE-PATH: registered with VFIO?  From 6.1 it has a
+# vfio-dev/vfioX child; up to 6.0 its driver has "vfio" in its name.
+dev_vfio() {
+	if [ "$VFIO_DEV_NAMES" = 1 ]; then
+		for _v in "$1"/vfio-dev/vfio*; do [ -e "$_v" ] && return 0; done
+		return 1
+	fi
+	case $(drv_of "$1") in *vfio*) return 0 ;; esac
+	return 1
+}
+# rule_ready GROUP [EXCLUDED-DEVICE]: 1 when the group is viable by the rule
+# and some device of it (but the excluded one) is registered with VFIO
+rule_ready() {
+	if [ "$(rule_viable "$1" "${2:-}")" = 1 ]; then
+		for _rd in /sys/kernel/iommu_groups/"$1"/devices/*; do
+			[ -e "$_rd" ] || continue
+			[ "${_rd##*/}" = "${2:-}" ] && continue
+			dev_vfio "$_rd" && { echo 1; return; }
+		done
+	fi
+	echo 0
+}
 
 # ---------------------------------------------------------------- module
 
@@ -184,6 +211,8 @@ loaded() { [ -d /sys/module/vfiogroup ]; }
 vg_field() { echo "$1" | sed -n "s/^/ /; s/.* $2=\\([^ ]*\\).*/\\1/p"; }
 # module_viable GROUP -> 0/1 from "get --id", empty if unknown
 module_viable() { "$VG" get --id "$1" 2>/dev/null | sed -n '1s/.* viable=\([01]\) .*/\1/p'; }
+# module_group GROUP -> the group line of "get --id" (viable, seq, ready, inuse, ndev)
+module_group() { "$VG" get --id "$1" 2>/dev/null | head -n 1; }
 
 # ---------------------------------------------------------------- monitors
 
@@ -258,11 +287,14 @@ nevents() { events_of "$1" | wc -l; }
 # Every sysfs change made while the main monitor M runs goes through act_*:
 # each computes the events the change must produce (from sysfs, before and
 # after), waits for that many new events on M and compares them, in order,
-# as "kind:device:driver" words (viability-changed: "viability-changed:-:-").
+# as "kind:device:driver" words (viability-changed: "viability-changed:-:-",
+# ready-changed: "ready-changed:-:-", always after the viability-changed of
+# the same cause).
 
 TRANS_OK=0 TRANS_BAD=0
 : >"$T/trans.log"
 MISMATCH=0 VCHECKS=0 RULE_MISMATCH=0
+RCHECKS=0 READY_MISMATCH=0 READY_RULE_MISMATCH=0 INUSE_BAD=0
 ev_words() { # ev_words FROM TO: events FROM..TO of M as words
 	events_of M | sed -n "$1,$2p" | while read -r _l; do
 		echo "$(vg_field "$_l" kind):$(vg_field "$_l" dev):$(vg_field "$_l" driver)"
@@ -294,39 +326,70 @@ trans_end() {
 	fi
 	viability_check "after $_desc"
 }
-# viability_check STEP: for every /dev/vfio/N the module's viability must be
-# VFIO_GROUP_GET_STATUS's; and for every group the >= 5.19 sysfs rule's.
+# viability_check STEP: for every group, in one get: where /dev/vfio/N exists
+# the module's viability must be VFIO_GROUP_GET_STATUS's; its readiness must
+# be "VFIO_GROUP_GET_STATUS viable and /dev/vfio/N exists" and the sysfs
+# rule's (rule_ready); in-use must be $INUSE_IDLE (nobody holds a group
+# here); from 5.19 the viability must be the sysfs rule's too.
 viability_check() {
-	for _f in /dev/vfio/[0-9]*; do
-		[ -e "$_f" ] || continue
-		_g=${_f##*/}
-		_mv=$(module_viable "$_g")
-		_vs=$("$VG" vfio-status "$_g" 2>/dev/null)
-		_vv=$(vg_field "$_vs" viable)
-		VCHECKS=$((VCHECKS + 1))
-		if [ -z "$_mv" ] || [ "$_mv" != "$_vv" ]; then
-			MISMATCH=$((MISMATCH + 1))
-			diag "viability mismatch $1: group $_g module='$_mv' vfio='$_vv' ($_vs)"
+	for _gd in /sys/kernel/iommu_groups/*; do
+		_g=${_gd##*/}
+		[ -d "$_gd/devices" ] || continue
+		[ "$(ndevs "$_g")" -gt 0 ] || continue
+		_gl=$(module_group "$_g")
+		_mv=$(vg_field "$_gl" viable) _mr=$(vg_field "$_gl" ready) _mu=$(vg_field "$_gl" inuse)
+		_vr=0
+		if [ -e "/dev/vfio/$_g" ]; then
+			_vs=$("$VG" vfio-status "$_g" 2>/dev/null)
+			_vv=$(vg_field "$_vs" viable)
+			VCHECKS=$((VCHECKS + 1))
+			if [ -z "$_mv" ] || [ "$_mv" != "$_vv" ]; then
+				MISMATCH=$((MISMATCH + 1))
+				diag "viability mismatch $1: group $_g module='$_mv' vfio='$_vv' ($_vs)"
+			fi
+			_vr=${_vv:-?}
 		fi
-	done
-	if kver_ge 5 19; then
-		for _gd in /sys/kernel/iommu_groups/*; do
-			_g=${_gd##*/}
-			[ -d "$_gd/devices" ] || continue
-			[ "$(ndevs "$_g")" -gt 0 ] || continue
-			_mv=$(module_viable "$_g")
+		RCHECKS=$((RCHECKS + 1))
+		if [ -z "$_mr" ] || [ "$_mr" != "$_vr" ]; then
+			READY_MISMATCH=$((READY_MISMATCH + 1))
+			diag "ready mismatch $1: group $_g module='$_mr' VFIO (viable and /dev/vfio/$_g exists)='$_vr'"
+		fi
+		_rr=$(rule_ready "$_g")
+		if [ "$_mr" != "$_rr" ]; then
+			READY_RULE_MISMATCH=$((READY_RULE_MISMATCH + 1))
+			diag "ready rule mismatch $1: group $_g module='$_mr' rule (viable, a device registered with VFIO)='$_rr'"
+		fi
+		if [ "$_mu" != "$INUSE_IDLE" ]; then
+			INUSE_BAD=$((INUSE_BAD + 1))
+			diag "in-use $1: group $_g module inuse='$_mu', expected '$INUSE_IDLE'"
+		fi
+		if [ "$INUSE_IDLE" = 0 ]; then
 			_rv=$(rule_viable "$_g")
 			if [ "$_mv" != "$_rv" ]; then
 				RULE_MISMATCH=$((RULE_MISMATCH + 1))
 				diag "rule mismatch $1: group $_g module='$_mv' driver_managed_dma rule='$_rv'"
 			fi
-		done
-	fi
+		fi
+	done
 }
 vc_word() { [ "$1" = "$2" ] || echo " viability-changed:-:-"; }
-# A blocking driver's probe makes the group not viable before it binds: the
-# viability-changed of a bind comes first.
+rc_word() { [ "$1" = "$2" ] || echo " ready-changed:-:-"; }
+# A blocking driver's probe makes the group not viable (and not ready)
+# before it binds: the viability-changed of a bind comes first.
 vc_first() { [ "$1" = "$2" ] || echo "viability-changed:-:- "; }
+rc_first() { [ "$1" = "$2" ] || echo "ready-changed:-:- "; }
+# bound_words DEV DRIVER V0 V1 R0 R1: the words of DEV's bind to DRIVER,
+# the group viable V0 and ready R0 before, V1 and R1 after.  A blocking
+# driver (the viability changes) changes both at its probe's start, before
+# driver-bound; any other (vfio-pci registering the device with VFIO)
+# changes the readiness when it is bound, so ready-changed comes after.
+bound_words() {
+	if [ "$3" != "$4" ]; then
+		echo "$(vc_first "$3" "$4")$(rc_first "$5" "$6")driver-bound:$1:$2"
+	else
+		echo "driver-bound:$1:$2$(rc_word "$5" "$6")"
+	fi
+}
 
 # Each act_* uses its own variable names: ash has no local variables and
 # they call each other.
@@ -335,26 +398,26 @@ act_unbind() { # act_unbind DEV
 	_u_drv=$(pdrv "$_u_dev")
 	[ "$_u_drv" != - ] || return 0
 	_u_g=$(grp_of "$_u_dev")
-	_u_v0=$(rule_viable "$_u_g")
+	_u_v0=$(rule_viable "$_u_g") _u_r0=$(rule_ready "$_u_g")
 	trans_begin
 	echo "$_u_dev" >"/sys/bus/pci/drivers/$_u_drv/unbind"
-	_u_v1=$(rule_viable "$_u_g")
+	_u_v1=$(rule_viable "$_u_g") _u_r1=$(rule_ready "$_u_g")
 	trans_end "unbind $_u_drv from $_u_dev" "$_u_g" \
-		"driver-unbound:$_u_dev:$_u_drv$(vc_word "$_u_v0" "$_u_v1")"
+		"driver-unbound:$_u_dev:$_u_drv$(vc_word "$_u_v0" "$_u_v1")$(rc_word "$_u_r0" "$_u_r1")"
 }
 act_bind() { # act_bind DEV DRIVER (via driver_override + drivers_probe)
 	_b_dev=$1 _b_drv=$2
 	[ "$(pdrv "$_b_dev")" = - ] || act_unbind "$_b_dev"
 	_b_g=$(grp_of "$_b_dev")
-	_b_v0=$(rule_viable "$_b_g")
+	_b_v0=$(rule_viable "$_b_g") _b_r0=$(rule_ready "$_b_g")
 	trans_begin
 	echo "$_b_drv" >"$PCI/$_b_dev/driver_override"
 	echo "$_b_dev" >/sys/bus/pci/drivers_probe 2>/dev/null
 	_b_now=$(pdrv "$_b_dev")
-	_b_v1=$(rule_viable "$_b_g")
+	_b_v1=$(rule_viable "$_b_g") _b_r1=$(rule_ready "$_b_g")
 	if [ "$_b_now" = "$_b_drv" ]; then
 		trans_end "bind $_b_drv to $_b_dev" "$_b_g" \
-			"$(vc_first "$_b_v0" "$_b_v1")driver-bound:$_b_dev:$_b_drv"
+			"$(bound_words "$_b_dev" "$_b_drv" "$_b_v0" "$_b_v1" "$_b_r0" "$_b_r1")"
 	else
 		notok "bind $_b_drv to $_b_dev (driver now '$_b_now')"
 		trans_end "failed bind of $_b_drv to $_b_dev" "$_b_g" ""
@@ -367,6 +430,42 @@ act_restore() { # act_restore DEV DRIVER|-: back to DRIVER, override cleared
 		[ "$_r_drv" = - ] || act_bind "$_r_dev" "$_r_drv"
 	fi
 	echo >"$PCI/$_r_dev/driver_override" 2>/dev/null
+}
+
+# hold_test GROUP: a VFIO user (vgprobe vfio-hold: container set, TYPE1
+# IOMMU) holds the ready GROUP: from 5.19 the module's get says inuse=1
+# while held and 0 once the holder is gone (up to 5.18 "-" throughout);
+# the readiness stays as it was, and no event comes of it.
+hold_test() {
+	_h_g=$1
+	_h_l0=$(module_group "$_h_g")
+	rm -f "$T/u/H.ready"
+	trans_begin
+	"$VG" vfio-hold "$_h_g" 120 --ready-file "$T/u/H.ready" >"$T/H.out" 2>"$T/H.err" </dev/null &
+	pid_H=$!
+	PIDS="$PIDS $pid_H"
+	wait_for 15 ready_or_dead H "$pid_H"
+	if [ -e "$T/u/H.ready" ]; then
+		ok "vfio-hold: $(head -n 1 "$T/H.out")"
+		_h_l1=$(module_group "$_h_g")
+		_h_d1=$("$VG" dump | grep "^group=$_h_g .* ndev=")
+		if [ "$INUSE_IDLE" = 0 ]; then _h_want=1; else _h_want=-; fi
+		check "group $_h_g held by a VFIO user: get and dump say inuse=$_h_want, ready stays $(vg_field "$_h_l0" ready) (get: $_h_l1)" \
+			test "$(vg_field "$_h_l1" inuse)" = "$_h_want" -a "$(vg_field "$_h_d1" inuse)" = "$_h_want" \
+			-a "$(vg_field "$_h_l1" ready)" = "$(vg_field "$_h_l0" ready)" \
+			-a "$(vg_field "$_h_l1" viable)" = "$(vg_field "$_h_l0" viable)"
+		_h_vs=$("$VG" vfio-status "$_h_g" 2>&1)
+		check "group $_h_g held: a second open of /dev/vfio/$_h_g is refused (EBUSY: $_h_vs)" \
+			test "$(vg_field "$_h_vs" error)" = EBUSY
+	else
+		notok "vfio-hold $_h_g: holds the group (container set, TYPE1): $(cat "$T/H.out" "$T/H.err" | tr '\n' ' ')"
+	fi
+	mon_stop H
+	check "vfio-hold: released on SIGTERM, exit 0 (rc=$mon_rc)" test "$mon_rc" = 0 -a -n "$(grep '^released$' "$T/H.out")"
+	_h_l2=$(module_group "$_h_g")
+	check "group $_h_g released: inuse=$INUSE_IDLE, ready $(vg_field "$_h_l0" ready) as before ($_h_l2)" \
+		test "$(vg_field "$_h_l2" inuse)" = "$INUSE_IDLE" -a "$(vg_field "$_h_l2" ready)" = "$(vg_field "$_h_l0" ready)"
+	trans_end "holding and releasing group $_h_g as a VFIO user" "$_h_g" ""
 }
 
 # ---------------------------------------------------------------- load
@@ -430,6 +529,27 @@ if want dump; then
 		[ "$nd" -eq "$(ndevs "$g")" ] || { bad=$((bad + 1)); diag "group $g: ndev=$nd, sysfs $(ndevs "$g")"; }
 	done <"$T/dump.groups"
 	check "every group's device count == sysfs" test "$bad" -eq 0
+	# Readiness and in-use on every group line: ready by the rule (viable,
+	# a device registered with VFIO) and by VFIO where /dev/vfio/N exists;
+	# nobody holds a group at load, so in-use is 0 from 5.19, absent before.
+	bad=0 nready=0
+	while read -r l; do
+		g=$(vg_field "$l" group) r=$(vg_field "$l" ready) u=$(vg_field "$l" inuse)
+		e=$(rule_ready "$g")
+		if [ -e "/dev/vfio/$g" ]; then
+			[ "$e" = "$(vg_field "$("$VG" vfio-status "$g" 2>/dev/null)" viable)" ] || e="rule $e, VFIO differs"
+		else
+			[ "$e" = 0 ] || e="rule $e, no /dev/vfio/$g"
+		fi
+		[ "$r" != 1 ] || nready=$((nready + 1))
+		if [ "$r" != "$e" ] || [ "$u" != "$INUSE_IDLE" ]; then
+			bad=$((bad + 1))
+			diag "group $g: ready=$r inuse=$u, expected ready $e inuse $INUSE_IDLE"
+		fi
+	done <<EOF
+$(grep ' ndev=' "$T/dump.out")
+EOF
+	check "dump: every group's ready == rule and VFIO ($nready ready), inuse == $INUSE_IDLE on $(uname -r)" test "$bad" -eq 0
 	if kver_ge 5 19; then
 		bad=0
 		while read -r l; do
@@ -535,6 +655,9 @@ if want events; then
 		if kver_ge 6 1; then
 			check "6.1 and later: sysfs has $E's vfio-dev device" test "$want_vd" != -
 		fi
+		check "group $EG (only vfio-pci) is ready for the module, as VFIO and the rule say ($(module_group "$EG"))" \
+			test "$(vg_field "$(module_group "$EG")" ready)" = 1 -a "$(rule_ready "$EG")" = 1
+		hold_test "$EG"
 	fi
 
 	# --- (c) multi-device groups: one function on vfio-pci, the others on
@@ -600,13 +723,13 @@ if want events; then
 		RDRV=$(pdrv "$R")
 		nd=$(ndevs "$RG")
 		diag "e1000e device $R, IOMMU group $RG ($nd device(s))"
-		v0=$(rule_viable "$RG")
-		vo=$(rule_viable "$RG" "$R")
+		v0=$(rule_viable "$RG") vo=$(rule_viable "$RG" "$R")
+		r0=$(rule_ready "$RG") ro=$(rule_ready "$RG" "$R")
 		trans_begin
 		echo 1 >"$PCI/$R/remove"
 		wait_for 10 test ! -e "$PCI/$R"
 		trans_end "PCI remove of $R" "$RG" \
-			"driver-unbound:$R:$RDRV$(vc_word "$v0" "$vo") device-removed:$R:-"
+			"driver-unbound:$R:$RDRV$(vc_word "$v0" "$vo")$(rc_word "$r0" "$ro") device-removed:$R:-"
 		lastrm=$(events_of M | grep ' kind=device-removed ' | tail -n1)
 		if [ "$nd" -eq 1 ]; then
 			check "device-removed of the last device shows 0 devices" test "$(vg_field "$lastrm" ndev)" = 0
@@ -621,7 +744,8 @@ if want events; then
 		RDRV2=$(pdrv "$R")
 		expw="device-added:$R:-"
 		if [ "$RDRV2" != - ]; then
-			expw="$expw $(vc_first "$(rule_viable "$RG2" "$R")" "$(rule_viable "$RG2")")driver-bound:$R:$RDRV2"
+			expw="$expw $(bound_words "$R" "$RDRV2" "$(rule_viable "$RG2" "$R")" "$(rule_viable "$RG2")" \
+				"$(rule_ready "$RG2" "$R")" "$(rule_ready "$RG2")")"
 		fi
 		trans_end "PCI rescan bringing back $R" "$RG2" "$expw"
 		check "$R back on $RDRV after rescan" test "$RDRV2" = "$RDRV"
@@ -650,6 +774,12 @@ if want events; then
 		echo "# rule-mismatches=$RULE_MISMATCH"
 		check "module viability == driver_managed_dma rule for every group after every step" test "$RULE_MISMATCH" -eq 0
 	fi
+	echo "# ready-mismatches=$READY_MISMATCH rule=$READY_RULE_MISMATCH (of $RCHECKS comparisons) inuse-bad=$INUSE_BAD"
+	check "module ready == VFIO (viable and /dev/vfio/N exists) for every group after every step ($RCHECKS checks)" \
+		test "$READY_MISMATCH" -eq 0 -a "$RCHECKS" -gt 0
+	check "module ready == rule (viable, a device registered with VFIO) for every group after every step" \
+		test "$READY_RULE_MISMATCH" -eq 0
+	check "module inuse == $INUSE_IDLE for every group after every step" test "$INUSE_BAD" -eq 0
 
 	# --- (e) sequence numbers and events per transition
 	events_of M >"$T/M.ev"
@@ -687,10 +817,20 @@ if want events; then
 			if (f["kind"] == "device-removed" && f["ndev"] == 0) delete last[g] }
 			END { print bad + 0 }' "$T/M.ev")
 		check "every viability-changed flips the group's announced viability" test "$bad" -eq 0
+		# The announced readiness changes only with ready-changed, and
+		# each one flips it.
+		bad=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			g = f["group"]
+			if ((g in last) && (f["kind"] == "ready-changed") == (last[g] == f["ready"])) {
+				bad++; print "# ready " (f["kind"] == "ready-changed" ? "did not change" : "changed without ready-changed") ": " $0 > "/dev/stderr" }
+			last[g] = f["ready"]
+			if (f["kind"] == "device-removed" && f["ndev"] == 0) delete last[g] }
+			END { print bad + 0 }' "$T/M.ev")
+		check "ready changes exactly with ready-changed, which flips it ($(grep -c ' kind=ready-changed ' "$T/M.ev") of them)" test "$bad" -eq 0
 	else
 		notok "the main monitor saw events"
 	fi
-	for k in device-added device-removed driver-bound driver-unbound viability-changed; do
+	for k in device-added device-removed driver-bound driver-unbound viability-changed ready-changed; do
 		echo "# events-per-transition kind=$k count=$(grep -c " kind=$k " "$T/M.ev")"
 	done
 	while IFS='|' read -r desc exp got; do
@@ -1017,7 +1157,8 @@ remove_rescan() {
 	_rr=$1 _ex=$2
 	RG=$(grp_of "$_rr") RDRV=$(pdrv "$_rr")
 	$_ex "driver-unbound:$_rr:$RDRV@$RG"
-	[ "$(rule_viable "$RG")" = 1 ] || $_ex "viability-changed:-:-@$RG"
+	[ "$(rule_viable "$RG")" = "$(rule_viable "$RG" "$_rr")" ] || $_ex "viability-changed:-:-@$RG"
+	[ "$(rule_ready "$RG")" = "$(rule_ready "$RG" "$_rr")" ] || $_ex "ready-changed:-:-@$RG"
 	$_ex "device-removed:$_rr:-@$RG"
 	echo 1 >"$PCI/$_rr/remove"
 	wait_for 10 test ! -e "$PCI/$_rr"
@@ -1025,8 +1166,29 @@ remove_rescan() {
 	wait_for 10 test -e "$PCI/$_rr/driver"
 	RG2=$(grp_of "$_rr")
 	$_ex "device-added:$_rr:-@$RG2"
-	[ "$(rule_viable "$RG2")" = 1 ] || $_ex "viability-changed:-:-@$RG2"
-	$_ex "driver-bound:$_rr:$(pdrv "$_rr")@$RG2"
+	for _rw in $(bound_words "$_rr" "$(pdrv "$_rr")" "$(rule_viable "$RG2" "$_rr")" "$(rule_viable "$RG2")" \
+		"$(rule_ready "$RG2" "$_rr")" "$(rule_ready "$RG2")"); do
+		$_ex "$_rw@$RG2"
+	done
+}
+# bind_expect DEV DRIVER EXPECT: bind_dev DEV DRIVER, calling EXPECT with
+# the words of DEV's group that must come of it (bound_words)
+bind_expect() {
+	_be_g=$(grp_of "$1")
+	_be_v0=$(rule_viable "$_be_g") _be_r0=$(rule_ready "$_be_g")
+	bind_dev "$1" "$2"
+	for _bw in $(bound_words "$1" "$2" "$_be_v0" "$(rule_viable "$_be_g")" "$_be_r0" "$(rule_ready "$_be_g")"); do
+		$3 "$_bw@$_be_g"
+	done
+}
+# unbind_expect DEV EXPECT: unbind_dev DEV, calling EXPECT with the words
+unbind_expect() {
+	_ue_g=$(grp_of "$1") _ue_d=$(pdrv "$1")
+	_ue_v0=$(rule_viable "$_ue_g") _ue_r0=$(rule_ready "$_ue_g")
+	unbind_dev "$1"
+	$2 "driver-unbound:$1:$_ue_d@$_ue_g"
+	[ "$_ue_v0" = "$(rule_viable "$_ue_g")" ] || $2 "viability-changed:-:-@$_ue_g"
+	[ "$_ue_r0" = "$(rule_ready "$_ue_g")" ] || $2 "ready-changed:-:-@$_ue_g"
 }
 
 if want lib; then
@@ -1156,11 +1318,12 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	cli_mon_start LJ -j monitor --group "$EG" || notok "vfiogroup -j monitor --group $EG waits in poll within 15 s"
 	: >"$T/lib.expect"
 	lx() { echo "$1" >>"$T/lib.expect"; }
-	lx_vc() { [ "$2" = "$(rule_viable "$1")" ] || lx "viability-changed:-:-@$1"; }
-	v=$(rule_viable "$EG"); unbind_dev "$E"; lx "driver-unbound:$E:e1000@$EG"; lx_vc "$EG" "$v"
-	v=$(rule_viable "$EG"); bind_dev "$E" vfio-pci; lx_vc "$EG" "$v"; lx "driver-bound:$E:vfio-pci@$EG"
-	v=$(rule_viable "$EG"); unbind_dev "$E"; lx "driver-unbound:$E:vfio-pci@$EG"; lx_vc "$EG" "$v"
-	v=$(rule_viable "$EG"); bind_dev "$E" e1000; lx_vc "$EG" "$v"; lx "driver-bound:$E:e1000@$EG"
+	# e1000 unbound: viability-changed; vfio-pci bound: ready-changed
+	# after driver-bound; unbound: ready-changed; e1000: viability-changed
+	unbind_expect "$E" lx
+	bind_expect "$E" vfio-pci lx
+	unbind_expect "$E" lx
+	bind_expect "$E" e1000 lx
 	grep "@$EG\$" "$T/lib.expect" >"$T/lib.expect.eg"
 	R=
 	for d in /sys/bus/pci/drivers/e1000e/0000:*; do [ -e "$d" ] && { R=${d##*/}; break; }; done
@@ -1188,8 +1351,12 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	gaps=$(cli_seq_gaps "$T/LM.out")
 	check "vfiogroup monitor: kernel seqs consecutive, no synthesized event (${gaps:-no gaps})" \
 		test -z "$gaps" -a -z "$(grep -v '^\[kernel\] ' "$T/LM.out")"
-	check "vfiogroup monitor: state after each event as announced (-> viable / not-viable / gone)" \
-		test -z "$(grep '^\[kernel\]' "$T/LM.out" | grep -v ' -> \(viable\|not-viable\|gone\) seq [0-9]*$')"
+	check "vfiogroup monitor: state after each event as announced (-> viable / not-viable, ready / not-ready; gone)" \
+		test -z "$(grep '^\[kernel\]' "$T/LM.out" | grep -v ' -> \(\(viable\|not-viable\) \(ready\|not-ready\)\|gone\) seq [0-9]*$')"
+	# ready-changed lines carry the readiness they announce: E's group
+	# ready after the vfio-pci bind, not after the unbind
+	check "vfiogroup monitor: the ready-changed of the vfio-pci bind says ready, that of its unbind not-ready" \
+		test "$(grep "^\[kernel\] group $EG ready-changed " "$T/LM.out" | sed 's/.* -> [a-z-]* \([a-z-]*\) seq .*/\1/' | tr '\n' ' ')" = "ready not-ready "
 	json_events "$T/LJ.out" >"$T/LJ.words"
 	if [ "$lj_rc" = 0 ] && cmp -s "$T/lib.expect.eg" "$T/LJ.words"; then
 		ok "vfiogroup -j monitor --group $EG: exactly the $(wc -l <"$T/lib.expect.eg") events of group $EG"

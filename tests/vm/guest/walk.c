@@ -62,8 +62,9 @@
  * the walk.
  *
  * Then every group (not only the one touched) is compared, as a whole
- * (device set; each device's bus, driver or none, viable flag; the group's
- * viable flag), against the reference:
+ * (device set; each device's bus, driver or none, viable flag, whether it
+ * is registered with VFIO and its vfioX; the group's viable and ready
+ * flags and whether its node /dev/vfio/N exists), against the reference:
  *
  *   reference  sysfs: the entries of /sys/kernel/iommu_groups/N/devices,
  *              their driver and subsystem links; viability by the rule (a
@@ -73,7 +74,12 @@
  *              VFIO's own rule, "no driver, a bridge, pci-stub or a VFIO
  *              driver", says the same for these devices), except that
  *              wherever /dev/vfio/N exists the group's flag is
- *              VFIO_GROUP_GET_STATUS's (the ioctl needs no container)
+ *              VFIO_GROUP_GET_STATUS's (the ioctl needs no container);
+ *              registered with VFIO: from 6.1 a vfio-dev/vfioX child in
+ *              sysfs, before a driver with "vfio" in its name; ready:
+ *              VFIO_GROUP_GET_STATUS viable where /dev/vfio/N exists,
+ *              else 0 (and the rule, viable with a device registered
+ *              with VFIO, must agree: "ready-rule-vs-vfio")
  *   dump       a raw group-get dump (libnl, no library)
  *   get        a raw group-get do per group id (ENOENT for a group that
  *              existed once and is gone)
@@ -85,7 +91,10 @@
  *              left it without devices is gone)
  *   filtered   B's cache for its groups
  *   vfio       VFIO_GROUP_GET_STATUS against the module's viable flag
- *              (and against the rule)
+ *              (and against the rule); the module's ready flag against
+ *              "VFIO viable and /dev/vfio/N exists" ("ready-vs-vfio")
+ *   in-use     every raw reply carries group-in-use=0 from 5.19 (nobody
+ *              holds a group during the walk), none before
  *
  * The module oracles also carry seqs: each must equal the dump's seq of
  * the group.  Each event A's callback receives is checked on its own
@@ -93,13 +102,17 @@
  * device-added or driver-bound device is there, with that driver; a
  * driver-unbound one is there without a driver; a device-removed one is
  * gone; the group's seq is the event's); viability changes only with a
- * viability-changed event, and each one flips it; kernel seqs follow each
+ * viability-changed event, and each one flips it; likewise readiness with
+ * ready-changed, after which the state is whole again (ready exactly when
+ * viable with a device registered with VFIO: a ready-changed sent before
+ * its cause's viability-changed would fail this); kernel seqs follow each
  * other with no gap unless a notice (which starts the count afresh) came
  * between them.
  *
  * Output: TAP result lines without numbers ("ok - ..."), diagnostics as
  * "# ..." lines (run-tests.sh numbers them), among them "# walk: seed=S
- * steps=N comparisons=M mismatches=X events=E vfio-status=K seconds=T"
+ * steps=N comparisons=M mismatches=X events=E vfio-status=K ready=R seconds=T"
+ * (R: comparisons of the ready flag, in whole states and against VFIO)
  * (run-suite.sh's summary quotes it), the count of each transition kind,
  * mismatches and comparisons per oracle, and where the time went.  Every
  * mismatch is counted and printed with the step, the seed, the group, the
@@ -126,6 +139,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,11 +185,15 @@ struct dst {
 	char bus[NAMEL];
 	char drv[NAMEL];	/* "" when unbound */
 	int viable;
+	int vfio;		/* registered with VFIO */
+	char vfio_dev[NAMEL];	/* its vfioX (6.1+), "" when none */
 };
 
 struct gst {
 	uint32_t id;
 	int viable;
+	int ready;		/* viable and a device registered with VFIO */
+	int node;		/* /dev/vfio/N exists (as the oracle knows it) */
 	bool has_seq;
 	uint64_t seq;
 	unsigned nd;
@@ -215,14 +233,16 @@ static void gst_fmt(const struct gst *g, char *buf, size_t len)
 		snprintf(buf, len, "{absent}");
 		return;
 	}
-	l = (size_t)snprintf(buf, len, "{viable=%d", g->viable);
+	l = (size_t)snprintf(buf, len, "{viable=%d ready=%d node=%d", g->viable, g->ready,
+			     g->node);
 	if (g->has_seq && l < len)
 		l += (size_t)snprintf(buf + l, len - l, " seq=%" PRIu64, g->seq);
 	for (unsigned i = 0; i < g->nd && l < len; i++)
-		l += (size_t)snprintf(buf + l, len - l, "%s%s %s %s v%d",
+		l += (size_t)snprintf(buf + l, len - l, "%s%s %s %s v%d vfio%d%s%s",
 				      i ? "; " : " [", g->d[i].name, g->d[i].bus,
 				      *g->d[i].drv ? g->d[i].drv : "-",
-				      g->d[i].viable);
+				      g->d[i].viable, g->d[i].vfio,
+				      *g->d[i].vfio_dev ? " " : "", g->d[i].vfio_dev);
 	if (l < len)
 		snprintf(buf + l, len - l, "]}");
 }
@@ -234,13 +254,16 @@ static bool gst_same(const struct gst *a, const struct gst *b)
 
 	if (!pa || !pb)
 		return pa == pb;
-	if (a->viable != b->viable || a->nd != b->nd)
+	if (a->viable != b->viable || a->ready != b->ready || a->node != b->node ||
+	    a->nd != b->nd)
 		return false;
 	for (unsigned i = 0; i < a->nd; i++)
 		if (strcmp(a->d[i].name, b->d[i].name) ||
 		    strcmp(a->d[i].bus, b->d[i].bus) ||
 		    strcmp(a->d[i].drv, b->d[i].drv) ||
-		    a->d[i].viable != b->d[i].viable)
+		    a->d[i].viable != b->d[i].viable ||
+		    a->d[i].vfio != b->d[i].vfio ||
+		    strcmp(a->d[i].vfio_dev, b->d[i].vfio_dev))
 			return false;
 	return true;
 }
@@ -312,7 +335,53 @@ static bool override_clear(const char *dev)
 	return !*v || !strcmp(v, "(null)");
 }
 
-/* The reference world from sysfs, viability by the rule. */
+/*
+ * Kernel features the oracles depend on: from 5.19 replies carry
+ * group-in-use; from 6.1 VFIO adds a vfio-dev device (vfioX) under each
+ * device it registers, before that a VFIO driver is known by its name.
+ */
+static bool k_in_use, k_vfio_dev;
+
+static void kernel_features(void)
+{
+	struct utsname u;
+	unsigned ma = 0, mi = 0;
+
+	if (uname(&u) == 0)
+		sscanf(u.release, "%u.%u", &ma, &mi);
+	k_in_use = ma > 5 || (ma == 5 && mi >= 19);
+	k_vfio_dev = ma > 6 || (ma == 6 && mi >= 1);
+}
+
+/* Registered with VFIO, by sysfs: the vfio-dev child (6.1+) or the name. */
+static void sysfs_vfio(const char *devpath, struct dst *d)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	DIR *dd;
+
+	d->vfio = 0;
+	d->vfio_dev[0] = 0;
+	if (!k_vfio_dev) {
+		d->vfio = strstr(d->drv, "vfio") != NULL;
+		return;
+	}
+	snprintf(p, sizeof(p), "%.4000s/vfio-dev", devpath);
+	dd = opendir(p);
+	if (!dd)
+		return;
+	while ((de = readdir(dd)))
+		if (!strncmp(de->d_name, "vfio", 4)) {
+			d->vfio = 1;
+			scopy(d->vfio_dev, sizeof(d->vfio_dev), de->d_name);
+		}
+	closedir(dd);
+}
+
+/*
+ * The reference world from sysfs: viability by the rule, readiness as
+ * viable and some device registered with VFIO, node as /dev/vfio/N exists.
+ */
 static int sysfs_world(struct world *w)
 {
 	DIR *gd = opendir("/sys/kernel/iommu_groups");
@@ -353,10 +422,16 @@ static int sysfs_world(struct world *w)
 			d->viable = managed(d->drv);
 			if (!d->viable)
 				g->viable = 0;
+			snprintf(p, sizeof(p), "%.200s/%.64s", path, de->d_name);
+			sysfs_vfio(p, d);
+			g->ready |= d->vfio;
 		}
 		closedir(dd);
 		if (!g->nd)
 			continue;
+		g->ready &= g->viable;
+		snprintf(path, sizeof(path), "/dev/vfio/%u", g->id);
+		g->node = access(path, F_OK) == 0;
 		qsort(g->d, g->nd, sizeof(g->d[0]), dst_cmp);
 		w->n++;
 	}
@@ -389,6 +464,9 @@ static int vfio_status(uint32_t id)
 static struct nl_sock *nsk;
 static int nfam;
 static unsigned raw_malformed;
+/* group-in-use in raw replies: present from 5.19 (and 0: nobody holds a
+ * group in the walk), absent before */
+static unsigned long inuse_checks, inuse_bad;
 static unsigned char rxbuf[256 * 1024];
 
 static int raw_open(void)
@@ -447,7 +525,7 @@ static bool parse_group(const struct nlmsghdr *nlh, struct gst *g)
 {
 	struct nlattr *a;
 	uint8_t v8;
-	bool id = false, vi = false;
+	bool id = false, vi = false, rd = false, iu = false;
 	int rem;
 
 	memset(g, 0, sizeof(*g));
@@ -466,6 +544,14 @@ static bool parse_group(const struct nlmsghdr *nlh, struct gst *g)
 			break;
 		case VFIOGROUP_A_GROUP_SEQ:
 			g->has_seq = attr_fixed(a, &g->seq, 8);
+			break;
+		case VFIOGROUP_A_GROUP_READY:
+			if ((rd = attr_fixed(a, &v8, 1)))
+				g->ready = v8;
+			break;
+		case VFIOGROUP_A_GROUP_IN_USE:
+			if ((iu = attr_fixed(a, &v8, 1)) && v8 && inuse_bad++ < 5)
+				diag("walk: group-in-use=%u in a reply (nobody holds a group here)", v8);
 			break;
 		case VFIOGROUP_A_GROUP_DEVICE: {
 			struct nlattr *dt[VFIOGROUP_A_DEV_MAX + 1];
@@ -486,14 +572,27 @@ static bool parse_group(const struct nlmsghdr *nlh, struct gst *g)
 				d->viable = v8;
 			else
 				malformed("device without viable");
+			d->vfio = -1;
+			if (attr_fixed(dt[VFIOGROUP_A_DEV_VFIO], &v8, 1))
+				d->vfio = v8;
+			else
+				malformed("device without vfio");
+			attr_str(dt[VFIOGROUP_A_DEV_VFIO_DEV], d->vfio_dev, sizeof(d->vfio_dev));
+			g->node |= d->vfio == 1;
 			break;
 		}
 		default:
 			break;
 		}
 	}
-	if (!id || !vi || !g->has_seq)
-		malformed("group without id, viable or seq");
+	if (!id || !vi || !g->has_seq || !rd)
+		malformed("group without id, viable, seq or ready");
+	inuse_checks++;
+	if (iu != k_in_use) {
+		inuse_bad++;
+		malformed(k_in_use ? "group-in-use missing (5.19 and later)"
+				   : "group-in-use before 5.19");
+	}
 	qsort(g->d, g->nd, sizeof(g->d[0]), dst_cmp);
 	return id;
 }
@@ -639,19 +738,29 @@ static void lib_gst(const struct vfiogroup_group *lg, struct gst *g)
 	size_t n = vfiogroup_group_device_count(lg);
 
 	memset(g, 0, sizeof(*g));
+	const char *node = vfiogroup_group_node(lg);
+	char want[32];
+
 	g->id = vfiogroup_group_id(lg);
 	g->viable = vfiogroup_group_viable(lg);
+	g->ready = vfiogroup_group_ready(lg);
+	/* the node's name, when there is one, must be the group's */
+	snprintf(want, sizeof(want), "/dev/vfio/%u", g->id);
+	g->node = !node ? 0 : !strcmp(node, want) ? 1 : 2;
 	g->has_seq = true;
 	g->seq = vfiogroup_group_seq(lg);
 	for (size_t i = 0; i < n && g->nd < MAXD; i++) {
 		const struct vfiogroup_device *d = vfiogroup_group_device(lg, i);
 		const char *drv = vfiogroup_device_driver(d);
+		const char *vd = vfiogroup_device_vfio_dev(d);
 		struct dst *x = &g->d[g->nd++];
 
 		scopy(x->name, sizeof(x->name), vfiogroup_device_name(d));
 		scopy(x->bus, sizeof(x->bus), vfiogroup_device_bus(d));
 		scopy(x->drv, sizeof(x->drv), drv ? drv : "");
 		x->viable = vfiogroup_device_viable(d);
+		x->vfio = vfiogroup_device_vfio(d);
+		scopy(x->vfio_dev, sizeof(x->vfio_dev), vd ? vd : "");
 	}
 	qsort(g->d, g->nd, sizeof(g->d[0]), dst_cmp);
 }
@@ -677,7 +786,7 @@ struct seen {
 	uint64_t last_kernel;		/* last kernel event seq (gap check) */
 	unsigned notices;		/* RESYNC/DISCONNECTED/RECONNECTED */
 	unsigned events, synth;
-	unsigned kinds[6];
+	unsigned kinds[7];
 	unsigned gaps;			/* kernel seq gaps seen */
 	uint32_t ids[MAXG];		/* per group: */
 	uint64_t lastseq[MAXG];		/*   seq of its last event */
@@ -685,7 +794,7 @@ struct seen {
 	bool present[MAXG];
 	unsigned nids;
 	/* event oracle (A only) */
-	unsigned ev_checks, ev_bad;
+	unsigned ev_checks, ev_bad, ready_flips;
 	char ev_first_bad[8][900];
 	unsigned ev_nbad_stored;
 };
@@ -705,7 +814,7 @@ static int seen_slot(struct seen *s, uint32_t id)
 
 static const char *const kind_names[] = {
 	"?", "device-added", "device-removed", "driver-bound",
-	"driver-unbound", "viability-changed",
+	"driver-unbound", "viability-changed", "ready-changed",
 };
 
 static void ev_bad(struct seen *s, const struct vfiogroup_ev *ev,
@@ -771,11 +880,37 @@ static void check_event(struct seen *s, const struct vfiogroup_ev *ev,
 	case VFIOGROUP_EV_VIABILITY_CHANGED:
 		if (had && n && prev->viable == (int)vfiogroup_group_viable(g))
 			ev_bad(s, ev, "viability did not change (%d)", prev->viable);
-		return;
+		break;
+	case VFIOGROUP_EV_READY_CHANGED: {
+		/*
+		 * The last event of its cause: the state it carries is whole
+		 * again, ready exactly when viable with a device registered
+		 * with VFIO (a ready-changed before its viability-changed
+		 * would carry ready=0 beside viable=1 and a VFIO device).
+		 */
+		bool any = false;
+
+		if (had && n && prev->ready == (int)vfiogroup_group_ready(g))
+			ev_bad(s, ev, "readiness did not change (%d)", prev->ready);
+		for (size_t i = 0; i < n; i++)
+			any |= vfiogroup_device_vfio(vfiogroup_group_device(g, i));
+		if (vfiogroup_group_ready(g) != (vfiogroup_group_viable(g) && any))
+			ev_bad(s, ev, "ready=%d, but viable=%d and %s device registered with VFIO",
+			       vfiogroup_group_ready(g), vfiogroup_group_viable(g),
+			       any ? "a" : "no");
+		break;
 	}
-	if (had && n && prev->viable != (int)vfiogroup_group_viable(g))
+	}
+	if (ev->kind != VFIOGROUP_EV_VIABILITY_CHANGED && had && n &&
+	    prev->viable != (int)vfiogroup_group_viable(g))
 		ev_bad(s, ev, "viability changed (%d -> %d) without viability-changed",
 		       prev->viable, vfiogroup_group_viable(g));
+	if (ev->kind != VFIOGROUP_EV_READY_CHANGED && had && n &&
+	    prev->ready != (int)vfiogroup_group_ready(g))
+		ev_bad(s, ev, "readiness changed (%d -> %d) without ready-changed",
+		       prev->ready, vfiogroup_group_ready(g));
+	if (ev->kind == VFIOGROUP_EV_READY_CHANGED)
+		s->ready_flips++;
 }
 
 static void seen_cb(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
@@ -799,7 +934,7 @@ static void seen_cb(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
 			     s->notices == 10 ? " (the next ones are only counted)" : "");
 		return;
 	}
-	if (ev->kind < VFIOGROUP_EV_DEVICE_ADDED || ev->kind > VFIOGROUP_EV_VIABILITY_CHANGED ||
+	if (ev->kind < VFIOGROUP_EV_DEVICE_ADDED || ev->kind > VFIOGROUP_EV_READY_CHANGED ||
 	    !ev->group) {
 		s->ev_bad++;
 		return;
@@ -1124,13 +1259,17 @@ static unsigned steps_wanted = 500;
 static int deadline_s = 20;
 
 enum oracle { O_DUMP, O_GET, O_CACHE, O_FIND, O_CALLBACK, O_FILTERED,
-	      O_VFIO, O_RULE_VFIO, O_EVENT, O_BARRIER, NORACLES };
+	      O_VFIO, O_RULE_VFIO, O_READY_VFIO, O_RULE_READY, O_IN_USE, O_EVENT,
+	      O_BARRIER, NORACLES };
 static const char *const onames[NORACLES] = {
 	"dump", "get", "cache", "find-device", "callback", "filtered",
-	"vfio-status", "rule-vs-vfio", "event", "barrier",
+	"vfio-status", "rule-vs-vfio", "ready-vs-vfio", "ready-rule-vs-vfio", "in-use",
+	"event", "barrier",
 };
 static unsigned long comparisons[NORACLES], mismatches[NORACLES];
 static unsigned long printed, vfio_checks;
+/* ready compared: in each whole-state comparison and against VFIO */
+static unsigned long ready_checks;
 
 /*
  * A mismatch that stays from one comparison round to the next (same oracle,
@@ -1189,6 +1328,8 @@ static void compare(int o, const char *where, uint32_t gid, const struct gst *wa
 	char extra[120] = "";
 
 	comparisons[o]++;
+	if (want && want->nd && got && got->nd)
+		ready_checks++;
 	if (!gst_same(want, got)) {
 		mismatch(o, where, gid, want, got, NULL);
 		return;
@@ -1335,16 +1476,39 @@ static void compare_all(const char *where)
 		diag("walk: %s: raw dump: %s", where, strerror(-r));
 		mismatches[O_DUMP]++;
 	}
-	/* viability where VFIO can tell */
+	/*
+	 * Viability where VFIO can tell; readiness everywhere: VFIO's
+	 * viability where /dev/vfio/N exists, else 0.  Both replace the
+	 * rule's in the reference, each disagreement of the rule counted.
+	 */
 	for (unsigned i = 0; i < ref.n; i++) {
 		struct gst *x = &ref.g[i];
 		const struct gst *m = world_find(&dump, x->id);
 		int64_t tv = now_us();
-		int v = vfio_status(x->id);
+		int v = vfio_status(x->id), vr;
 		char extra[160];
 
 		t_phase[2] += now_us() - tv;
 		note_id(x->id);
+		vr = v == -ENOENT || v == -ENODEV ? 0 : v;
+		if (vr >= 0) {
+			comparisons[O_READY_VFIO]++;
+			comparisons[O_RULE_READY]++;
+			ready_checks++;
+			if (x->ready != vr) {
+				snprintf(extra, sizeof(extra), "VFIO: viable=%d and /dev/vfio/%u %s; "
+					 "the rule's ready %d", v > 0, x->id,
+					 v >= 0 ? "exists" : "does not exist", x->ready);
+				mismatch(O_RULE_READY, where, x->id, x, x, extra);
+				x->ready = vr;
+			}
+			if (!m || m->ready != vr) {
+				snprintf(extra, sizeof(extra), "VFIO: viable=%d and /dev/vfio/%u %s; "
+					 "the module's ready %d", v > 0, x->id,
+					 v >= 0 ? "exists" : "does not exist", m ? m->ready : -1);
+				mismatch(O_READY_VFIO, where, x->id, x, m, extra);
+			}
+		}
 		if (v == -ENOENT || v == -ENODEV)
 			continue;
 		if (v < 0) {
@@ -1465,6 +1629,8 @@ static void compare_all(const char *where)
 		compare(O_FILTERED, where, fids[i], world_find(&ref, fids[i]), &g,
 			world_find(&dump, fids[i]));
 	}
+	comparisons[O_IN_USE] = inuse_checks;
+	mismatches[O_IN_USE] = inuse_bad;
 	t_phase[4] += now_us() - t0;
 }
 
@@ -1588,6 +1754,7 @@ int main(int argc, char **argv)
 		seed %= 1000000000000ULL;	/* short enough to type */
 	}
 	rng = seed;
+	kernel_features();
 	watchdog_msg = "not ok - walk: watchdog fired (hang)\n";
 	signal(SIGALRM, on_alarm);
 	/* the steps' own limit, plus the restore, plus slack */
@@ -1799,10 +1966,10 @@ int main(int argc, char **argv)
 		diag("walk: kinds: %s", kc);
 		diag("walk: mismatches/comparisons per oracle: %s", oc);
 		diag("walk: events seen by context A: %u (%u synthesized; device-added=%u "
-		     "device-removed=%u driver-bound=%u driver-unbound=%u viability-changed=%u), "
-		     "notices %u; context B: %u events, %u notices",
+		     "device-removed=%u driver-bound=%u driver-unbound=%u viability-changed=%u "
+		     "ready-changed=%u), notices %u; context B: %u events, %u notices",
 		     sa.events, sa.synth, sa.kinds[1], sa.kinds[2], sa.kinds[3], sa.kinds[4],
-		     sa.kinds[5], sa.notices, sb.events, sb.notices);
+		     sa.kinds[5], sa.kinds[6], sa.notices, sb.events, sb.notices);
 		if (done) {
 			int64_t known = t_phase[0] + t_phase[1] + t_phase[2] + t_phase[3];
 
@@ -1822,8 +1989,8 @@ int main(int argc, char **argv)
 		if (raw_malformed)
 			diag("walk: %u malformed raw replies", raw_malformed);
 		printf("# walk: seed=%" PRIu64 " steps=%u comparisons=%lu mismatches=%lu events=%u "
-		       "vfio-status=%lu seconds=%.0f\n", seed, done, cmp, m, sa.events, vfio_checks,
-		       secs);
+		       "vfio-status=%lu ready=%lu seconds=%.0f\n", seed, done, cmp, m, sa.events,
+		       vfio_checks, ready_checks, secs);
 
 		result(m == 0 && !raw_malformed,
 		       "walk: %u steps, %lu comparisons, %lu mismatches (cache, callback, dump, get, "
@@ -1834,6 +2001,14 @@ int main(int argc, char **argv)
 			       "walk: viability == VFIO_GROUP_GET_STATUS in %lu comparisons", vfio_checks);
 		else
 			result(false, "walk: VFIO_GROUP_GET_STATUS was never available (no /dev/vfio/N)");
+		result(mismatches[O_READY_VFIO] == 0 && mismatches[O_RULE_READY] == 0 &&
+		       (sa.ready_flips > 0 || done < 50),
+		       "walk: ready == (VFIO viable and /dev/vfio/N exists) == rule in %lu comparisons "
+		       "(and in %lu whole-state comparisons), %u ready-changed each flipping it",
+		       comparisons[O_READY_VFIO], ready_checks - comparisons[O_READY_VFIO],
+		       sa.ready_flips);
+		result(inuse_bad == 0, "walk: group-in-use %s in all %lu raw replies",
+		       k_in_use ? "present and 0" : "absent (before 5.19)", inuse_checks);
 		if (done >= 100)
 			result(all_kinds, "walk: every transition kind occurred (%s)", kc);
 		else

@@ -12,7 +12,7 @@
 # cache, with sequence numbers as the barrier.  At the end every device is
 # back on its host driver.  Its TAP lines are numbered here; its summary
 # line is "# walk: seed=S steps=N comparisons=M mismatches=X events=E
-# vfio-status=K seconds=T".
+# vfio-status=K ready=R seconds=T".
 #
 # Knobs (kernel command line, e.g. run-suite.sh --append 'VG_WALK_STEPS=100'):
 #   VG_WALK_STEPS=N     steps (default 500)

@@ -11,10 +11,12 @@
 # Each must print what vgprobe prints (dump, get by id and by device name,
 # an ENOENT with its extack, info), and what sysfs and "vfiogroup -j" say.
 # Events: while YC, YP, a vgprobe monitor and "vfiogroup -j monitor" listen,
-# the e1000 $E is unbound and bound again and the e1000e $R is removed and
+# the e1000 $E is unbound and bound again, then taken by vfio-pci (ready-
+# changed) and given back, and the e1000e $R is removed and
 # found again by a rescan; every listener must report the events expected
 # from sysfs, and the three decoders the same lines (seq, kind, group,
-# device, driver, viability, device count) for every sequence number.
+# device, driver, viability, readiness, device count) for every sequence
+# number.
 # The CLI only reads its notifications after --sleep S: when the
 # transitions took longer than S (a slow guest), the round is run again
 # with twice S, up to 40 s.
@@ -74,10 +76,19 @@ ynl_round() {
 
 	: >"$T/ynl.expect"
 	yx() { echo "$1" >>"$T/ynl.expect"; }
-	yx_vc() { [ "$2" = "$(rule_viable "$1")" ] || yx "viability-changed:-:-@$1"; }
 	EG=$(grp_of "$E")
-	v=$(rule_viable "$EG"); unbind_dev "$E"; yx "driver-unbound:$E:e1000@$EG"; yx_vc "$EG" "$v"
-	v=$(rule_viable "$EG"); bind_dev "$E" e1000; yx_vc "$EG" "$v"; yx "driver-bound:$E:e1000@$EG"
+	# unbind and bind back: viability-changed both times; then E on
+	# vfio-pci and back, for the ready-changed (decoded by all three)
+	unbind_expect "$E" yx
+	bind_expect "$E" e1000 yx
+	if [ -d /sys/bus/pci/drivers/vfio-pci ]; then
+		unbind_expect "$E" yx
+		bind_expect "$E" vfio-pci yx
+		unbind_expect "$E" yx
+		bind_expect "$E" e1000 yx
+	else
+		diag "ynl: no vfio-pci: no ready-changed in the round"
+	fi
 	remove_rescan "$R" yx
 
 	s1=$(vg_field "$("$VG" info)" seq)

@@ -30,7 +30,11 @@ def group_lines(g):
     devs = g.get('group-device', [])
     head = 'group=%d viable=%d seq=%d' % (g['group-id'], g['group-viable'],
                                           g['group-seq'])
-    out = ['%s ndev=%d' % (head, len(devs))]
+    # group-in-use is absent up to 5.18: "-", as vgprobe prints it
+    inuse = g.get('group-in-use')
+    out = ['%s ready=%d inuse=%s ndev=%d' % (
+        head, g['group-ready'], '-' if inuse is None else '%d' % inuse,
+        len(devs))]
     for d in devs:
         out.append('%s dev=%s bus=%s driver=%s devviable=%d vfio=%d vfiodev=%s' % (
             head, d.get('name', '?'), d.get('bus', '?'), d.get('driver', '-'),
@@ -49,9 +53,10 @@ def event_line(n):
         raise ValueError('not an event-ntf: %r' % n)
     m = n['msg']
     e = m['group-event']
-    return ('seq=%d kind=%s group=%d dev=%s driver=%s viable=%d ndev=%d' %
+    return ('seq=%d kind=%s group=%d dev=%s driver=%s viable=%d ready=%d '
+            'ndev=%d' %
             (e['seq'], e['kind'], m['group-id'], e.get('dev-name', '-'),
-             e.get('driver', '-'), m['group-viable'],
+             e.get('driver', '-'), m['group-viable'], m['group-ready'],
              len(m.get('group-device', []))))
 
 

@@ -11,8 +11,8 @@
  *   ynl-client info
  *   ynl-client monitor [--ready-file F] [--timeout S]
  *
- * Output lines are vgprobe's: a group line "group=G viable=V seq=S ndev=N"
- * and one line per device; info as vgprobe's; a monitor line per event
+ * Output lines are vgprobe's: a group line "group=G viable=V seq=S ready=R
+ * inuse=U|- ndev=N" and one line per device; info as vgprobe's; a monitor line per event
  * without the time.  A refused request prints "errno=NAME extack=MSG" (and
  * an "extack-ynl=" line, below) and exits 5; a monitor exits 3 after S seconds (default 60) without events.
  */
@@ -36,8 +36,11 @@ static void print_group(const struct vfiogroup_group_get_rsp *g)
 {
 	unsigned int i;
 
-	printf("group=%" PRIu32 " viable=%u seq=%" PRIu64 " ndev=%u\n",
+	/* group-in-use: absent up to 5.18, printed as vgprobe does, "-" */
+	printf("group=%" PRIu32 " viable=%u seq=%" PRIu64 " ready=%u inuse=%s ndev=%u\n",
 	       g->group_id, g->group_viable, (uint64_t)g->group_seq,
+	       g->group_ready,
+	       !g->_present.group_in_use ? "-" : g->group_in_use ? "1" : "0",
 	       g->n_group_device);
 	for (i = 0; i < g->n_group_device; i++) {
 		const struct vfiogroup_device *d = &g->group_device[i];
@@ -147,10 +150,10 @@ static void print_event(const struct vfiogroup_event_ntf_rsp *n)
 	const struct vfiogroup_event_ *e = &n->group_event;
 
 	printf("seq=%" PRIu64 " kind=%s group=%" PRIu32
-	       " dev=%s driver=%s viable=%u ndev=%u\n", (uint64_t)e->seq,
+	       " dev=%s driver=%s viable=%u ready=%u ndev=%u\n", (uint64_t)e->seq,
 	       str_or(vfiogroup_event_str(e->kind), "?"), n->group_id,
 	       str_or(e->dev_name, "-"), str_or(e->driver, "-"),
-	       n->group_viable, n->n_group_device);
+	       n->group_viable, n->group_ready, n->n_group_device);
 }
 
 static int cmd_monitor(struct ynl_sock *ys, const char *ready, int timeout_s)
