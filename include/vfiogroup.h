@@ -351,6 +351,20 @@ int vfiogroup_subscribe(struct vfiogroup_ctx *ctx,
 			struct vfiogroup_sub **out);
 
 /*
+ * Follow one device (a PCI address "0000:01:00.0", or any device name)
+ * rather than a group number: cb gets the events that name the device and
+ * every event of the group that holds it after the event, whichever group
+ * that is, so the subscription follows the device across hot-removal, a
+ * rescan and a new group id.  A device not there yet is waited for.  The
+ * kernel filter then lets every group's events through.  -EINVAL for an
+ * empty name or one of 64 bytes or more.  Unsubscribed
+ * with vfiogroup_unsubscribe().  (LIBVFIOGROUP_3)
+ */
+int vfiogroup_subscribe_device(struct vfiogroup_ctx *ctx, const char *dev_name,
+			       unsigned event_mask, vfiogroup_cb cb,
+			       void *userdata, struct vfiogroup_sub **out);
+
+/*
  * GUARANTEE: once this returns, cb of sub is not running and will never
  * run again, whichever thread calls it.  From another thread it waits for
  * a running callback to return (so a callback must not wait for a thread

@@ -294,6 +294,8 @@ struct vfiogroup_sub {
 	struct vfiogroup_sub *next, *prev;
 	struct vfiogroup_filter filter;
 	bool all_groups;
+	/* "": by group; else the events of whichever group holds it */
+	char device[VFIOGROUP_NAME_MAX];
 	unsigned mask;
 	vfiogroup_cb cb;
 	void *userdata;

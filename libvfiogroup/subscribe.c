@@ -118,10 +118,11 @@ static void sub_free(struct vfiogroup_sub *s)
 	vfiogroup_ctx_unref(ctx);
 }
 
-VG_EXPORT int vfiogroup_subscribe(struct vfiogroup_ctx *ctx,
-				  const struct vfiogroup_filter *filter,
-				  unsigned event_mask, vfiogroup_cb cb,
-				  void *userdata, struct vfiogroup_sub **out)
+/* dev_name NULL: by filter (NULL: every group). */
+static int subscribe(struct vfiogroup_ctx *ctx,
+		     const struct vfiogroup_filter *filter, const char *dev_name,
+		     unsigned event_mask, vfiogroup_cb cb, void *userdata,
+		     struct vfiogroup_sub **out)
 {
 	struct vfiogroup_sub *s;
 	int r;
@@ -131,7 +132,11 @@ VG_EXPORT int vfiogroup_subscribe(struct vfiogroup_ctx *ctx,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	if (filter) {
+	if (dev_name) {
+		/* It may come back in any group: the kernel lets all through. */
+		strcpy(s->device, dev_name);	/* length checked by the caller */
+		s->all_groups = true;
+	} else if (filter) {
 		r = filter_copy(&s->filter, filter);
 		if (r) {
 			free(s);
@@ -173,6 +178,25 @@ VG_EXPORT int vfiogroup_subscribe(struct vfiogroup_ctx *ctx,
 	return 0;
 }
 
+VG_EXPORT int vfiogroup_subscribe(struct vfiogroup_ctx *ctx,
+				  const struct vfiogroup_filter *filter,
+				  unsigned event_mask, vfiogroup_cb cb,
+				  void *userdata, struct vfiogroup_sub **out)
+{
+	return subscribe(ctx, filter, NULL, event_mask, cb, userdata, out);
+}
+
+VG_EXPORT int vfiogroup_subscribe_device(struct vfiogroup_ctx *ctx,
+					 const char *dev_name,
+					 unsigned event_mask, vfiogroup_cb cb,
+					 void *userdata,
+					 struct vfiogroup_sub **out)
+{
+	if (!dev_name || !*dev_name || strlen(dev_name) >= VFIOGROUP_NAME_MAX)
+		return -EINVAL;
+	return subscribe(ctx, NULL, dev_name, event_mask, cb, userdata, out);
+}
+
 VG_EXPORT void vfiogroup_unsubscribe(struct vfiogroup_sub *s)
 {
 	struct vfiogroup_ctx *ctx;
@@ -210,9 +234,13 @@ static bool sub_wants(const struct vfiogroup_sub *s,
 {
 	if (ev->kind >= 32 || !(s->mask & VFIOGROUP_EVMASK(ev->kind)))
 		return false;
-	if (ev->kind >= VFIOGROUP_EV_RESYNC || s->all_groups)
+	if (ev->kind >= VFIOGROUP_EV_RESYNC)
 		return true;
-	return vg_filter_has(&s->filter, ev->group_id);
+	/* Its own events, and those of the group it is in after them. */
+	if (s->device[0])
+		return (ev->dev_name && !strcmp(ev->dev_name, s->device)) ||
+		       vg_group_find_dev(ev->group, s->device);
+	return s->all_groups || vg_filter_has(&s->filter, ev->group_id);
 }
 
 /* Runs callbacks: called with dispatch_lock held and no other lock. */

@@ -55,8 +55,8 @@ struct wait_for {
 };
 
 /*
- * Subscribed before the first look, to the group, or to every group for
- * a device, which may come back in another one.
+ * Subscribed before the first look, to the group, or to the device,
+ * which may come back in another group.
  */
 static int wait_until(struct vfiogroup_ctx *ctx, struct wait_for *w,
 		      int timeout_ms)
@@ -73,13 +73,19 @@ static int wait_until(struct vfiogroup_ctx *ctx, struct wait_for *w,
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)
 		return -errno;
-	r = w->dev_name ? 0 : vfiogroup_filter_new(&f);
-	if (!r && f)
-		r = vfiogroup_filter_add_group(f, w->id);
-	if (!r)
-		r = vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL, wake, &efd,
-					&sub);
-	vfiogroup_filter_free(f);
+	if (w->dev_name) {
+		r = vfiogroup_subscribe_device(ctx, w->dev_name,
+					       VFIOGROUP_EVMASK_ALL, wake, &efd,
+					       &sub);
+	} else {
+		r = vfiogroup_filter_new(&f);
+		if (!r)
+			r = vfiogroup_filter_add_group(f, w->id);
+		if (!r)
+			r = vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL,
+						wake, &efd, &sub);
+		vfiogroup_filter_free(f);
+	}
 
 	while (!r) {
 		struct pollfd pfd[2] = {

@@ -3,7 +3,7 @@
  * vfiogroup: look at and follow IOMMU groups through libvfiogroup.
  *
  *   vfiogroup [-j] list | show N | show dev NAME | info
- *   vfiogroup [-j] monitor [--group N]...
+ *   vfiogroup [-j] monitor [--group N]... | --device DEV
  *   vfiogroup [-j] wait N --viable [--timeout S]
  *   vfiogroup [-j] wait [N] --ready [--device DEV] [--timeout S]
  *
@@ -43,6 +43,7 @@ static void usage(FILE *f)
 	      "  show dev DEVICE           the group holding DEVICE (0000:01:00.0)\n"
 	      "  info                      the kernel module's state\n"
 	      "  monitor [--group GROUP]... follow events until interrupted\n"
+	      "  monitor --device DEVICE   follow one device, whatever its group\n"
 	      "  wait GROUP --viable [--timeout SECONDS]\n"
 	      "                            wait until GROUP is viable for VFIO\n"
 	      "  wait GROUP --ready [--timeout SECONDS]\n"
@@ -211,22 +212,29 @@ static int cmd_monitor(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "group", required_argument, NULL, 'g' },
+		{ "device", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vfiogroup_filter *f = NULL;
 	struct vfiogroup_sub *sub;
 	struct sigaction sa = { .sa_handler = on_signal };
+	const char *dev = NULL;
 	int c, r = EXIT_OK;
 
 	optind = 0;	/* 0: glibc fully resets its permutation state */
-	while ((c = getopt_long(argc, argv, "g:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "g:d:", opts, NULL)) != -1) {
 		uint32_t id;
 
+		if (c == 'd' && !dev && *optarg && strlen(optarg) < 64) {
+			dev = optarg;
+			continue;
+		}
 		if (c != 'g' || !parse_group(optarg, &id)) {
 			vfiogroup_filter_free(f);
 			return c == 'g' ? usage_error("monitor: bad group '%s'",
 						      optarg)
-					: usage_error("monitor: bad option%s", "");
+			       : c == 'd' ? usage_error("monitor: one --device, a name of 1-63 bytes%s", "")
+					  : usage_error("monitor: bad option%s", "");
 		}
 		if ((!f && vfiogroup_filter_new(&f)) ||
 		    vfiogroup_filter_add_group(f, id)) {
@@ -234,16 +242,22 @@ static int cmd_monitor(int argc, char **argv)
 			return fail("monitor", -ENOMEM);
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc || (f && dev)) {
 		vfiogroup_filter_free(f);
-		return usage_error("monitor: unexpected '%s'", argv[optind]);
+		return optind < argc ?
+		       usage_error("monitor: unexpected '%s'", argv[optind]) :
+		       usage_error("monitor: --group or --device, not both%s", "");
 	}
 	if ((r = connect_ctx())) {
 		vfiogroup_filter_free(f);
 		return r;
 	}
-	r = vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL, on_event, NULL,
-				&sub);
+	if (dev)
+		r = vfiogroup_subscribe_device(ctx, dev, VFIOGROUP_EVMASK_ALL,
+					       on_event, NULL, &sub);
+	else
+		r = vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL, on_event,
+					NULL, &sub);
 	vfiogroup_filter_free(f);
 	if (r)
 		return fail("monitor", r);

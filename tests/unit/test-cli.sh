@@ -36,6 +36,9 @@ expect 1 wait 5 --ready --device 0000:00:03.0
 expect 1 wait --viable --device 0000:00:03.0
 expect 1 wait --ready --device ''
 expect 1 monitor --group nope
+expect 1 monitor --group 1 --device 0000:00:03.0
+expect 1 monitor --device ''
+expect 1 monitor --device a --device b
 if [ ! -e /sys/module/vfiogroup ] && [ -z "${CI_HAS_VFIOGROUP:-}" ]; then
 	for cmd in list "show 1" info "wait 1 --viable --timeout 1" \
 		"wait --ready --device 0000:00:03.0 --timeout 1" monitor; do

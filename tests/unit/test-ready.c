@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fake.h"
+#include "record.h"
 #include "run-suite.h"
 
 static struct fake *fk;
@@ -259,6 +260,43 @@ START_TEST(wait_follows_the_device)
 }
 END_TEST
 
+/*
+ * A subscription to a device: its own events and its group's, in whatever
+ * group it is; not the events of a group it left.
+ */
+START_TEST(subscription_follows_the_device)
+{
+	struct vfiogroup_sub *sub;
+	struct record rec = { 0 };
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	ck_assert_int_eq(vfiogroup_subscribe_device(ctx, "", 0, ignore, NULL,
+						    &sub), -EINVAL);
+	ck_assert_int_eq(vfiogroup_subscribe_device(ctx, "0000:01:00.1",
+						    VFIOGROUP_EVMASK_GROUP,
+						    record_cb, &rec, &sub), 0);
+	vfiogroup_dispatch(ctx);
+	record_reset(&rec);
+
+	fake_bind(fk, 1, "0000:01:00.0", "e1000", true);	/* a sibling */
+	fake_unbind(fk, 2, "0000:02:00.0");			/* elsewhere */
+	fake_remove_device(fk, 1, "0000:01:00.1");
+	fake_add_device(fk, 7, "0000:01:00.1", "vfio-pci", false);
+	fake_bind(fk, 1, "0000:01:00.0", "vfio-pci", false);	/* left */
+	while (vfiogroup_dispatch(ctx) > 0)
+		;
+	ck_assert_str_eq(rec.log,
+			 "BIND 1 0000:01:00.0 e1000\n"
+			 "VIA 1 - - blocked\n"
+			 "RDY 1 - - unready\n"
+			 "REM 1 0000:01:00.1 -\n"
+			 "ADD 7 0000:01:00.1 -\n"
+			 "BIND 7 0000:01:00.1 vfio-pci\n"
+			 "RDY 7 - - ready\n");
+	vfiogroup_unsubscribe(sub);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ready");
@@ -273,6 +311,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, wait_ready_skips_the_gap);
 	tcase_add_test(tc, wait_ready_through_a_hold);
 	tcase_add_test(tc, wait_follows_the_device);
+	tcase_add_test(tc, subscription_follows_the_device);
 	suite_add_tcase(s, tc);
 	return s;
 }
