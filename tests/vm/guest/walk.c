@@ -340,7 +340,7 @@ static bool override_clear(const char *dev)
  * group-in-use; from 6.1 VFIO adds a vfio-dev device (vfioX) under each
  * device it registers, before that a VFIO driver is known by its name.
  */
-static bool k_in_use, k_vfio_dev;
+static bool k_in_use, k_vfio_dev, k_deferred_put;
 
 static void kernel_features(void)
 {
@@ -351,6 +351,7 @@ static void kernel_features(void)
 		sscanf(u.release, "%u.%u", &ma, &mi);
 	k_in_use = ma > 5 || (ma == 5 && mi >= 19);
 	k_vfio_dev = ma > 6 || (ma == 6 && mi >= 1);
+	k_deferred_put = ma < 5 || (ma == 5 && mi < 16);
 }
 
 /* Registered with VFIO, by sysfs: the vfio-dev child (6.1+) or the name. */
@@ -429,9 +430,17 @@ static int sysfs_world(struct world *w)
 		closedir(dd);
 		if (!g->nd)
 			continue;
-		g->ready &= g->viable;
 		snprintf(path, sizeof(path), "/dev/vfio/%u", g->id);
 		g->node = access(path, F_OK) == 0;
+		/*
+		 * Up to 5.15 VFIO may drop a group's last reference from a
+		 * workqueue (the deferred put 5.16 removed), so the node can
+		 * outlive the group's last registered device for a moment:
+		 * it counts as gone then.  A registered device still needs it.
+		 */
+		if (k_deferred_put && g->node && !g->ready)
+			g->node = 0;
+		g->ready &= g->viable;
 		qsort(g->d, g->nd, sizeof(g->d[0]), dst_cmp);
 		w->n++;
 	}
