@@ -219,7 +219,7 @@ VG_EXPORT int vfiogroup_stats(struct vfiogroup_ctx *ctx,
 	pthread_mutex_lock(&ctx->cache_lock);
 	s = ctx->stats;
 	pthread_mutex_unlock(&ctx->cache_lock);
-	memcpy(out, &s, size < sizeof(s) ? size : sizeof(s));
+	vg_copy_sized(out, size, &s, sizeof(s));
 	return 0;
 }
 

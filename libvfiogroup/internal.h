@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <linux/vfiogroup.h>
 #include "vfiogroup.h"
@@ -77,6 +78,17 @@ int vg_group_add_device(struct vfiogroup_group *g,
 			const struct vfiogroup_device *d);
 const struct vfiogroup_device *vg_group_find_dev(const struct vfiogroup_group *g,
 						 const char *name);
+/*
+ * Into a struct the caller sized (size: sizeof as the caller knows it),
+ * as much of ours (len bytes) as it has room for: older callers know a
+ * shorter struct, and the library may append fields.
+ */
+static inline void vg_copy_sized(void *dst, size_t size, const void *src,
+				 size_t len)
+{
+	memcpy(dst, src, size < len ? size : len);
+}
+
 /* Ready by the module's rule, for a module that does not say (< 0.3). */
 bool vg_group_openable(const struct vfiogroup_group *g);
 

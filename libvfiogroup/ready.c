@@ -96,7 +96,7 @@ static int assess(struct vfiogroup_ctx *ctx, struct vfiogroup_group *g,
 	}
 	vfiogroup_group_unref(g);
 	if (r >= 0 && out)
-		memcpy(out, &o, size < sizeof(o) ? size : sizeof(o));
+		vg_copy_sized(out, size, &o, sizeof(o));
 	return r;
 }
 

@@ -159,7 +159,7 @@ static int ready(struct vfiogroup_ctx *ctx, struct wait_for *w)
 	if (o.reason == VFIOGROUP_NR_IN_USE)
 		w->recheck_ms = IN_USE_RECHECK_MS;
 	if (w->out)
-		memcpy(w->out, &o, w->size < sizeof(o) ? w->size : sizeof(o));
+		vg_copy_sized(w->out, w->size, &o, sizeof(o));
 	return r;
 }
 
