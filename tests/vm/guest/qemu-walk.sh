@@ -38,20 +38,7 @@ qw_pick() {
 }
 qw_held_group() { [ -n "$QW_HOLD_G" ] && [ -e "$PCI/$1" ] && [ "$(grp_of "$1")" = "$QW_HOLD_G" ]; }
 
-# The transitions.  Each leaves sysfs as it says or reports why not.
-qw_unbind() { [ -e "$PCI/$1/driver" ] && echo "$1" >"$PCI/$1/driver/unbind"; }
-qw_vfio() {
-	qw_unbind "$1"
-	echo vfio-pci >"$PCI/$1/driver_override" &&
-		echo "$1" >/sys/bus/pci/drivers_probe 2>/dev/null
-	[ "$(pdrv "$1")" = vfio-pci ]
-}
-qw_host() { # qw_host DEV DRIVER
-	qw_unbind "$1"
-	echo >"$PCI/$1/driver_override"
-	echo "$1" >"/sys/bus/pci/drivers/$2/bind" 2>/dev/null
-	[ "$(pdrv "$1")" = "$2" ]
-}
+# The transitions: run-tests.sh's unbind_dev and rebind, and these.
 qw_remove_rescan() {
 	echo 1 >"$PCI/$1/remove" && echo 1 >/sys/bus/pci/rescan
 	wait_for 10 test -e "$PCI/$1"
@@ -150,12 +137,12 @@ qw_step() {
 		_what="release"
 	else
 		case $_k in
-		0) _what="unbind $_d"; qw_unbind "$_d" ;;
-		1|2) _what="vfio-pci $_d"; qw_vfio "$_d" || diag "qemu-walk: vfio-pci bind of $_d failed" ;;
-		3) _what="host $_d"; qw_host "$_d" "$QW_HOST" || diag "qemu-walk: $QW_HOST bind of $_d failed" ;;
+		0) _what="unbind $_d"; unbind_dev "$_d" ;;
+		1|2) _what="vfio-pci $_d"; rebind "$_d" vfio-pci || diag "qemu-walk: vfio-pci bind of $_d failed" ;;
+		3) _what="host $_d"; rebind "$_d" "$QW_HOST" || diag "qemu-walk: $QW_HOST bind of $_d failed" ;;
 		4) _what="libvirt $_d"
-			qw_host "$_d" "$QW_HOST" >/dev/null 2>&1
-			qw_unbind "$_d"
+			rebind "$_d" "$QW_HOST" >/dev/null 2>&1
+			unbind_dev "$_d"
 			# the gap: viable, maybe, but not ready for this device
 			if "$QW_CLI" wait --ready --device "$_d" --timeout 0 >"$T/qw.gap" 2>&1; then
 				QW_BAD=$((QW_BAD + 1))
@@ -163,7 +150,7 @@ qw_step() {
 			fi
 			QW_GAP=$((QW_GAP + 1))
 			qw_judge "$_d" "gap"
-			qw_vfio "$_d" || diag "qemu-walk: vfio-pci bind of $_d failed" ;;
+			rebind "$_d" vfio-pci || diag "qemu-walk: vfio-pci bind of $_d failed" ;;
 		5) _what="remove+rescan $_d"
 			if [ "$QW_RESCAN_OK" = 0 ]; then
 				QW_NORR=$((QW_NORR + 1))
@@ -176,7 +163,7 @@ qw_step() {
 				QW_NOHOLD=$((QW_NOHOLD + 1))
 				_what="$_what (not made: no in-use before 5.19)"
 			else
-				qw_vfio "$_d" && qw_wait_then_qemu "$_d"
+				rebind "$_d" vfio-pci && qw_wait_then_qemu "$_d"
 				if qemu_hold "$_d"; then
 					QW_HOLD_G=$(grp_of "$_d") QW_HOLD_D=$_d
 					QW_HOLDS=$((QW_HOLDS + 1))
@@ -184,7 +171,7 @@ qw_step() {
 					diag "qemu-walk: could not hold $_d: $QEMU_ERR"
 				fi
 			fi ;;
-		*) _what="vfio-pci $_d (again)"; qw_vfio "$_d" ;;
+		*) _what="vfio-pci $_d (again)"; rebind "$_d" vfio-pci ;;
 		esac
 	fi
 	echo "$QW_I $_what" >>"$T/qw.steps"
@@ -231,7 +218,7 @@ qw_main() {
 	while [ "$_i" -lt "$QW_N" ]; do
 		_h=''
 		eval "_d=\$QW_DEV_$_i _h=\$QW_HOSTDRV_$_i"
-		[ "$(pdrv "$_d")" = "$_h" ] || qw_host "$_d" "$_h" || diag "qemu-walk: $_d not back on $_h"
+		[ "$(pdrv "$_d")" = "$_h" ] || rebind "$_d" "$_h" || diag "qemu-walk: $_d not back on $_h"
 		_i=$((_i + 1))
 	done
 	diag "qemu-walk: seed=$QW_SEED steps=$QW_I judged=$QW_J ready=$QW_YES not-ready=$QW_NOT disagreements=$QW_BAD named-wrong=$QW_NAMED qemu-hangs=$QW_HANG wait-then-qemu=$QW_WQ gap-checks=$QW_GAP holds=$QW_HOLDS seconds=$(($(cut -d. -f1 /proc/uptime) - _t0))"
