@@ -501,6 +501,16 @@ int vg_req_dump(struct vfiogroup_ctx *ctx, struct vg_cache *out);
 int vg_req_info(struct vfiogroup_ctx *ctx, struct vfiogroup_info *out,
 		int *events);
 
+/*
+ * snapshot.c: vfiogroup_get_group() and vfiogroup_find_device(); *fresh
+ * says the group came from the kernel just now (the cache does not follow
+ * it), so that its in-use needs no second look.
+ */
+int vg_lookup_group(struct vfiogroup_ctx *ctx, uint32_t id,
+		    struct vfiogroup_group **out, bool *fresh);
+int vg_lookup_device(struct vfiogroup_ctx *ctx, const char *dev_name,
+		     struct vfiogroup_group **out, bool *fresh);
+
 /* dispatch.c */
 int vg_handle_datagram(struct vfiogroup_ctx *ctx, const void *buf, size_t len);
 

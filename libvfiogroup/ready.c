@@ -4,7 +4,8 @@
  * if not, what is in the way.  The cache knows the drivers; only the
  * kernel knows whether another user holds the group, and nothing
  * announces that, so a group the cache calls ready is looked at again in
- * the kernel before it is called ready.
+ * the kernel before it is called ready (one that came from the kernel just
+ * now, as the cache does not follow it, is not asked twice).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,20 +73,21 @@ static int judge(const struct vfiogroup_group *g, const char *dev_name,
 }
 
 /*
- * The cache's snapshot g (a reference the caller gave up) judged; when it
- * says ready and the kernel may be asked, the kernel's own snapshot of the
- * group is judged instead, for whether a user holds it.
+ * Snapshot g (a reference the caller gave up) judged; when it came from the
+ * cache, says ready and the kernel may be asked, the kernel's own snapshot
+ * of the group is judged instead, for whether a user holds it.
  */
 static int assess(struct vfiogroup_ctx *ctx, struct vfiogroup_group *g,
-		  const char *dev_name, struct vfiogroup_readiness *out,
-		  size_t size)
+		  bool g_fresh, const char *dev_name,
+		  struct vfiogroup_readiness *out, size_t size)
 {
 	struct vg_request req = { .kind = VG_REQ_GROUP_BY_ID, .group_id = g->id };
 	struct vfiogroup_readiness o;
 	struct vfiogroup_group *fresh = NULL;
-	int r = judge(g, dev_name, false, &o);
+	int r = judge(g, dev_name, g_fresh, &o);
 
-	if (r == 1 && !(ctx->flags & VFIOGROUP_CTX_NONBLOCK_QUERIES)) {
+	if (r == 1 && !g_fresh &&
+	    !(ctx->flags & VFIOGROUP_CTX_NONBLOCK_QUERIES)) {
 		r = vg_req_group(ctx, &req, &fresh);
 		if (!r) {
 			r = judge(fresh, dev_name, true, &o);
@@ -104,12 +106,13 @@ VG_EXPORT int vfiogroup_readiness(struct vfiogroup_ctx *ctx, uint32_t id,
 				  struct vfiogroup_readiness *out, size_t size)
 {
 	struct vfiogroup_group *g;
+	bool fresh;
 	int r;
 
 	if (!ctx || (!out && size))
 		return -EINVAL;
-	r = vfiogroup_get_group(ctx, id, &g);
-	return r ? r : assess(ctx, g, NULL, out, size);
+	r = vg_lookup_group(ctx, id, &g, &fresh);
+	return r ? r : assess(ctx, g, fresh, NULL, out, size);
 }
 
 VG_EXPORT int vfiogroup_device_readiness(struct vfiogroup_ctx *ctx,
@@ -118,12 +121,13 @@ VG_EXPORT int vfiogroup_device_readiness(struct vfiogroup_ctx *ctx,
 					 size_t size)
 {
 	struct vfiogroup_group *g;
+	bool fresh;
 	int r;
 
 	if (!ctx || !dev_name || (!out && size))
 		return -EINVAL;
-	r = vfiogroup_find_device(ctx, dev_name, &g);
-	return r ? r : assess(ctx, g, dev_name, out, size);
+	r = vg_lookup_device(ctx, dev_name, &g, &fresh);
+	return r ? r : assess(ctx, g, fresh, dev_name, out, size);
 }
 
 VG_EXPORT int vfiogroup_is_ready(struct vfiogroup_ctx *ctx, uint32_t id)

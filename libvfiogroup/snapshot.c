@@ -108,8 +108,8 @@ VG_EXPORT int vfiogroup_group_ids(struct vfiogroup_ctx *ctx, uint32_t **out)
 	return n > INT32_MAX ? -EOVERFLOW : (int)n;
 }
 
-VG_EXPORT int vfiogroup_get_group(struct vfiogroup_ctx *ctx, uint32_t id,
-				  struct vfiogroup_group **out)
+int vg_lookup_group(struct vfiogroup_ctx *ctx, uint32_t id,
+		    struct vfiogroup_group **out, bool *fresh)
 {
 	struct vg_request req = { .kind = VG_REQ_GROUP_BY_ID, .group_id = id };
 	struct vg_cache_entry *e;
@@ -119,6 +119,7 @@ VG_EXPORT int vfiogroup_get_group(struct vfiogroup_ctx *ctx, uint32_t id,
 	if (!ctx || !out)
 		return -EINVAL;
 	*out = NULL;
+	*fresh = false;
 	r = usable(ctx);
 	if (r)
 		return r;
@@ -131,12 +132,14 @@ VG_EXPORT int vfiogroup_get_group(struct vfiogroup_ctx *ctx, uint32_t id,
 	if (known)
 		return *out ? 0 : -ENOENT;
 	r = may_ask_kernel(ctx);
-	return r ? r : vg_req_group(ctx, &req, out);
+	if (!r)
+		r = vg_req_group(ctx, &req, out);
+	*fresh = !r;
+	return r;
 }
 
-VG_EXPORT int vfiogroup_find_device(struct vfiogroup_ctx *ctx,
-				    const char *dev_name,
-				    struct vfiogroup_group **out)
+int vg_lookup_device(struct vfiogroup_ctx *ctx, const char *dev_name,
+		     struct vfiogroup_group **out, bool *fresh)
 {
 	struct vg_request req = { .kind = VG_REQ_GROUP_BY_DEV,
 				  .dev_name = dev_name };
@@ -146,6 +149,7 @@ VG_EXPORT int vfiogroup_find_device(struct vfiogroup_ctx *ctx,
 	if (!ctx || !dev_name || !out)
 		return -EINVAL;
 	*out = NULL;
+	*fresh = false;
 	r = usable(ctx);
 	if (r)
 		return r;
@@ -162,7 +166,27 @@ VG_EXPORT int vfiogroup_find_device(struct vfiogroup_ctx *ctx,
 	if (all)
 		return -ENOENT;
 	r = may_ask_kernel(ctx);
-	return r ? r : vg_req_group(ctx, &req, out);
+	if (!r)
+		r = vg_req_group(ctx, &req, out);
+	*fresh = !r;
+	return r;
+}
+
+VG_EXPORT int vfiogroup_get_group(struct vfiogroup_ctx *ctx, uint32_t id,
+				  struct vfiogroup_group **out)
+{
+	bool fresh;
+
+	return vg_lookup_group(ctx, id, out, &fresh);
+}
+
+VG_EXPORT int vfiogroup_find_device(struct vfiogroup_ctx *ctx,
+				    const char *dev_name,
+				    struct vfiogroup_group **out)
+{
+	bool fresh;
+
+	return vg_lookup_device(ctx, dev_name, out, &fresh);
 }
 
 VG_EXPORT int vfiogroup_is_viable(struct vfiogroup_ctx *ctx, uint32_t id)

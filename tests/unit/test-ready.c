@@ -139,6 +139,38 @@ START_TEST(in_use_is_asked_fresh)
 }
 END_TEST
 
+/* A group the cache does not follow: its one reply is fresh already. */
+START_TEST(unfollowed_group_is_asked_once)
+{
+	struct vfiogroup_readiness o;
+	struct vfiogroup_filter *only2;
+	struct vfiogroup_sub *sub;
+	unsigned before;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	/* the cache follows group 2 alone */
+	ck_assert_int_eq(vfiogroup_filter_new(&only2), 0);
+	ck_assert_int_eq(vfiogroup_filter_add_group(only2, 2), 0);
+	ck_assert_int_eq(vfiogroup_subscribe(ctx, only2, VFIOGROUP_EVMASK_ALL,
+					     ignore, NULL, &sub), 0);
+	vfiogroup_filter_free(only2);
+	fake_set_in_use(fk, 1, 1);
+	before = fk->requests;
+	ck_assert_int_eq(vfiogroup_readiness(ctx, 1, &o, sizeof(o)), 0);
+	ck_assert_int_eq(o.reason, VFIOGROUP_NR_IN_USE);
+	ck_assert_int_eq(o.in_use, 1);
+	ck_assert_uint_eq(fk->requests, before + 1);
+
+	fake_set_in_use(fk, 1, 0);
+	before = fk->requests;
+	ck_assert_int_eq(vfiogroup_device_readiness(ctx, "0000:01:00.0", &o,
+						    sizeof(o)), 1);
+	ck_assert_int_eq(o.in_use, 0);
+	ck_assert_uint_eq(fk->requests, before + 1);
+	vfiogroup_unsubscribe(sub);
+}
+END_TEST
+
 /* Event loops asked for no round trips: the hold is then not known. */
 START_TEST(nonblock_does_not_ask)
 {
@@ -307,6 +339,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, what_is_in_the_way);
 	tcase_add_test(tc, smaller_struct);
 	tcase_add_test(tc, in_use_is_asked_fresh);
+	tcase_add_test(tc, unfollowed_group_is_asked_once);
 	tcase_add_test(tc, nonblock_does_not_ask);
 	tcase_add_test(tc, wait_ready_skips_the_gap);
 	tcase_add_test(tc, wait_ready_through_a_hold);
