@@ -16,8 +16,10 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${VG_BUILDDIR:-$top/build}
 # The debug kernels first: they take longest (KASAN, fault injection,
-# stress), and two guests boot at once (VG_JOBS).
-kernels=${KERNELS:-debug debug-5.10 5.10 6.1 6.12 7}
+# stress), and two guests boot at once (VG_JOBS).  "iommufd" (6.12 with
+# IOMMUFD and VFIO cdevs, which no Debian kernel has) runs the sections the
+# cdev path changes.
+kernels=${KERNELS:-debug debug-5.10 5.10 6.1 6.12 7 iommufd}
 log_dir=$build/test-logs
 passed=0
 failed=0
@@ -155,6 +157,19 @@ debug_kernel_config() {
 	"$top/tests/vm/build-debug-kernel.sh" --config-only 6.1
 }
 
+# The iommufd kernel is built here when no package of it is cached or
+# shared (tests/vm/build-debug-kernel.sh iommufd; see tests/vm/README.md
+# for the time it takes).
+iommufd_kernel() {
+	# shellcheck source=vm/debug-kernels.sh source-path=SCRIPTDIR
+	. "$top/tests/vm/debug-kernels.sh"
+	if f=$(bench_image iommufd); then
+		echo "iommufd kernel: $f"
+		return 0
+	fi
+	"$top/tests/vm/build-debug-kernel.sh" iommufd
+}
+
 vm_suite() {
 	make -C "$build" check-vm KERNELS="$kernels" \
 		CHECK_VM_FLAGS="--jobs ${VG_JOBS:-2}" 2>&1 | tee "$log_dir/vm.log"
@@ -178,6 +193,9 @@ if gate "build" make -C "$build" -j"$(nproc)"; then
 		"$top/tests/style/kmod-warnings.sh" "$build"
 	gate "kmod: arm64 cross build, every bus compiled" \
 		"$top/tests/style/cross-arm64.sh" "$build"
+	case " $kernels " in
+	*" iommufd "*) gate "iommufd kernel: cached, or built from linux-source-6.12" iommufd_kernel ;;
+	esac
 	gate "VM suite on: $kernels" vm_suite
 fi
 gate "netlink spec: the kernel's ynl-gen-c in every mode, UAPI header generated" \

@@ -1,17 +1,20 @@
 #!/bin/bash
 # build-debug-kernel.sh [options] VERSION [OUTDIR]
 #
-# Rebuilds a debug kernel of the VM bench ("debug" = 6.1, "debug-5.10") from
-# Debian's linux-source-VERSION package and tests/vm/debug-kernel.config
-# (KASAN, lockdep, kmemleak, DEBUG_OBJECTS, DEBUG_LIST, KUnit, failslab and
-# fail-nth; IOMMU, VFIO and the NICs built in), and puts its two packages in
-# OUTDIR:
+# Rebuilds a kernel of the VM bench that Debian does not ship: a debug kernel
+# ("debug" = 6.1, "debug-5.10") from Debian's linux-source-VERSION package
+# and tests/vm/debug-kernel.config (KASAN, lockdep, kmemleak, DEBUG_OBJECTS,
+# DEBUG_LIST, KUnit, failslab and fail-nth), or the "iommufd" kernel (6.12
+# with IOMMUFD and VFIO_DEVICE_CDEV, tests/vm/iommufd-kernel.config); IOMMU,
+# VFIO and the NICs built in.  Puts its two packages in OUTDIR:
 #   linux-image-KVER_KVER-1_amd64.deb  linux-headers-KVER_KVER-1_amd64.deb
-# KVER is the source's version plus "-vfiogroup-debug" (6.1.192-vfiogroup-debug).
+# KVER is the source's version plus "-vfiogroup-debug" (6.1.192-vfiogroup-debug)
+# or "-vfiogroup-iommufd" (6.12.117-vfiogroup-iommufd).
 #
-#   VERSION          6.1 (bookworm's linux-source-6.1, host apt) or 5.10
+#   VERSION          6.1 (bookworm's linux-source-6.1, host apt), 5.10
 #                    (bullseye's linux-source-5.10, private apt state of
-#                    apt-suite.sh)
+#                    apt-suite.sh) or iommufd (trixie's linux-source-6.12,
+#                    likewise)
 #   OUTDIR           default $VFIOGROUP_CACHE/debug-kernels (cache default
 #                    /var/cache/vfiogroup): run-suite.sh looks there after
 #                    /work/shared/kernels
@@ -36,8 +39,9 @@
 # Kconfig dropped or changed; copied to build-VERSION/config-KVER); then make
 # bzImage modules and make bindeb-pkg, strip the debug info from the ELF
 # helpers in the headers package, and copy both packages to OUTDIR.
-# A full build took 36-40 min on 2 cores with gcc 12, packaging 2-2.5 min
-# (the packages in /work/shared/kernels); it needs a few GB of disk.
+# A full debug build took 36-40 min on 2 cores with gcc 12, packaging 2-2.5
+# min (the packages in /work/shared/kernels); the iommufd kernel, without the
+# checkers, IPv6 and netfilter, is quicker.  It needs a few GB of disk.
 # Progress goes to stderr, build output to build-VERSION/build.log; stdout
 # gets the package paths (or the config's).
 set -euo pipefail
@@ -72,11 +76,15 @@ while [ $# -gt 0 ]; do
 		shift ;;
 	esac
 done
+kind=$ver
 case $ver in
 6.1) suite=bookworm ;;
 5.10) suite=bullseye ;;
+iommufd)
+	suite=trixie ver=6.12
+	fragment=$here/iommufd-kernel.config suffix=-vfiogroup-iommufd ;;
 '') usage ;;
-*) die "VERSION must be 6.1 or 5.10, not '$ver'" ;;
+*) die "VERSION must be 6.1, 5.10 or iommufd, not '$ver'" ;;
 esac
 jobs=${jobs:-$(nproc)}
 case $jobs in ''|*[!0-9]*|0) die "--jobs wants a positive number, not '$jobs'" ;; esac
@@ -92,10 +100,10 @@ case $ver in
 esac
 
 dk=$cache/debug-kernels
-work=$dk/build-$ver
+work=$dk/build-$kind
 mkdir -p "$dk/src" "$work"
-exec 9>"$dk/.lock-$ver"
-flock -n 9 || { say "another build of $ver holds $dk/.lock-$ver; waiting"; flock 9; }
+exec 9>"$dk/.lock-$kind"
+flock -n 9 || { say "another build of $kind holds $dk/.lock-$kind; waiting"; flock 9; }
 log=$work/build.log
 : >"$log"
 t_start=$SECONDS
@@ -263,7 +271,7 @@ if [ "$config_only" = 1 ]; then
 fi
 
 # --- build and package ----------------------------------------------------
-say "building $kver with -j$jobs (36-40 min on 2 cores); log: $log"
+say "building $kver with -j$jobs (debug kernels: 36-40 min on 2 cores); log: $log"
 kmake -j"$jobs" bzImage modules >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "make bzImage modules failed (see $log)"; }
 step "built bzImage and modules"
 # bindeb-pkg writes the packages into the tree's parent directory ($work).

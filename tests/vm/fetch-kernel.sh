@@ -24,6 +24,8 @@
 #                    has one (default /work/shared/kernels, then
 #                    $VFIOGROUP_CACHE/debug-kernels where
 #                    build-debug-kernel.sh puts them); everything built in
+#   iommufd          linux-image-6.12.*-vfiogroup-iommufd*.deb, likewise:
+#                    6.12 with IOMMUFD and VFIO_DEVICE_CDEV
 #   /path/to/linux-image-*.deb   any local image package
 set -euo pipefail
 
@@ -52,13 +54,12 @@ case $spec in
 6.12|trixie) suite=trixie want_rel=6.12 ;;
 7|7.*) suite=sid want_rel=$spec ;;
 sid) suite=sid ;;
-debug|debug-*)
-	base=${spec#debug}; base=${base#-}; base=${base:-6.1}
-	f=$(debug_image "$base") || die "no linux-image-$base.*-vfiogroup-debug*.deb in ${debug_dirs[*]} (tests/vm/build-debug-kernel.sh $base builds one)"
+debug|debug-*|iommufd)
+	f=$(bench_image "$spec") || die "no $spec kernel package in ${debug_dirs[*]} (tests/vm/build-debug-kernel.sh $(bench_build_arg "$spec") builds one)"
 	debs=("$f")
 	;;
 *.deb) [ -f "$spec" ] || die "no such file: $spec"; debs=("$(realpath "$spec")") ;;
-*) die "unknown kernel spec '$spec' (6.1, 5.10, 6.12, 7, sid, debug, debug-5.10 or a .deb)" ;;
+*) die "unknown kernel spec '$spec' (6.1, 5.10, 6.12, 7, sid, debug, debug-5.10, iommufd or a .deb)" ;;
 esac
 
 apt_suite() { "$here/apt-suite.sh" "$suite" "$@"; }

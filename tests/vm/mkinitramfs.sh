@@ -15,7 +15,9 @@
 #   shared libraries      of every dynamic ELF file in /payload, found with
 #                         ldd (--lib-path DIR adds to LD_LIBRARY_PATH for
 #                         not-yet-installed libraries), the dynamic loader,
-#                         and always libnl-3 and libnl-genl-3
+#                         and always libnl-3 and libnl-genl-3; not below a
+#                         directory holding .vg-self-contained, which brings
+#                         its own loader and libraries
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -139,8 +141,16 @@ copy_lib() {
 	mkdir -p "$(dirname "$dst")"
 	cp -L "$src" "$dst"
 }
-elfs=()
+# A payload directory holding .vg-self-contained brings its own loader and
+# libraries (qemu-iommufd-payload.sh): the host's ldd must not judge it.
+elfs=() own=()
 while IFS= read -r -d '' f; do
+	own+=("${f%/.vg-self-contained}/")
+done < <(find "$st/payload" -name .vg-self-contained -print0)
+while IFS= read -r -d '' f; do
+	for o in "${own[@]}"; do
+		[ "${f#"$o"}" = "$f" ] || continue 2
+	done
 	is_elf "$f" && elfs+=("$f")
 done < <(find "$st/payload" -type f -print0)
 for l in libnl-3.so.200 libnl-genl-3.so.200; do

@@ -9,8 +9,9 @@
 #                    guest scripts: DIR/tests/vm/guest
 #   --kernels LIST   kernel specs for fetch-kernel.sh (default "6.1", or
 #                    $VG_KERNELS): 6.1 5.10 6.12 7 (sid's 7.x) sid debug
-#                    debug-5.10 X.deb; a debug kernel whose package is
-#                    missing is skipped with a loud warning (not passed)
+#                    debug-5.10 iommufd X.deb; a debug or iommufd kernel
+#                    whose package is missing is skipped with a loud
+#                    warning (not passed)
 #   --test NAME      run only test NAME (vg.test=NAME; commas, shell patterns)
 #   --jobs N         run up to N guests at once (default 1, or $VG_JOBS);
 #                    fetching, building and initramfs stay one at a time,
@@ -152,7 +153,7 @@ fi
 # summary line to $out/.result.  Runs in the background with --jobs > 1.
 boot_and_judge() {
 	local mem ktimeout gbudget cmd brc t3 problems p f s fin notifier want_n built_n guest_n
-	local kunit faults stress walk window extra guest times line bad why within restarts attempt
+	local kunit faults stress walk qwalk window extra guest times line bad why within restarts attempt
 	mem=${VG_MEM:-1024} ktimeout=${timeout:-900}
 	if grep -q '^CONFIG_KASAN=y' "$kdir/config" 2>/dev/null; then
 		mem=${VG_MEM:-2048} ktimeout=${timeout:-4000}
@@ -163,7 +164,7 @@ boot_and_judge() {
 	# no_timer_check: under TCG on a loaded host the IO-APIC timer check can
 	# fail ("Kernel panic - not syncing: timer doesn't work through
 	# Interrupt-remapped IO-APIC", seen on 7.2 with three guests on 2 cores).
-	cmd="no_timer_check vg.timeout=$gbudget${test:+ vg.test=$test}${append:+ $append}"
+	cmd="no_timer_check vg.timeout=$gbudget${ktest:+ vg.test=$ktest}${append:+ $append}"
 	# A kernel that stalls before /init under TCG (boot.sh) is booted once
 	# more; its console is kept and the summary says so.  Debian's kernels
 	# reach userspace in 3-8 s, the debug ones in 30-60 s.
@@ -212,7 +213,7 @@ boot_and_judge() {
 		[ "$built_n" = "$want_n" ] || problems+=("module built for the $built_n notifier, $kver needs $want_n")
 		case $guest_n in
 		"$want_n") ;;
-		'') [ -n "$test" ] || problems+=("guest suite did not report info notifier") ;;
+		'') [ -n "$ktest" ] || problems+=("guest suite did not report info notifier") ;;
 		*) problems+=("guest: info notifier ${guest_n#not }, want $want_n") ;;
 		esac
 	fi
@@ -224,11 +225,13 @@ boot_and_judge() {
 		"$out/results.tap" | tail -n 1)
 	window=$(sed -n 's/^# window: runs=[0-9]* steps=\([0-9]*\) overflows=\([0-9]*\) resyncs=[0-9]* truth=\([0-9]*\) delivered=\([0-9]*\) covered=\([0-9]*\) unaccounted=\([0-9]*\) mismatches=\([0-9]*\) .*/\1 steps, \2 overflows, \3 events: \4 delivered, \5 covered by a resync, \6 unaccounted, \7 cache mismatches/p' \
 		"$out/results.tap" | tail -n 1)
-	if [ "$module" != none ] && [ -z "$test" ] && grep -q '^CONFIG_KUNIT=y' "$kdir/config" 2>/dev/null &&
+	if [ "$module" != none ] && [ -z "$ktest" ] && grep -q '^CONFIG_KUNIT=y' "$kdir/config" 2>/dev/null &&
 		[ -z "$kunit" ]; then
 		problems+=("CONFIG_KUNIT kernel, but the KUnit suite did not run")
 	fi
-	extra="${restarts:+$restarts; }${kunit:+KUnit $kunit cases; }${faults:+fault points $faults; }${stress:+stress $stress; }${walk:+walk $walk; }${window:+window $window; }"
+	qwalk=$(sed -n 's/^# qemu-walk: seed=\([0-9]*\) steps=\([0-9]*\) judged=\([0-9]*\) (cdev path \([0-9]*\)) .* disagreements=\([0-9]*\) .* holds=\([0-9]*\) (cdev path \([0-9]*\)) .*/\2 steps, \3 judged by QEMU (cdev path \4), \5 disagreements, \6 holds (cdev path \7), seed \1/p' \
+		"$out/results.tap" | tail -n 1)
+	extra="${restarts:+$restarts; }${kunit:+KUnit $kunit cases; }${faults:+fault points $faults; }${stress:+stress $stress; }${walk:+walk $walk; }${qwalk:+qemu-walk $qwalk; }${window:+window $window; }"
 	notifier="${extra}${notifier}"
 	if [ "$fin" != 1 ] && [ "$f" -eq 0 ]; then f=1; fi  # a run that did not finish fails
 
@@ -252,16 +255,16 @@ for spec in $kernels; do
 	say "=== kernel $spec"
 	t0=$(now)
 	case $spec in
-	debug|debug-*)
-		dbase=${spec#debug}; dbase=${dbase#-}; dbase=${dbase:-6.1}
-		if ! debug_image "$dbase" >/dev/null; then
+	debug|debug-*|iommufd)
+		if ! bench_image "$spec" >/dev/null; then
+			barg=$(bench_build_arg "$spec")
 			say "**************************************************************"
-			say "WARNING: SKIPPING the debug kernel '$spec': no linux-image-$dbase.*-vfiogroup-debug*.deb in ${debug_dirs[*]}"
-			say "Build it (about 40 min on 2 cores; into ${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels):"
-			say "    $here/build-debug-kernel.sh $dbase"
+			say "WARNING: SKIPPING the kernel '$spec': no package of it in ${debug_dirs[*]}"
+			say "Build it (debug kernels: about 40 min on 2 cores; into ${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels):"
+			say "    $here/build-debug-kernel.sh $barg"
 			say "or point VG_DEBUG_KERNELS_DIR=DIR[:DIR...] at such packages (tests/vm/README.md)"
 			say "**************************************************************"
-			summary+=("$spec: SKIPPED (not passed): no debug kernel package in ${debug_dirs[*]} (tests/vm/build-debug-kernel.sh $dbase builds it)")
+			summary+=("$spec: SKIPPED (not passed): no kernel package in ${debug_dirs[*]} (tests/vm/build-debug-kernel.sh $barg builds it)")
 			total_skip=$((total_skip + 1))
 			continue
 		fi
@@ -284,6 +287,10 @@ for spec in $kernels; do
 	tb=$(now)
 	margs=() kargs=()
 	[ "$module" = none ] || margs=(--module "$module")
+	# The iommufd kernel adds the cdev path and Debian's config-less view
+	# of VFIO: the sections it changes, not the whole suite again.
+	ktest=$test
+	[ -n "$ktest" ] || [ "$spec" != iommufd ] || ktest=load,dump,events,qemu,qemu-walk
 	# The KUnit module (built beside the module for CONFIG_KUNIT kernels)
 	# is payload, not loaded at boot: the guest's "kunit" section loads it.
 	rm -rf "$out/kunit-payload"
@@ -291,6 +298,21 @@ for spec in $kernels; do
 		mkdir -p "$out/kunit-payload"
 		cp "${module%/*}/vfiogroup_kunit.ko" "$out/kunit-payload/"
 		kargs=(--payload "$out/kunit-payload")
+	fi
+	# A kernel with IOMMUFD gets sid's QEMU too, for the VFIO cdev path
+	# (made once per run; without it the qemu sections fail, saying why).
+	if grep -q '^CONFIG_IOMMUFD=y' "$kdir/config" 2>/dev/null; then
+		if [ ! -e "$outdir/qemu-iommufd-payload/qemu-iommufd/.vg-self-contained" ]; then
+			if "$here/qemu-iommufd-payload.sh" "$outdir/qemu-iommufd-payload/qemu-iommufd" \
+				>"$outdir/qemu-iommufd-payload.log" 2>&1; then
+				say "$(tail -n 1 "$outdir/qemu-iommufd-payload.log")"
+			else
+				say "error: no iommufd QEMU payload (tests/vm/qemu-iommufd-payload.sh):"
+				sed 's/^/  /' "$outdir/qemu-iommufd-payload.log" >&2
+			fi
+		fi
+		[ ! -d "$outdir/qemu-iommufd-payload/qemu-iommufd" ] ||
+			kargs+=(--payload "$outdir/qemu-iommufd-payload")
 	fi
 	say "module under test: $module"
 	if ! "$here/mkinitramfs.sh" -o "$out/initrd.gz" --kernel-dir "$kdir" "${margs[@]}" \

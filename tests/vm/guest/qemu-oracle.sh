@@ -24,21 +24,36 @@
 #   qemu_hold BDF    as qemu_try, but a realising QEMU stays, paused, with
 #                    the group open, until qemu_release ($QEMU_HOLD_PID)
 #   qemu_release     stop the held QEMU (SIGTERM, then SIGKILL); 0 once gone
-#   qemu_summary     "qemu: starts=N realised=R failed=F avg-ms=X max-ms=Y"
+#   qemu_summary     "qemu: starts=N (cdev path C) realised=R failed=F
+#                    avg-ms=X max-ms=Y"
 #                    (failed counts refusals and deadlines; ms per start,
 #                    from exec to answer, 10 ms resolution)
 #   $QEMU_MS         the last start's time in ms
 #
-# Settings: QEMU_DIR (default: qemu/ beside the sourcing script, i.e.
-# /payload/qemu), QEMU_DEADLINE (default 60 s: seconds of TCG in TCG on a
-# loaded host), QEMU_TMP (default $T or /tmp).
+# Two paths to a device, chosen by QEMU_VIA before a start:
+#   group   (default) the group path, -device vfio-pci,host=BDF: Debian
+#           12's QEMU opens /dev/vfio/GROUP and a type1 container
+#   cdev    the cdev path, -object iommufd + -device vfio-pci,host=BDF,
+#           iommufd=...: sid's QEMU (tests/vm/qemu-iommufd-payload.sh, in
+#           /payload/qemu-iommufd) opens /dev/iommu and
+#           /dev/vfio/devices/vfioX; only on kernels with IOMMUFD and
+#           VFIO_DEVICE_CDEV (qemu_has_cdev)
+# "Realised" means the daemon holds that path's node open.
+#
+# Settings: QEMU_DIR, QEMU_CDEV_DIR (default: qemu/ and qemu-iommufd/
+# beside the sourcing script, i.e. in /payload), QEMU_DEADLINE (default 60
+# s: seconds of TCG in TCG on a loaded host), QEMU_TMP (default $T or /tmp).
 
 QEMU_DIR=${QEMU_DIR:-${HERE:-/payload}/qemu}
 QEMU_BIN=$QEMU_DIR/bin/qemu-system-x86_64
+QEMU_CDEV_DIR=${QEMU_CDEV_DIR:-${HERE:-/payload}/qemu-iommufd}
+QEMU_CDEV_BIN=$QEMU_CDEV_DIR/bin/qemu-system-x86_64
+QEMU_VIA=group
 QEMU_DEADLINE=${QEMU_DEADLINE:-60}
 QEMU_TMP=${QEMU_TMP:-${T:-/tmp}}
 QEMU_ERR='' QEMU_ERR_FILE='' QEMU_MS=0 QEMU_PID='' QEMU_HOLD_PID=''
 QEMU_STARTS=0 QEMU_REALISED=0 QEMU_FAILED=0 QEMU_SUM_MS=0 QEMU_MAX_MS=0
+QEMU_CDEV_STARTS=0
 QEMU_SEQ=0
 
 _qemu_cs() { sed 's/^\([0-9]*\)\.\([0-9]*\) .*/\1\2/' /proc/uptime; }
@@ -74,11 +89,28 @@ _qemu_stop() {
 	_qemu_gone "$1" 500
 }
 
-# _qemu_holds PID BDF: has PID its device's /dev/vfio/GROUP open?
+# qemu_has_cdev: can this guest take the cdev path (the kernel's /dev/iommu
+# and vfio-dev class, sid's QEMU in the payload)?
+qemu_has_cdev() {
+	[ -c /dev/iommu ] && [ -d /sys/class/vfio-dev ] && [ -x "$QEMU_CDEV_BIN" ]
+}
+
+# _qemu_node BDF: the node the current path opens for BDF
+_qemu_node() {
+	if [ "$QEMU_VIA" = cdev ]; then
+		for _qn in /sys/bus/pci/devices/"$1"/vfio-dev/vfio*; do
+			[ -e "$_qn" ] && echo "/dev/vfio/devices/${_qn##*/}"
+		done
+	else
+		echo "/dev/vfio/$(basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")")"
+	fi
+}
+
+# _qemu_holds PID NODE: has PID the node open?
 _qemu_holds() {
-	_qh_g=$(basename "$(readlink "/sys/bus/pci/devices/$2/iommu_group")" 2>/dev/null) || return 1
+	[ -n "$2" ] || return 1
 	for _qh_f in /proc/"$1"/fd/*; do
-		[ "$(readlink "$_qh_f" 2>/dev/null)" = "/dev/vfio/$_qh_g" ] && return 0
+		[ "$(readlink "$_qh_f" 2>/dev/null)" = "$2" ] && return 0
 	done
 	return 1
 }
@@ -90,29 +122,40 @@ _qemu_start() {
 	QEMU_ERR_FILE=$QEMU_TMP/qemu-$QEMU_SEQ.err
 	QEMU_PID='' QEMU_ERR=''
 	rm -f "$_qs_pf" "$QEMU_ERR_FILE"
-	if [ ! -x "$QEMU_BIN" ]; then
-		QEMU_ERR="no $QEMU_BIN (payload: tests/vm/qemu-payload.sh)"
+	if [ "$QEMU_VIA" = cdev ]; then
+		_qs_bin=$QEMU_CDEV_BIN _qs_how=tests/vm/qemu-iommufd-payload.sh
+		set -- "$1" -object iommufd,id=vgfd -device "vfio-pci,host=$1,iommufd=vgfd,rombar=0"
+	else
+		_qs_bin=$QEMU_BIN _qs_how=tests/vm/qemu-payload.sh
+		set -- "$1" -device "vfio-pci,host=$1,rombar=0"
+	fi
+	if [ ! -x "$_qs_bin" ]; then
+		QEMU_ERR="no $_qs_bin (payload: $_qs_how)"
 		echo "$QEMU_ERR" >"$QEMU_ERR_FILE"
 		QEMU_FAILED=$((QEMU_FAILED + 1))
 		return 2
 	fi
 	_qs_t0=$(_qemu_cs)
-	timeout -s KILL "$QEMU_DEADLINE" "$QEMU_BIN" -M q35 -accel tcg,tb-size=8 -m 16 -S \
+	_qs_dev=$1
+	shift
+	timeout -s KILL "$QEMU_DEADLINE" "$_qs_bin" -M q35 -accel tcg,tb-size=8 -m 16 -S \
 		-nodefaults -no-user-config -display none -monitor none \
-		-daemonize -pidfile "$_qs_pf" \
-		-device "vfio-pci,host=$1,rombar=0" </dev/null >/dev/null 2>"$QEMU_ERR_FILE"
+		-daemonize -pidfile "$_qs_pf" "$@" </dev/null >/dev/null 2>"$QEMU_ERR_FILE"
 	_qs_rc=$?
+	set -- "$_qs_dev"
 	QEMU_MS=$((($(_qemu_cs) - _qs_t0) * 10))
 	QEMU_STARTS=$((QEMU_STARTS + 1))
+	[ "$QEMU_VIA" != cdev ] || QEMU_CDEV_STARTS=$((QEMU_CDEV_STARTS + 1))
 	QEMU_SUM_MS=$((QEMU_SUM_MS + QEMU_MS))
 	[ "$QEMU_MS" -le "$QEMU_MAX_MS" ] || QEMU_MAX_MS=$QEMU_MS
 	if [ "$_qs_rc" -eq 0 ]; then
 		QEMU_PID=$(cat "$_qs_pf" 2>/dev/null)
-		if [ -n "$QEMU_PID" ] && _qemu_holds "$QEMU_PID" "$1"; then
+		_qs_node=$(_qemu_node "$1")
+		if [ -n "$QEMU_PID" ] && _qemu_holds "$QEMU_PID" "$_qs_node"; then
 			QEMU_REALISED=$((QEMU_REALISED + 1))
 			return 0
 		fi
-		QEMU_ERR="QEMU came up (pid ${QEMU_PID:-unknown}) but holds no /dev/vfio/N of $1"
+		QEMU_ERR="QEMU came up (pid ${QEMU_PID:-unknown}, $QEMU_VIA path) but holds no ${_qs_node:-node} of $1"
 		_qemu_stop "$QEMU_PID"
 		QEMU_PID=''
 		QEMU_FAILED=$((QEMU_FAILED + 1))
@@ -173,5 +216,5 @@ qemu_release() {
 qemu_summary() {
 	_qm_avg=0
 	[ "$QEMU_STARTS" -eq 0 ] || _qm_avg=$((QEMU_SUM_MS / QEMU_STARTS))
-	echo "qemu: starts=$QEMU_STARTS realised=$QEMU_REALISED failed=$QEMU_FAILED avg-ms=$_qm_avg max-ms=$QEMU_MAX_MS"
+	echo "qemu: starts=$QEMU_STARTS (cdev path $QEMU_CDEV_STARTS) realised=$QEMU_REALISED failed=$QEMU_FAILED avg-ms=$_qm_avg max-ms=$QEMU_MAX_MS"
 }

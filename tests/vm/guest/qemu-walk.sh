@@ -9,13 +9,15 @@
 # QEMU holding a ready group and letting go.  After each step, for the
 # device acted on and one other, the library's answer (vfiogroup -j show
 # dev DEV: readiness, with a fresh look at "in use") is put to QEMU itself
-# (qemu-oracle.sh: -device vfio-pci,host=DEV, paused, quit once realised):
+# (qemu-oracle.sh: -device vfio-pci,host=DEV, paused, quit once realised;
+# where the kernel has IOMMUFD, on the cdev path too, with -object iommufd):
 # where the library says ready QEMU must realise the device, where it says
 # not ready QEMU must fail and the library must name a device in the way
 # that sysfs confirms.  After each bind of vfio-pci, "vfiogroup wait
 # --ready --device DEV" is followed by QEMU, which must realise the device.
-# Summary: "# qemu-walk: seed=S steps=N judged=J disagreements=D
-# named-wrong=W wait-then-qemu=Q gap-checks=G holds=H".
+# Holds take turns between the two paths.  Summary: "# qemu-walk: seed=S
+# steps=N judged=J (cdev path C) ... disagreements=D named-wrong=W
+# wait-then-qemu=Q gap-checks=G holds=H (cdev path HC)".
 #
 # Up to 5.18 the module cannot see a user holding a group, so there the
 # walk makes no hold step; on 5.10 it makes no remove and rescan either, as
@@ -74,7 +76,7 @@ qw_named_ok() {
 	esac
 }
 
-# qw_judge DEV WHEN: the library's answer against QEMU's.
+# qw_judge DEV WHEN: the library's answer against QEMU's, on every path.
 qw_judge() {
 	qw_held_group "$1" && [ "$QW_HOLD_D" = "$1" ] && return 0	# the holder itself
 	if ! qw_ask "$1"; then
@@ -82,26 +84,30 @@ qw_judge() {
 		diag "qemu-walk: step $QW_I ($2): $1: no answer: $QW_REASON"
 		return
 	fi
-	qemu_try "$1"
-	_qr=$?
-	QW_J=$((QW_J + 1))
-	if [ "$_qr" -gt 1 ]; then
-		QW_HANG=$((QW_HANG + 1))
-		diag "qemu-walk: step $QW_I ($2): $1: QEMU did not answer: $QEMU_ERR"
-	elif [ "$QW_READY" = 1 ] && [ "$_qr" -ne 0 ]; then
-		QW_BAD=$((QW_BAD + 1))
-		diag "qemu-walk: step $QW_I ($2): $1: library says ready, QEMU failed: $QEMU_ERR"
-	elif [ "$QW_READY" = 0 ] && [ "$_qr" -eq 0 ]; then
-		QW_BAD=$((QW_BAD + 1))
-		diag "qemu-walk: step $QW_I ($2): $1: library says not ready ($QW_REASON $QW_BDEV $QW_BDRV), QEMU realised it"
-	elif [ "$QW_READY" = 0 ]; then
-		QW_NOT=$((QW_NOT + 1))
-		if ! qw_named_ok "$1"; then
-			QW_NAMED=$((QW_NAMED + 1))
-			diag "qemu-walk: step $QW_I ($2): $1: named '$QW_REASON' '$QW_BDEV' '$QW_BDRV'; sysfs: $(for _x in $(group_devs "$(grp_of "$1")"); do printf '%s=%s ' "$_x" "$(pdrv "$_x")"; done)"
+	for QEMU_VIA in $QW_PATHS; do
+		qemu_try "$1"
+		_qr=$?
+		QW_J=$((QW_J + 1))
+		[ "$QEMU_VIA" = group ] || QW_JC=$((QW_JC + 1))
+		if [ "$_qr" -gt 1 ]; then
+			QW_HANG=$((QW_HANG + 1))
+			diag "qemu-walk: step $QW_I ($2): $1: QEMU ($QEMU_VIA path) did not answer: $QEMU_ERR"
+		elif [ "$QW_READY" = 1 ] && [ "$_qr" -ne 0 ]; then
+			QW_BAD=$((QW_BAD + 1))
+			diag "qemu-walk: step $QW_I ($2): $1: library says ready, QEMU ($QEMU_VIA path) failed: $QEMU_ERR"
+		elif [ "$QW_READY" = 0 ] && [ "$_qr" -eq 0 ]; then
+			QW_BAD=$((QW_BAD + 1))
+			diag "qemu-walk: step $QW_I ($2): $1: library says not ready ($QW_REASON $QW_BDEV $QW_BDRV), QEMU ($QEMU_VIA path) realised it"
+		elif [ "$QW_READY" = 0 ]; then
+			QW_NOT=$((QW_NOT + 1))
+		else
+			QW_YES=$((QW_YES + 1))
 		fi
-	else
-		QW_YES=$((QW_YES + 1))
+	done
+	QEMU_VIA=group
+	if [ "$QW_READY" = 0 ] && ! qw_named_ok "$1"; then
+		QW_NAMED=$((QW_NAMED + 1))
+		diag "qemu-walk: step $QW_I ($2): $1: named '$QW_REASON' '$QW_BDEV' '$QW_BDRV'; sysfs: $(for _x in $(group_devs "$(grp_of "$1")"); do printf '%s=%s ' "$_x" "$(pdrv "$_x")"; done)"
 	fi
 }
 
@@ -109,13 +115,16 @@ qw_judge() {
 qw_wait_then_qemu() {
 	qw_held_group "$1" && return 0
 	if "$QW_CLI" wait --ready --device "$1" --timeout 10 >"$T/qw.wait" 2>&1; then
-		qemu_try "$1"
-		_qr=$?
-		QW_WQ=$((QW_WQ + 1))
-		if [ "$_qr" -ne 0 ]; then
-			QW_BAD=$((QW_BAD + 1))
-			diag "qemu-walk: step $QW_I: vfiogroup wait --ready --device $1 returned, then QEMU failed: $QEMU_ERR"
-		fi
+		for QEMU_VIA in $QW_PATHS; do
+			qemu_try "$1"
+			_qr=$?
+			QW_WQ=$((QW_WQ + 1))
+			if [ "$_qr" -ne 0 ]; then
+				QW_BAD=$((QW_BAD + 1))
+				diag "qemu-walk: step $QW_I: vfiogroup wait --ready --device $1 returned, then QEMU ($QEMU_VIA path) failed: $QEMU_ERR"
+			fi
+		done
+		QEMU_VIA=group
 	elif ! { [ "$(rule_viable "$(grp_of "$1")")" = 0 ] && grep -q 'keeps group' "$T/qw.wait"; }; then
 		# only a host driver elsewhere in the group may keep it waiting
 		QW_BAD=$((QW_BAD + 1))
@@ -164,12 +173,19 @@ qw_step() {
 				_what="$_what (not made: no in-use before 5.19)"
 			else
 				rebind "$_d" vfio-pci && qw_wait_then_qemu "$_d"
+				# Where both paths exist, holds take turns (not the
+				# walk's generator: a seed walks alike on every kernel).
+				QEMU_VIA=group
+				[ "$QW_PATHS" = group ] || [ $((QW_HOLDS % 2)) -eq 0 ] || QEMU_VIA=cdev
+				_what="$_what ($QEMU_VIA path)"
 				if qemu_hold "$_d"; then
 					QW_HOLD_G=$(grp_of "$_d") QW_HOLD_D=$_d
 					QW_HOLDS=$((QW_HOLDS + 1))
+					[ "$QEMU_VIA" = group ] || QW_HOLDS_C=$((QW_HOLDS_C + 1))
 				else
-					diag "qemu-walk: could not hold $_d: $QEMU_ERR"
+					diag "qemu-walk: could not hold $_d on the $QEMU_VIA path: $QEMU_ERR"
 				fi
+				QEMU_VIA=group
 			fi ;;
 		*) _what="vfio-pci $_d (again)"; rebind "$_d" vfio-pci ;;
 		esac
@@ -203,8 +219,10 @@ qw_main() {
 	QW_S=$QW_SEED
 	QW_J=0 QW_BAD=0 QW_HANG=0 QW_NOT=0 QW_YES=0 QW_NAMED=0 QW_WQ=0 QW_GAP=0
 	QW_HOLDS=0 QW_NOHOLD=0 QW_NORR=0 QW_HOLD_G='' QW_HOLD_D='' QW_D=''
+	QW_JC=0 QW_HOLDS_C=0 QW_PATHS=group
+	qemu_has_cdev && QW_PATHS="group cdev"
 	: >"$T/qw.steps"
-	diag "qemu-walk: seed=$QW_SEED steps=$QW_STEPS devices=$QW_N (repeat: --append 'VG_QEMU_WALK_SEED=$QW_SEED')"
+	diag "qemu-walk: seed=$QW_SEED steps=$QW_STEPS devices=$QW_N paths: $QW_PATHS (repeat: --append 'VG_QEMU_WALK_SEED=$QW_SEED')"
 	_t0=$(cut -d. -f1 /proc/uptime)
 	QW_I=0
 	while [ "$QW_I" -lt "$QW_STEPS" ] && [ "$(time_left)" -gt 60 ]; do
@@ -221,12 +239,16 @@ qw_main() {
 		[ "$(pdrv "$_d")" = "$_h" ] || rebind "$_d" "$_h" || diag "qemu-walk: $_d not back on $_h"
 		_i=$((_i + 1))
 	done
-	diag "qemu-walk: seed=$QW_SEED steps=$QW_I judged=$QW_J ready=$QW_YES not-ready=$QW_NOT disagreements=$QW_BAD named-wrong=$QW_NAMED qemu-hangs=$QW_HANG wait-then-qemu=$QW_WQ gap-checks=$QW_GAP holds=$QW_HOLDS seconds=$(($(cut -d. -f1 /proc/uptime) - _t0))"
+	diag "qemu-walk: seed=$QW_SEED steps=$QW_I judged=$QW_J (cdev path $QW_JC) ready=$QW_YES not-ready=$QW_NOT disagreements=$QW_BAD named-wrong=$QW_NAMED qemu-hangs=$QW_HANG wait-then-qemu=$QW_WQ gap-checks=$QW_GAP holds=$QW_HOLDS (cdev path $QW_HOLDS_C) seconds=$(($(cut -d. -f1 /proc/uptime) - _t0))"
 	[ "$QW_I" -eq "$QW_STEPS" ] ||
 		skip "qemu-walk: all $QW_STEPS steps" "guest time budget: stopped after $QW_I"
 	check "qemu-walk: $QW_J answers of the library put to QEMU (ready $QW_YES, not ready $QW_NOT), 0 disagreements" \
 		test "$QW_BAD" -eq 0 -a "$QW_J" -gt 0 -a "$QW_HANG" -eq 0
-	check "qemu-walk: every not-ready answer named a device in the way that sysfs confirms ($QW_NOT)" test "$QW_NAMED" -eq 0
+	check "qemu-walk: every not-ready answer named a device in the way that sysfs confirms" test "$QW_NAMED" -eq 0
+	if [ "$QW_PATHS" != group ]; then
+		check "qemu-walk: the cdev path (-object iommufd) judged $QW_JC answers, and a QEMU held a group through it $QW_HOLDS_C times" \
+			test "$QW_JC" -gt 0 -a "$QW_HOLDS_C" -gt 0
+	fi
 	check "qemu-walk: vfiogroup wait --ready --device then QEMU: $QW_WQ times, never failed" test "$QW_WQ" -gt 0
 	check "qemu-walk: the walk reached both answers and the unbind-bind gap (ready $QW_YES, not ready $QW_NOT, gaps $QW_GAP)" \
 		test "$QW_YES" -gt 0 -a "$QW_NOT" -gt 0 -a "$QW_GAP" -gt 0

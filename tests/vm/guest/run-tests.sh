@@ -38,11 +38,14 @@
 #   qemu      (qemu-oracle.sh) Debian's qemu-system-x86_64 (/payload/qemu)
 #             as the oracle: -device vfio-pci,host=BDF refused for the lone
 #             e1000 on e1000, realised on vfio-pci, refused while another
-#             QEMU holds its group and realised again after, refused when
-#             unbound; the two-function e1000 refused with one function on
-#             e1000, realised with both on vfio-pci; 00:1f.3 realised on
-#             vfio-pci beside its unbound siblings; QEMU's errors as "# "
-#             lines, "# qemu: starts=N realised=R failed=F avg-ms=X max-ms=Y"
+#             QEMU holds its group (the module saying inuse=1 from 5.19)
+#             and realised again after, refused when unbound; the
+#             two-function e1000 refused with one function on e1000,
+#             realised with both on vfio-pci; 00:1f.3 realised on vfio-pci
+#             beside its unbound siblings.  The same again on the cdev path
+#             (sid's QEMU, -object iommufd) where the kernel has IOMMUFD,
+#             each hold tried on both paths.  QEMU's errors as "# " lines,
+#             "# qemu: starts=N (cdev path C) realised=R failed=F ..."
 #   ynl       (ynl.sh) the YNL C client and Python CLI, built from the spec
 #             (/payload/ynl), agree with vgprobe, sysfs and vfiogroup -j
 #   kunit     (kunit.sh) vfiogroup_kunit.ko's KTAP, one line per case
@@ -654,6 +657,11 @@ if want events; then
 			test "$(vg_field "$dl" vfio)" = 1 -a "$(vg_field "$dl" vfiodev)" = "$want_vd"
 		if kver_ge 6 1; then
 			check "6.1 and later: sysfs has $E's vfio-dev device" test "$want_vd" != -
+		fi
+		# The cdev a VMM opens on the iommufd path, by devtmpfs.
+		if [ -c /dev/iommu ]; then
+			check "cdev kernel: the module's vfiodev $(vg_field "$dl" vfiodev) is the node /dev/vfio/devices/$(vg_field "$dl" vfiodev)" \
+				test -c "/dev/vfio/devices/$(vg_field "$dl" vfiodev)"
 		fi
 		check "group $EG (only vfio-pci) is ready for the module, as VFIO and the rule say ($(module_group "$EG"))" \
 			test "$(vg_field "$(module_group "$EG")" ready)" = 1 -a "$(rule_ready "$EG")" = 1
@@ -1534,6 +1542,91 @@ qemu_expect() {
 # rebind DEV DRIVER: unbind DEV (if bound), bind it to DRIVER
 rebind() { unbind_dev "$1"; bind_dev "$1" "$2"; }
 
+# qemu_path VIA: the qemu section's scenarios on one path (qemu-oracle.sh's
+# QEMU_VIA).  Why QEMU must refuse differs by path: the group path fails at
+# /dev/vfio/GROUP (missing, not viable, busy), the cdev path at the device's
+# vfio-dev node (missing) or when iommufd claims the group's DMA ownership
+# (EBUSY: another driver or user owns it).
+qemu_path() {
+	QEMU_VIA=$1
+	_qp=$1
+	if [ "$_qp" = cdev ]; then
+		_qp_nonode="vfio-dev|No such file|not found" _qp_notviable="busy|Device or resource busy"
+		_qp_unbound=$_qp_nonode
+	else
+		_qp_nonode="/dev/vfio/$EG|not viable" _qp_notviable="not viable"
+		_qp_unbound="/dev/vfio/$EG"
+	fi
+	[ "$(pdrv "$E")" = e1000 ] || rebind "$E" e1000
+	qemu_expect "$_qp: $E on e1000" 1 "$E" "$_qp_nonode"
+	if rebind "$E" vfio-pci; then
+		qemu_expect "$_qp: $E on vfio-pci" 0 "$E"
+		if qemu_hold "$E"; then
+			ok "qemu: $_qp: $E on vfio-pci held by a paused QEMU (pid $QEMU_HOLD_PID, $QEMU_MS ms)"
+			diag "qemu: the held QEMU's $(grep '^VmRSS' "/proc/$QEMU_HOLD_PID/status" | tr -s ' \t' ' '), guest $(grep '^MemAvailable' /proc/meminfo | tr -s ' ' ' ')"
+			if loaded; then
+				_qp_l=$(module_group "$EG")
+				check "qemu: $_qp: group $EG held by QEMU: the module says inuse=$([ "$INUSE_IDLE" = 0 ] && echo 1 || echo -), ready=1 ($_qp_l)" \
+					test "$(vg_field "$_qp_l" inuse)" = "$([ "$INUSE_IDLE" = 0 ] && echo 1 || echo -)" -a "$(vg_field "$_qp_l" ready)" = 1
+			fi
+			for _qp_other in $QEMU_PATHS; do
+				QEMU_VIA=$_qp_other
+				qemu_expect "$_qp: $E held by another QEMU, tried on the $_qp_other path" 1 "$E" "busy"
+			done
+			QEMU_VIA=$_qp
+			if qemu_release; then ok "qemu: $_qp: the holding QEMU quit"
+			else notok "qemu: $_qp: the holding QEMU quit: $QEMU_ERR"; fi
+			qemu_expect "$_qp: $E on vfio-pci after the release" 0 "$E"
+		else
+			notok "qemu: $_qp: $E on vfio-pci held by a paused QEMU: $QEMU_ERR"
+		fi
+	else
+		notok "qemu: bind $E to vfio-pci (driver $(pdrv "$E"))"
+	fi
+	unbind_dev "$E"
+	qemu_expect "$_qp: $E unbound" 1 "$E" "$_qp_unbound"
+	bind_dev "$E" e1000
+	check "qemu: $_qp: $E back on e1000" test "$(pdrv "$E")" = e1000
+	if [ -z "$M0" ]; then
+		skip "qemu: $_qp: group of two" "no two-function e1000"
+	else
+		MG=$(grp_of "$M0")
+		if rebind "$M0" vfio-pci; then
+			qemu_expect "$_qp: $M0 on vfio-pci, $M1 on $(pdrv "$M1") (group $MG)" 1 "$M0" "$_qp_notviable"
+			if rebind "$M1" vfio-pci; then
+				qemu_expect "$_qp: $M0 and $M1 on vfio-pci (group $MG)" 0 "$M0"
+			else
+				notok "qemu: bind $M1 to vfio-pci"
+			fi
+		else
+			notok "qemu: bind $M0 to vfio-pci"
+		fi
+		rebind "$M0" e1000
+		rebind "$M1" e1000
+		check "qemu: $_qp: $M0 and $M1 back on e1000" test "$(pdrv "$M0") $(pdrv "$M1")" = "e1000 e1000"
+	fi
+	# A group of several devices none of which has a driver (q35's
+	# 00:1f.x): one of them on vfio-pci, the others unbound.
+	U=''
+	for g in /sys/kernel/iommu_groups/*; do
+		[ "$(ndevs "${g##*/}")" -ge 2 ] || continue
+		[ -z "$(for d in $(group_devs "${g##*/}"); do [ "$(pdrv "$d")" = - ] || echo "$d"; done)" ] || continue
+		U=$(group_devs "${g##*/}" | tail -n 1)
+		break
+	done
+	if [ -z "$U" ]; then
+		skip "qemu: $_qp: vfio-pci beside unbound devices" "no group of unbound devices"
+	elif rebind "$U" vfio-pci; then
+		qemu_expect "$_qp: $U on vfio-pci, the other $(($(ndevs "$(grp_of "$U")") - 1)) of group $(grp_of "$U") unbound" 0 "$U"
+		unbind_dev "$U"
+		check "qemu: $_qp: $U unbound again" test "$(pdrv "$U")" = -
+	else
+		notok "qemu: bind $U to vfio-pci"
+		unbind_dev "$U"
+	fi
+	QEMU_VIA=group
+}
+
 if want qemu; then
 	log "qemu"
 	# shellcheck source=qemu-oracle.sh source-path=SCRIPTDIR
@@ -1562,65 +1655,19 @@ if want qemu; then
 		skip "qemu: vfio-pci oracle" "guest time budget: $(time_left) s left"
 	else
 		EG=$(grp_of "$E")
-		diag "qemu: $E (group $EG), two-function ${M0:-none} ${M1:-}; $("$QEMU_BIN" --version | head -n 1)"
-		[ "$(pdrv "$E")" = e1000 ] || rebind "$E" e1000
-		qemu_expect "$E on e1000" 1 "$E" "/dev/vfio/$EG|not viable"
-		if rebind "$E" vfio-pci; then
-			qemu_expect "$E on vfio-pci" 0 "$E"
-			if qemu_hold "$E"; then
-				ok "qemu: $E on vfio-pci held by a paused QEMU (pid $QEMU_HOLD_PID, $QEMU_MS ms)"
-				diag "qemu: the held QEMU's $(grep '^VmRSS' "/proc/$QEMU_HOLD_PID/status" | tr -s ' \t' ' '), guest $(grep '^MemAvailable' /proc/meminfo | tr -s ' ' ' ')"
-				qemu_expect "$E held by another QEMU" 1 "$E" "busy"
-				if qemu_release; then ok "qemu: the holding QEMU quit"
-				else notok "qemu: the holding QEMU quit: $QEMU_ERR"; fi
-				qemu_expect "$E on vfio-pci after the release" 0 "$E"
-			else
-				notok "qemu: $E on vfio-pci held by a paused QEMU: $QEMU_ERR"
-			fi
+		QEMU_PATHS=group
+		if [ ! -c /dev/iommu ]; then
+			skip "qemu: the cdev path (-object iommufd)" "this kernel has no IOMMUFD (no /dev/iommu; Debian builds it without)"
+		elif ! qemu_has_cdev; then
+			notok "qemu: the cdev path: the kernel has /dev/iommu, but no vfio-dev class or no $QEMU_CDEV_BIN (run-suite.sh: tests/vm/qemu-iommufd-payload.sh)"
 		else
-			notok "qemu: bind $E to vfio-pci (driver $(pdrv "$E"))"
+			QEMU_PATHS="group cdev"
 		fi
-		unbind_dev "$E"
-		qemu_expect "$E unbound" 1 "$E" "/dev/vfio/$EG"
-		bind_dev "$E" e1000
-		check "qemu: $E back on e1000" test "$(pdrv "$E")" = e1000
-		if [ -z "$M0" ]; then
-			skip "qemu: group of two" "no two-function e1000"
-		else
-			MG=$(grp_of "$M0")
-			if rebind "$M0" vfio-pci; then
-				qemu_expect "$M0 on vfio-pci, $M1 on $(pdrv "$M1") (group $MG)" 1 "$M0" "not viable"
-				if rebind "$M1" vfio-pci; then
-					qemu_expect "$M0 and $M1 on vfio-pci (group $MG)" 0 "$M0"
-				else
-					notok "qemu: bind $M1 to vfio-pci"
-				fi
-			else
-				notok "qemu: bind $M0 to vfio-pci"
-			fi
-			rebind "$M0" e1000
-			rebind "$M1" e1000
-			check "qemu: $M0 and $M1 back on e1000" test "$(pdrv "$M0") $(pdrv "$M1")" = "e1000 e1000"
-		fi
-		# A group of several devices none of which has a driver (q35's
-		# 00:1f.x): one of them on vfio-pci, the others unbound.
-		U=''
-		for g in /sys/kernel/iommu_groups/*; do
-			[ "$(ndevs "${g##*/}")" -ge 2 ] || continue
-			[ -z "$(for d in $(group_devs "${g##*/}"); do [ "$(pdrv "$d")" = - ] || echo "$d"; done)" ] || continue
-			U=$(group_devs "${g##*/}" | tail -n 1)
-			break
+		diag "qemu: $E (group $EG), two-function ${M0:-none} ${M1:-}; paths: $QEMU_PATHS; $("$QEMU_BIN" --version | head -n 1)"
+		[ "$QEMU_PATHS" = group ] || diag "qemu: cdev path: $("$QEMU_CDEV_BIN" --version | head -n 1)"
+		for _via in $QEMU_PATHS; do
+			qemu_path "$_via"
 		done
-		if [ -z "$U" ]; then
-			skip "qemu: vfio-pci beside unbound devices" "no group of unbound devices"
-		elif rebind "$U" vfio-pci; then
-			qemu_expect "$U on vfio-pci, the other $(($(ndevs "$(grp_of "$U")") - 1)) of group $(grp_of "$U") unbound" 0 "$U"
-			unbind_dev "$U"
-			check "qemu: $U unbound again" test "$(pdrv "$U")" = -
-		else
-			notok "qemu: bind $U to vfio-pci"
-			unbind_dev "$U"
-		fi
 	fi
 	diag "$(qemu_summary)"
 fi
