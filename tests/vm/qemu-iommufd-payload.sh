@@ -27,6 +27,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=qemu-selftest.sh source-path=SCRIPTDIR
+. "$here/qemu-selftest.sh"
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
 die() { echo "qemu-iommufd-payload: error: $*" >&2; exit 1; }
 say() { echo "qemu-iommufd-payload: $*" >&2; }
@@ -62,13 +64,7 @@ ver=$(cat "$stamp")
 
 # --- the tree -------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/vg-qemu-iommufd.XXXXXX")
-pidf=$work/qemu.pid
-cleanup() {
-	local p
-	p=$(cat "$pidf" 2>/dev/null) && kill -KILL "$p" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'rm -rf "$work"' EXIT
 st=$work/root
 mkdir -p "$st"
 for d in "$dl"/*.deb; do
@@ -127,33 +123,11 @@ chmod 755 "$out/bin/qemu-system-x86_64"
 echo "sid qemu-system-x86 $ver" >"$out/.vg-self-contained"
 
 # --- self-test: the copy comes up paused with nothing but its own files ---
-# shellcheck disable=SC2054 # commas belong to qemu's option syntax
-start=("$out/bin/qemu-system-x86_64" -M q35 -accel tcg,tb-size=8 -m 16 -S
-	-nodefaults -no-user-config -display none -monitor none
-	-daemonize -pidfile "$pidf")
-rc=0
-if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
-	hide=''
-	for d in /usr/lib/x86_64-linux-gnu/qemu /usr/share/qemu /usr/share/seabios; do
-		[ ! -d "$d" ] || hide="$hide${hide:+ && }mount -t tmpfs none $d"
-	done
-	how="host's QEMU files hidden"
-	# shellcheck disable=SC2016 # $0 and $@ are the inner shell's
-	timeout -s KILL 30 unshare -m --propagation private \
-		sh -c "${hide:-true}"' && exec "$0" "$@"' "${start[@]}" </dev/null >"$work/out" 2>&1 || rc=$?
-else
-	how="not root: host's QEMU files not hidden"
-	timeout -s KILL 30 "${start[@]}" </dev/null >"$work/out" 2>&1 || rc=$?
-fi
-if [ $rc -ne 0 ] || ! kill -0 "$(cat "$pidf" 2>/dev/null)" 2>/dev/null; then
-	sed 's/^/    /' "$work/out" >&2
-	die "the copied QEMU did not come up paused (rc=$rc)"
-fi
-kill -TERM "$(cat "$pidf")"
-"${start[0]}" -object help | grep -qx ' *iommufd' ||
-	die "sid's QEMU $ver lists no iommufd object"
+qemu_selftest "$out/bin/qemu-system-x86_64" || die "the copied QEMU did not come up paused"
+objects=$("$out/bin/qemu-system-x86_64" -object help)
+grep -qx ' *iommufd' <<<"$objects" || die "sid's QEMU $ver lists no iommufd object"
 
-version=$("${start[0]}" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
+version=$("$out/bin/qemu-system-x86_64" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
 echo "qemu-iommufd-payload: $out: sid's qemu-system-x86_64 $version with its loader and" \
 	"$(find "$out/lib" -maxdepth 1 -name '*.so*' | wc -l) libraries ($(du -sk "$out" | cut -f1) KiB;" \
-	"self-test passed, $how)"
+	"self-test passed, $QEMU_SELFTEST_HOW)"

@@ -26,6 +26,10 @@
 # qemu-system-x86 (and so seabios).
 set -euo pipefail
 
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=qemu-selftest.sh source-path=SCRIPTDIR
+. "$here/qemu-selftest.sh"
+
 die() { echo "qemu-payload: error: $*" >&2; exit 1; }
 [ $# -eq 1 ] || { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 out=$1
@@ -53,42 +57,8 @@ for f in bios-256k.bin kvmvapic.bin; do
 done
 
 # --- self-test: the copy comes up paused with nothing but its own files ---
-work=$(mktemp -d "${TMPDIR:-/tmp}/vg-qemu-payload.XXXXXX")
-pidf=$work/qemu.pid
-cleanup() {
-	local p
-	p=$(cat "$pidf" 2>/dev/null) && kill -KILL "$p" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-# The guest's command line (qemu-oracle.sh), without the vfio-pci device.
-# shellcheck disable=SC2054 # commas belong to qemu's option syntax
-start=("$out/bin/qemu-system-x86_64" -M q35 -accel tcg,tb-size=8 -m 16 -S
-	-nodefaults -no-user-config -display none -monitor none
-	-daemonize -pidfile "$pidf")
-hide=''
-if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
-	# Empty directories over the host's: the copy must not fall back on them.
-	hide="mount -t tmpfs none $moddir && mount -t tmpfs none /usr/share/qemu"
-	[ ! -d /usr/share/seabios ] || hide="$hide && mount -t tmpfs none /usr/share/seabios"
-fi
-if [ -n "$hide" ]; then
-	rc=0
-	# shellcheck disable=SC2016 # $0 and $@ are the inner shell's
-	timeout -s KILL 30 unshare -m --propagation private \
-		sh -c "$hide"' && exec "$0" "$@"' "${start[@]}" </dev/null >"$work/out" 2>&1 || rc=$?
-	how="host's QEMU files hidden"
-else
-	rc=0
-	timeout -s KILL 30 "${start[@]}" </dev/null >"$work/out" 2>&1 || rc=$?
-	how="not root: host's QEMU files not hidden"
-fi
-if [ $rc -ne 0 ] || ! kill -0 "$(cat "$pidf" 2>/dev/null)" 2>/dev/null; then
-	sed 's/^/    /' "$work/out" >&2
-	die "the copied QEMU did not come up paused (rc=$rc)"
-fi
-kill -TERM "$(cat "$pidf")"
+qemu_selftest "$out/bin/qemu-system-x86_64" || die "the copied QEMU did not come up paused"
 
 version=$("$out/bin/qemu-system-x86_64" --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
 echo "qemu-payload: $out: qemu-system-x86_64 $version, TCG module, bios-256k.bin, kvmvapic.bin" \
-	"($(du -sk "$out" | cut -f1) KiB; self-test passed, $how)"
+	"($(du -sk "$out" | cut -f1) KiB; self-test passed, $QEMU_SELFTEST_HOW)"
