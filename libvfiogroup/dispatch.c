@@ -378,7 +378,14 @@ static int dispatch_locked(struct vfiogroup_ctx *ctx)
 			r = 0;
 			break;
 		case -ESHUTDOWN:	/* the module is going away */
+			/*
+			 * netlink_set_err() overwrites a pending ENOBUFS, and
+			 * a socket still congested drops nlctrl's DELFAMILY
+			 * and NEWFAMILY without a word: drain, and look for
+			 * the family ourselves, as after a loss.
+			 */
 			vg_disconnect(ctx);
+			ctx->sync_owed = true;
 			r = 0;
 			break;
 		case -EPERM:		/* not from the kernel */

@@ -1214,6 +1214,42 @@ START_TEST(reload_while_congested)
 }
 END_TEST
 
+/*
+ * The module reloaded while the socket is congested, before its ENOBUFS
+ * was read: netlink_set_err() overwrites the pending ENOBUFS with
+ * ESHUTDOWN, and DELFAMILY and NEWFAMILY are dropped without a word, as
+ * the socket is still congested.  ESHUTDOWN is then the only sign of both
+ * the loss and the unload: the library must drain and look for the family
+ * itself, not wait for a NEWFAMILY that will never come.
+ */
+START_TEST(reload_hides_the_overflow)
+{
+	connect_all(0);
+	quiesce();
+	record_reset(&rec);
+
+	overflow();
+	fake_unload(fk);
+	fake_unbind(fk, 2, "0000:02:00.0");	/* while away */
+	fake_load(fk);
+	ck_assert(fake_congested(fk));
+	ck_assert_int_eq(fk->pending_err, -ESHUTDOWN);
+	quiesce();
+	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 1);
+	assert_matches_fake();
+	ck_assert_ptr_nonnull(strstr(rec.log, "DISCONNECTED\n"));
+	ck_assert_ptr_nonnull(strstr(rec.log,
+				     "UNBIND 2 0000:02:00.0 e1000 S\n"));
+	ck_assert_ptr_nonnull(strstr(rec.log, "RECONNECTED\n"));
+	/* and the new instance's events come */
+	record_reset(&rec);
+	fake_bind(fk, 2, "0000:02:00.0", "vfio-pci", false);
+	quiesce();
+	ck_assert_str_eq(rec.log, "BIND 2 0000:02:00.0 vfio-pci\n"
+			 "RDY 2 - - ready\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sync");
@@ -1246,6 +1282,7 @@ int main(void)
 	tcase_add_loop_test(tc, storm_against_stalled_consumer, 0, 2);
 	tcase_add_test(tc, drain_waits_for_eagain);
 	tcase_add_test(tc, reload_while_congested);
+	tcase_add_test(tc, reload_hides_the_overflow);
 	tcase_set_timeout(tc, 60);	/* valgrind, sanitizers */
 	suite_add_tcase(s, tc);
 	return run_suite(s);
