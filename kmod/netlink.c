@@ -119,9 +119,9 @@ static int vg_fill_group(struct sk_buff *skb, const struct vg_group *group,
 
 	/*
 	 * The group id goes first and the event right after it, as
-	 * docs/protocol.md promises: libvfiogroup's socket filter reads the
-	 * id at a fixed offset and cuts an unwanted group's event short
-	 * after the event nest, so the listener still sees its sequence.
+	 * docs/protocol.md promises: a listener's socket filter reads the id
+	 * at a fixed offset and drops or accepts the whole message (a
+	 * trimmed one would be trimmed for every listener after it).
 	 */
 	if (nla_put_u32(skb, VFIOGROUP_A_GROUP_ID, group->id) ||
 	    (ev && vg_fill_event(skb, ev)) ||
