@@ -248,7 +248,14 @@ func (s *session) step(ctx context.Context, block bool) error {
 		s.owed = true
 		return nil
 	case errors.Is(err, ErrShutdown):
+		// The module is going away.  Its ESHUTDOWN replaces a pending
+		// ENOBUFS (netlink_set_err() sets sk_err whatever it held), so
+		// the socket may be congested with no word of it, dropping
+		// nlctrl's NEWFAMILY silently: drain and resolve again, as after
+		// a loss.  The family being gone then just means waiting for
+		// NEWFAMILY, which a drained socket cannot miss.
 		s.disconnect()
+		s.owed = true
 		return nil
 	case errors.Is(err, ErrForeign):
 		s.stats.Foreign++
