@@ -92,11 +92,10 @@ func (t *NetlinkTransport) WatchControl() error {
 }
 
 // withCancel makes conn's blocking calls return when ctx ends, until the
-// returned function is called.
+// returned function is called.  Only once ctx is done (its deadline is not
+// copied to the socket): a call that fails on the deadline then always
+// finds ctx.Err() set.
 func withCancel(ctx context.Context, setDeadline func(time.Time) error) func() {
-	if d, ok := ctx.Deadline(); ok {
-		_ = setDeadline(d)
-	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

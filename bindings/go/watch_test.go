@@ -448,14 +448,27 @@ func TestWatchSlowConsumer(t *testing.T) {
 		k.bind(gpu, "vfio-pci")
 	}
 	k.unbind(gpu)
+	k.mu.Lock()
+	final := k.seq
+	k.mu.Unlock()
+	// Read until the state is current: everything up to the last event,
+	// some of it synthesized after the losses.
+	resyncs := 0
 	var last Event
 	for ev := range ch {
-		last = ev
 		if ev.Kind == Resync {
+			resyncs++
+		}
+		last = ev
+		if ev.Seq == final && !ev.Synthesized { // a kernel event or a notice
 			break
 		}
 	}
-	if last.Kind != Resync || last.Groups[1].Device(gpu).Driver != "" {
+	if resyncs == 0 || last.Seq != final {
+		t.Fatalf("%d resyncs, last %+v", resyncs, last)
+	}
+	if last.Kind == Resync && last.Groups[1].Device(gpu).Driver != "" ||
+		last.Kind != Resync && last.Group.Device(gpu).Driver != "" {
 		t.Fatalf("last %+v", last)
 	}
 	// Blocked on the channel when cancelled.
