@@ -35,6 +35,9 @@ type NetlinkTransport struct {
 	buf []byte
 }
 
+// New returns a Client on the real netlink transport.
+func New() *Client { return NewClient(DialNetlink) }
+
 // DialNetlink opens the request socket; the event socket is opened by the
 // first call that needs it.
 func DialNetlink() (Transport, error) {
