@@ -48,6 +48,27 @@ func DialNetlink() (Transport, error) {
 	return &NetlinkTransport{req: c}, nil
 }
 
+// request returns the request socket, opened again after one was
+// abandoned mid-request (its late replies must not answer the next one).
+func (t *NetlinkTransport) request() (*genetlink.Conn, error) {
+	if t.req == nil {
+		c, err := genetlink.Dial(nil)
+		if err != nil {
+			return nil, fmt.Errorf("vfiogroup: generic netlink socket: %w", err)
+		}
+		t.req = c
+	}
+	return t.req, nil
+}
+
+// abandon closes a request socket that may still get replies.
+func (t *NetlinkTransport) abandon() {
+	if t.req != nil {
+		t.req.Close()
+		t.req = nil
+	}
+}
+
 func (t *NetlinkTransport) events() error {
 	if t.ev != nil {
 		return nil
@@ -69,7 +90,10 @@ func (t *NetlinkTransport) events() error {
 
 // Close closes both sockets.
 func (t *NetlinkTransport) Close() error {
-	err := t.req.Close()
+	var err error
+	if t.req != nil {
+		err = t.req.Close()
+	}
 	if t.ev != nil {
 		if e := t.ev.Close(); err == nil {
 			err = e
@@ -82,8 +106,13 @@ func (t *NetlinkTransport) WatchControl() error {
 	if err := t.events(); err != nil {
 		return err
 	}
-	f, err := t.req.GetFamily("nlctrl")
+	req, err := t.request()
 	if err != nil {
+		return err
+	}
+	f, err := req.GetFamily("nlctrl")
+	if err != nil {
+		t.abandon()
 		return err
 	}
 	for _, g := range f.Groups {
@@ -118,12 +147,18 @@ func withCancel(ctx context.Context, setDeadline func(time.Time) error) func() {
 }
 
 func (t *NetlinkTransport) Resolve(ctx context.Context) (Family, error) {
-	defer withCancel(ctx, t.req.SetDeadline)()
-	f, err := t.req.GetFamily(FamilyName)
+	req, err := t.request()
+	if err != nil {
+		return Family{}, err
+	}
+	done := withCancel(ctx, req.SetDeadline)
+	f, err := req.GetFamily(FamilyName)
+	done()
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOENT) {
 		return Family{}, ErrNoModule
 	}
 	if err != nil {
+		t.abandon()
 		if ctx.Err() != nil {
 			return Family{}, ctx.Err()
 		}
@@ -232,7 +267,12 @@ func (t *NetlinkTransport) Recv(ctx context.Context, block bool) ([]byte, error)
 }
 
 func (t *NetlinkTransport) Request(ctx context.Context, fam Family, cmd uint8, dump bool, attrs []byte) ([]Reply, error) {
-	defer withCancel(ctx, t.req.SetDeadline)()
+	req, err := t.request()
+	if err != nil {
+		return nil, err
+	}
+	done := withCancel(ctx, req.SetDeadline)
+	defer done()
 	flags := netlink.Request
 	if dump {
 		flags |= netlink.Dump
@@ -241,15 +281,16 @@ func (t *NetlinkTransport) Request(ctx context.Context, fam Family, cmd uint8, d
 		Header: genetlink.Header{Command: cmd, Version: FamilyVersion},
 		Data:   attrs,
 	}
-	req, err := t.req.Send(m, fam.ID, flags)
+	sent, err := req.Send(m, fam.ID, flags)
 	if err != nil {
 		return nil, t.reqErr(ctx, err)
 	}
-	gms, nms, err := t.req.Receive()
+	gms, nms, err := req.Receive()
 	if err != nil {
 		return nil, t.reqErr(ctx, err)
 	}
-	if err := netlink.Validate(req, nms); err != nil {
+	if err := netlink.Validate(sent, nms); err != nil {
+		t.abandon()
 		return nil, err
 	}
 	out := make([]Reply, 0, len(gms))
@@ -262,17 +303,21 @@ func (t *NetlinkTransport) Request(ctx context.Context, fam Family, cmd uint8, d
 	return out, nil
 }
 
-// reqErr turns the kernel's answer into its errno.
+// reqErr turns the kernel's answer into its errno; after any other
+// failure (the context's end included) the request socket is abandoned,
+// since replies to the request may still come.
 func (t *NetlinkTransport) reqErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
+		t.abandon()
 		return ctx.Err()
 	}
 	var oe *netlink.OpError
 	if errors.As(err, &oe) {
 		var en syscall.Errno
 		if errors.As(oe.Err, &en) {
-			return en
+			return en // the kernel's answer: nothing more is coming
 		}
 	}
+	t.abandon()
 	return err
 }

@@ -53,6 +53,17 @@ func TestNetlinkTransport(t *testing.T) {
 		t.Fatalf("request to no family: %v", err)
 	}
 
+	// A request abandoned with its context leaves no reply behind for the
+	// next one.
+	gone, cancelGone := context.WithCancel(ctx)
+	cancelGone()
+	if _, err := tr.Request(gone, Family{ID: 0xfff0}, cmdInfoGet, false, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("request with a cancelled context: %v", err)
+	}
+	if _, err := tr.Request(ctx, Family{ID: 0xfff0}, cmdInfoGet, false, nil); !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EOPNOTSUPP) {
+		t.Fatalf("request after an abandoned one: %v", err)
+	}
+
 	// Empty (unless nlctrl news happen to arrive): EAGAIN, never a block.
 	for i := 0; i < 100; i++ {
 		if _, err = tr.Recv(ctx, false); err != nil {
