@@ -7,7 +7,8 @@ pkgs="autoconf automake libtool pkg-config make gcc libnl-3-dev
 libnl-genl-3-dev check valgrind sparse linux-headers-amd64 linux-source-6.1
 linux-source-6.12 python3-jsonschema
 qemu-system-x86 busybox-static cpio xz-utils zstd python3 python3-yaml
-shellcheck debootstrap kmod clang libclang-rt-14-dev gcc-aarch64-linux-gnu"
+shellcheck debootstrap kmod clang libclang-rt-14-dev gcc-aarch64-linux-gnu
+golang-go golang-github-mdlayher-genetlink-dev"
 
 missing=""
 for p in $pkgs; do

@@ -170,6 +170,16 @@ iommufd_kernel() {
 	"$top/tests/vm/build-debug-kernel.sh" iommufd
 }
 
+# The Go package (bindings/go/test.sh: gofmt, vet, tests, offline with
+# Debian's Go and packaged modules).  Its "skipped" (77: no toolchain) is
+# a failure here: install-deps.sh installs the toolchain.
+go_package() {
+	"$top/bindings/go/test.sh"
+	local rc=$?
+	[ "$rc" -ne 77 ] || echo "bindings/go/test.sh skipped (77): counted as a failure"
+	return "$rc"
+}
+
 vm_suite() {
 	make -C "$build" check-vm KERNELS="$kernels" \
 		CHECK_VM_FLAGS="--jobs ${VG_JOBS:-2}" 2>&1 | tee "$log_dir/vm.log"
@@ -189,6 +199,7 @@ if gate "build" make -C "$build" -j"$(nproc)"; then
 		"-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 	gate "unit tests under TSan" san_unit tsan "-fsanitize=thread"
 	gate "libFuzzer: the decoder" fuzz_decoder
+	gate "Go package (bindings/go): gofmt, vet, tests" go_package
 	gate "kmod: W=1 + sparse, no warnings" \
 		"$top/tests/style/kmod-warnings.sh" "$build"
 	gate "kmod: arm64 cross build, every bus compiled" \
@@ -204,6 +215,7 @@ gate "checkpatch --strict" "$top/tests/style/checkpatch.sh"
 gate "debug kernel 6.1: config fragment kept by Kconfig" debug_kernel_config
 gate "shellcheck" shellcheck -x "$top"/tests/*.sh "$top"/tests/vm/*.sh \
 	"$top"/tests/vm/ynl/*.sh "$top"/tests/style/*.sh "$top"/tests/spec/*.sh \
+	"$top"/bindings/go/*.sh \
 	"$top/.ci/run"
 gate "make distcheck" make -C "$build" distcheck
 if [ "${VG_PACKAGING:-1}" = 1 ]; then

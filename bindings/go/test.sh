@@ -43,7 +43,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 	printf ')\n'
 } >"$work/go.work"
 
-export GOWORK="$work/go.work" GOPROXY=off GOSUMDB=off GOFLAGS= GO111MODULE=on
+export GOWORK="$work/go.work" GOPROXY=off GOSUMDB=off GOFLAGS='' GO111MODULE=on
 # A build cache where one can be written (not in a read-only home).
 if ! go env GOCACHE 2>/dev/null | grep -q / || [ "$(go env GOCACHE)" = off ]; then
 	export GOCACHE="$work/cache"
