@@ -283,10 +283,15 @@ headers=$work/linux-headers-${kver}_${kver}-1_amd64.deb
 { [ -f "$image" ] && [ -f "$headers" ]; } || die "bindeb-pkg made no $image or $headers: $(ls "$work")"
 
 # The headers package carries the host programs an out-of-tree module build
-# runs (modpost, fixdep, objtool, ...): strip their debug info.
+# runs (modpost, fixdep, objtool, ...): strip their debug info.  And the
+# kernel's .config, where bindeb-pkg left it out.
 hx=$work/headers-pkg
 rm -rf "$hx"
 dpkg-deb -R "$headers" "$hx"
+# 6.12's bindeb-pkg leaves .config out of the headers package; an
+# out-of-tree module's configure (and kbuild's olddefconfig) needs it.
+hcfg=$hx/usr/src/linux-headers-$kver/.config
+[ -f "$hcfg" ] || cp "$config" "$hcfg"
 n=0
 while IFS= read -r -d '' f; do
 	[ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] || continue

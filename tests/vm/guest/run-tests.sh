@@ -1544,14 +1544,16 @@ rebind() { unbind_dev "$1"; bind_dev "$1" "$2"; }
 
 # qemu_path VIA: the qemu section's scenarios on one path (qemu-oracle.sh's
 # QEMU_VIA).  Why QEMU must refuse differs by path: the group path fails at
-# /dev/vfio/GROUP (missing, not viable, busy), the cdev path at the device's
-# vfio-dev node (missing) or when iommufd claims the group's DMA ownership
-# (EBUSY: another driver or user owns it).
+# /dev/vfio/GROUP (missing, not viable, busy); the cdev path at the device's
+# vfio-dev directory (missing), or when binding the device to iommufd:
+# EPERM when a kernel driver in the group uses its DMA (not viable), EBUSY
+# when a user of the group path holds it, EINVAL when another iommufd user
+# has the device open already (6.12's vfio_df_open()).
 qemu_path() {
 	QEMU_VIA=$1
 	_qp=$1
 	if [ "$_qp" = cdev ]; then
-		_qp_nonode="vfio-dev|No such file|not found" _qp_notviable="busy|Device or resource busy"
+		_qp_nonode="vfio-dev: No such file" _qp_notviable="Operation not permitted"
 		_qp_unbound=$_qp_nonode
 	else
 		_qp_nonode="/dev/vfio/$EG|not viable" _qp_notviable="not viable"
@@ -1571,7 +1573,9 @@ qemu_path() {
 			fi
 			for _qp_other in $QEMU_PATHS; do
 				QEMU_VIA=$_qp_other
-				qemu_expect "$_qp: $E held by another QEMU, tried on the $_qp_other path" 1 "$E" "busy"
+				_qp_held="busy"
+				[ "$_qp $_qp_other" != "cdev cdev" ] || _qp_held="Invalid argument"
+				qemu_expect "$_qp: $E held by another QEMU, tried on the $_qp_other path" 1 "$E" "$_qp_held"
 			done
 			QEMU_VIA=$_qp
 			if qemu_release; then ok "qemu: $_qp: the holding QEMU quit"
