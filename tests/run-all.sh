@@ -9,8 +9,10 @@
 #                                    # the .deb packages on this machine
 #
 # Builds out of tree in $VG_BUILDDIR (default: build/ in the source tree).
-# Ends with one line "N passed, N failed" counting unit tests, VM tests and
-# gates; exits non-zero when anything failed.
+# Ends with one line "N passed, N failed, N skipped" counting unit tests,
+# VM tests and gates (skipped: unit programs that exited 77, the guests'
+# SKIP lines, kernels and packaging steps not run); exits non-zero when
+# anything failed.  A skip is never counted as passed.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +25,7 @@ kernels=${KERNELS:-debug debug-5.10 5.10 6.1 6.12 7 iommufd}
 log_dir=$build/test-logs
 passed=0
 failed=0
+skipped=0
 failures=()
 
 say() { printf '\n=== %s\n' "$*"; }
@@ -47,11 +50,13 @@ gate() {
 
 # Adds a runner's own "X passed, Y failed" (or automake's PASS/FAIL) counts.
 count_from() {
-	local p f
+	local p f s
 	p=$(sed -n 's/^\([0-9]\+\) passed, \([0-9]\+\) failed.*/\1/p' "$1" | tail -n 1)
 	f=$(sed -n 's/^\([0-9]\+\) passed, \([0-9]\+\) failed.*/\2/p' "$1" | tail -n 1)
+	s=$(sed -n 's/^[0-9]\+ passed, [0-9]\+ failed, \([0-9]\+\) skipped$/\1/p' "$1" | tail -n 1)
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
+	skipped=$((skipped + ${s:-0}))
 }
 
 configure_build() {
@@ -62,12 +67,15 @@ configure_build() {
 
 unit_tests() {
 	make -C "$build" -j"$(nproc)" check
-	local rc=$? counts
+	local rc=$? counts up uf us
 	counts=$(awk '/^# PASS:/ { p += $3 } /^# (FAIL|ERROR|XPASS):/ { f += $3 }
-		END { print p + 0, f + 0 }' "$build/tests/unit/test-suite.log")
-	passed=$((passed + ${counts% *}))
-	failed=$((failed + ${counts#* }))
-	echo "unit: ${counts% *} test programs passed, ${counts#* } failed"
+		/^# SKIP:/ { s += $3 } END { print p + 0, f + 0, s + 0 }' \
+		"$build/tests/unit/test-suite.log")
+	read -r up uf us <<<"$counts"
+	passed=$((passed + up))
+	failed=$((failed + uf))
+	skipped=$((skipped + us))
+	echo "unit: $up test programs passed, $uf failed, $us skipped"
 	return $rc
 }
 
@@ -221,12 +229,13 @@ gate "make distcheck" make -C "$build" distcheck
 if [ "${VG_PACKAGING:-1}" = 1 ]; then
 	gate "packages: build, lint, install, VM, purge" packaging
 else
-	echo "VG_PACKAGING=0: packaging tests skipped"
+	echo "VG_PACKAGING=0: packaging tests skipped (counted as 1 skipped)"
+	skipped=$((skipped + 1))
 fi
 
 say "summary ($((SECONDS - start)) s)"
 for f in "${failures[@]}"; do
 	echo "FAILED: $f"
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -32,7 +32,8 @@
 # apt-get (installs debhelper, dh-dkms, dkms, lintian, rpm, rpmlint, ... if
 # missing).  WORK: $VG_PKG_WORKDIR (default /tmp/vfiogroup-packaging),
 # removed first, kept afterwards (logs).  --no-vm skips steps 7 and 8.
-# Ends with "N passed, N failed"; exit 0 only if nothing failed.
+# Ends with "N passed, N failed, N skipped" (skipped: steps not run, and
+# the SKIP lines of the guests it boots); exit 0 only if nothing failed.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,7 +47,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-passed=0 failed=0 failures=()
+passed=0 failed=0 skipped=0 failures=()
 t_start=$SECONDS
 say() { printf '\n=== %s\n' "$*"; }
 pass() { passed=$((passed + 1)); echo "ok - $*"; }
@@ -68,7 +69,7 @@ step() {
 finish() {
 	say "packaging: $((SECONDS - t_start)) s"
 	[ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 	exit
 }
@@ -265,6 +266,14 @@ if [ $vm -eq 1 ] && [ -n "${ko:-$(dkms_ko)}" ]; then
 		--append no_timer_check --test pkg
 	grep -E '^(ok|not ok)' "$work"/vm-pkg/*/results.tap 2>/dev/null | sed 's/^/#   /'
 	tail -n 2 "$work/logs/vm-installed-programs.log"
+	# the guests' own skips (run-suite.sh's last line)
+	for l in vm-suite vm-installed-programs; do
+		n=$(sed -n 's/^[0-9]* passed, [0-9]* failed, \([0-9]*\) skipped$/\1/p' "$work/logs/$l.log" | tail -n 1)
+		skipped=$((skipped + ${n:-0}))
+	done
+else
+	echo "# SKIP steps 7 and 8, the VM ($([ $vm -eq 0 ] && echo "--no-vm" || echo "no DKMS-built module"))"
+	skipped=$((skipped + 2))
 fi
 
 # --- 9. purge -------------------------------------------------------------

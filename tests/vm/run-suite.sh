@@ -28,7 +28,8 @@
 #                    KVER/console.log, KVER/results.tap, KVER/initrd.gz
 #   --live           show the guest console while it runs
 #
-# Prints a summary per kernel and, last, exactly "N passed, N failed".
+# Prints a summary per kernel and, last, exactly "N passed, N failed, N
+# skipped" (skipped: the guests' SKIP lines plus each kernel not run).
 # Exit status 0 only when every kernel booted, finished (marker), had no
 # failed test and a clean console.
 set -euo pipefail
@@ -247,10 +248,10 @@ boot_and_judge() {
 		line="$spec ($kver): FAIL (${why//;/; }): $p passed, $f failed, $s skipped; ${notifier:+$notifier; }$times; logs: $out"
 		bad=1
 	fi
-	printf '%s %s %s\n%s\n' "$p" "$f" "$bad" "$line" >"$out/.result"
+	printf '%s %s %s %s\n%s\n' "$p" "$f" "$bad" "$s" "$line" >"$out/.result"
 }
 
-total_pass=0 total_fail=0 total_skip=0 overall=0 summary=() results=()
+total_pass=0 total_fail=0 total_skip=0 kernels_skipped=0 overall=0 summary=() results=()
 for spec in $kernels; do
 	say "=== kernel $spec"
 	t0=$(now)
@@ -265,7 +266,7 @@ for spec in $kernels; do
 			say "or point VG_DEBUG_KERNELS_DIR=DIR[:DIR...] at such packages (tests/vm/README.md)"
 			say "**************************************************************"
 			summary+=("$spec: SKIPPED (not passed): no kernel package in ${debug_dirs[*]} (tests/vm/build-debug-kernel.sh $barg builds it)")
-			total_skip=$((total_skip + 1))
+			total_skip=$((total_skip + 1)) kernels_skipped=$((kernels_skipped + 1))
 			continue
 		fi
 		;;
@@ -352,16 +353,16 @@ for spec in $kernels; do
 done
 wait
 for r in "${results[@]}"; do
-	if ! { read -r p f bad && IFS= read -r line; } <"$r/.result" 2>/dev/null; then
-		p=0 f=1 bad=1 line="${r##*/}: FAIL: no result (the boot job died)"
+	if ! { read -r p f bad s && IFS= read -r line; } <"$r/.result" 2>/dev/null; then
+		p=0 f=1 bad=1 s=0 line="${r##*/}: FAIL: no result (the boot job died)"
 	fi
-	total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
+	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + ${s:-0}))
 	[ "$bad" = 0 ] || overall=1
 	summary+=("$line")
 done
 
 echo "=== VM suite summary"
 printf '%s\n' "${summary[@]}"
-[ "$total_skip" -eq 0 ] || echo "WARNING: $total_skip kernel(s) SKIPPED, not tested (see above)"
-echo "$total_pass passed, $total_fail failed"
+[ "$kernels_skipped" -eq 0 ] || echo "WARNING: $kernels_skipped kernel(s) SKIPPED, not tested (see above)"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 exit $overall
