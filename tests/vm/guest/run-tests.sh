@@ -306,15 +306,33 @@ ev_words() { # ev_words FROM TO: events FROM..TO of M as words
 ev_groups() { # ev_groups FROM TO: group ids of events FROM..TO of M
 	events_of M | sed -n "$1,$2p" | while read -r _l; do vg_field "$_l" group; done | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
-trans_begin() { TB_START=$(nevents M); }
+trans_begin() { TB_START=$(nevents M) TB_SEQ=$(module_seq); }
 ev_at_least() { [ "$(nevents M)" -ge "$1" ]; }
+# The module's sequence number now (info-seq): every event made before this
+# call has a number up to it.
+module_seq() { "$VG" info 2>/dev/null | sed -n '1s/^seq=\([0-9]*\) .*/\1/p'; }
+# seq_reached FILE SEQ: the monitor's output FILE holds an event numbered SEQ
+# or later
+seq_reached() {
+	_sr=$(grep -o '^seq=[0-9]*' "$1" 2>/dev/null | tail -n 1)
+	[ -n "$_sr" ] && [ "${_sr#seq=}" -ge "$2" ]
+}
 # trans_end DESC GROUP EXPECTED-WORDS
 trans_end() {
 	_desc=$1 _g=$2 _exp=$3
 	_cnt=$(echo "$_exp" | wc -w)
 	_want=$((TB_START + _cnt))
 	wait_for 10 ev_at_least "$_want"
-	usleep 300000			# anything extra arrives here too
+	# A barrier instead of a pause: the change is made, so every event it
+	# caused is numbered up to the module's seq now; once M printed that
+	# number, anything extra is in its output too.
+	_bar=$(module_seq)
+	if [ -z "$_bar" ] || [ -z "$TB_SEQ" ]; then
+		diag "trans_end: no info-seq from the module ($_bar/$TB_SEQ): waiting 1 s instead"
+		sleep 1
+	elif [ "$_bar" != "$TB_SEQ" ] && ! wait_for 10 seq_reached "$T/M.out" "$_bar"; then
+		diag "trans_end: M did not reach the module's seq $_bar within 10 s"
+	fi
 	_end=$(nevents M)
 	_got=$(ev_words $((TB_START + 1)) "$_end")
 	_gs=$(ev_groups $((TB_START + 1)) "$_end")
@@ -1108,6 +1126,13 @@ cli_events() {
 		if ($i == "driver") drv = $(i + 1)
 		print $4 ":" dev ":" drv "@" $3 }' "$@"
 }
+# cli_seq_reached FILE SEQ: vfiogroup monitor's output (text "... seq N" or
+# -j '"seq":N') holds an event numbered SEQ or later
+cli_seq_reached() {
+	[ -n "$2" ] || return 1
+	_cs=$(sed -n 's/.* seq \([0-9]*\)$/\1/p; s/.*"seq":\([0-9]*\).*/\1/p' "$1" 2>/dev/null | tail -n 1)
+	[ -n "$_cs" ] && [ "$_cs" -ge "$2" ]
+}
 # "vfiogroup -j monitor" -> the same words
 json_events() {
 	awk '{ k = "-"; g = "-"; d = "-"; r = "-"
@@ -1345,7 +1370,12 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	want_n=$(wc -l <"$T/lib.expect")
 	wait_for 10 lines_at_least "$T/LM.out" "$want_n"
 	wait_for 5 lines_at_least "$T/LJ.out" "$(wc -l <"$T/lib.expect.eg")"
-	usleep 300000
+	# Barriers, not a pause: once LM printed the module's seq now and LJ
+	# group $EG's, anything extra is in their output too.
+	wait_for 10 cli_seq_reached "$T/LM.out" "$(module_seq)" ||
+		diag "vfiogroup monitor did not reach the module's seq within 10 s"
+	wait_for 10 cli_seq_reached "$T/LJ.out" "$(vg_field "$(module_group "$EG")" seq)" ||
+		diag "vfiogroup -j monitor did not reach group $EG's seq within 10 s"
 	mon_stop LM
 	lm_rc=$mon_rc
 	mon_stop LJ
