@@ -245,13 +245,29 @@ static void vg_test_two_devices_one_group(struct kunit *test)
 }
 
 /*
+ * A driver that keeps the group from being viable on every kernel: from
+ * 5.19 any driver of a device on a bus without driver_managed_dma (a root
+ * device has no bus), up to 5.18 any driver VFIO does not know.
+ */
+static struct device_driver vg_test_host_drv = { .name = "vg-kunit-host" };
+
+/*
  * Fringe window one: a group whose notifier is registered but which is not
- * listed yet.  Its callback must find nothing, change nothing, say nothing.
+ * listed yet.  Its callback must find nothing, change nothing, say nothing,
+ * even for a device that another, listed group tracks (a lookup beyond the
+ * group's own list would find it there); the same call through the listed
+ * group does change it, so the test sees the difference.
  */
 static void vg_test_callback_before_listing(struct kunit *test)
 {
 	struct vg_test_ctx *ctx = test->priv;
-	struct vg_group *group;
+	struct vg_group *group, *listed;
+	unsigned int nev;
+
+	KUNIT_ASSERT_EQ(test, 0, vg_track_device(ctx->dev[0]));
+	listed = vg_test_group(ctx);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, listed);
+	nev = vg_test_nevents;
 
 	group = kunit_kzalloc(test, sizeof(*group), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
@@ -261,12 +277,19 @@ static void vg_test_callback_before_listing(struct kunit *test)
 	group->viable = true;
 	KUNIT_ASSERT_EQ(test, 0, vg_group_notifier_register(group));
 
-	vg_sync_driver(group, ctx->dev[0], NULL);
+	vg_sync_driver(group, ctx->dev[0], &vg_test_host_drv);
 	KUNIT_EXPECT_TRUE(test, list_empty(&group->devices));
 	KUNIT_EXPECT_EQ(test, group->users, 0U);
-	KUNIT_EXPECT_EQ(test, vg_test_nevents, 0U);
+	KUNIT_EXPECT_EQ(test, vg_test_nevents, nev);
+	KUNIT_EXPECT_EQ(test, listed->users, 0U);
 
 	vg_group_notifier_unregister(group);
+
+	/* the control: through its own group the device does change */
+	vg_sync_driver(listed, ctx->dev[0], &vg_test_host_drv);
+	KUNIT_EXPECT_GT(test, vg_test_nevents, nev);
+	vg_sync_driver(listed, ctx->dev[0], NULL);
+	vg_untrack_device(ctx->dev[0]);
 }
 
 struct vg_test_racer {
@@ -385,13 +408,6 @@ static void vg_test_no_release_from_group_callback(struct kunit *test)
 	vg_untrack_device(ctx->dev[0]);
 	KUNIT_EXPECT_PTR_EQ(test, vg_test_group(ctx), (struct vg_group *)NULL);
 }
-
-/*
- * A driver that keeps the group from being viable on every kernel: from
- * 5.19 any driver of a device on a bus without driver_managed_dma (a root
- * device has no bus), up to 5.18 any driver VFIO does not know.
- */
-static struct device_driver vg_test_host_drv = { .name = "vg-kunit-host" };
 
 /* What the bus notifier sees: the driver core's calls, in its order. */
 static void vg_test_bus(struct device *dev, unsigned long action)
