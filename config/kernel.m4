@@ -103,6 +103,7 @@ the kernel's Makefile), or use --disable-kmod to build userspace only.])
 				AS_CASE([$vfiogroup_d], [*-common|*-common-rt], [continue])
 				AS_IF([test -f "$vfiogroup_d/Makefile"], [
 					kernelbuild=$vfiogroup_d
+					vfiogroup_not_running=yes
 					break
 				])
 			done
@@ -180,6 +181,15 @@ $kernelbuild/include/config/kernel.release exists (run 'make modules_prepare'
 in the kernel tree)])
 	])
 	AC_MSG_RESULT([$KVER])
+	dnl The running kernel's headers are missing and another kernel's were
+	dnl taken: say so, or the module lands in a /lib/modules nobody boots.
+	AS_IF([test "x$vfiogroup_not_running" = xyes && test "x$KVER" != "x$vfiogroup_uname_r"], [
+		AC_MSG_WARN([the running kernel is $vfiogroup_uname_r, but its headers
+(/lib/modules/$vfiogroup_uname_r/build) are not installed: vfiogroup.ko is
+built for $KVER (from $kernelbuild) and "make install" puts it under
+/lib/modules/$KVER, where the running kernel will not load it.  Install
+linux-headers-$vfiogroup_uname_r, or pass --with-linux=DIR to choose on purpose.])
+	])
 	AS_IF([test -n "$vfiogroup_utsrelease" && test -n "$vfiogroup_kernel_release" &&
 	       test "x$vfiogroup_utsrelease" != "x$vfiogroup_kernel_release"], [
 		AC_MSG_NOTICE([include/config/kernel.release says $vfiogroup_kernel_release, UTS_RELEASE (vermagic) says $vfiogroup_utsrelease: using $vfiogroup_utsrelease])
