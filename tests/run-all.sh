@@ -60,6 +60,12 @@ count_from() {
 }
 
 configure_build() {
+	# Out-of-tree builds (this one, the sanitizer builds, distcheck) cannot
+	# share a source tree configured in place.
+	if [ -f "$top/config.status" ]; then
+		echo "run-all: $top is configured in place (config.status): run 'make distclean' there first, or use a fresh clone" >&2
+		return 1
+	fi
 	(cd "$top" && ./autogen.sh) &&
 	mkdir -p "$build" &&
 	(cd "$build" && "$top/configure" --enable-werror)
@@ -196,9 +202,19 @@ vm_suite() {
 	return "$rc"
 }
 
+# The closing lines, also when a first gate stops the run.
+summary() {
+	say "summary ($((SECONDS - start)) s)"
+	for f in "${failures[@]}"; do
+		echo "FAILED: $f"
+	done
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+}
+
 start=$SECONDS
-gate "dependencies" "$top/tests/install-deps.sh" || exit 1
-gate "configure" configure_build || exit 1
+gate "dependencies" "$top/tests/install-deps.sh" || { summary; exit 1; }
+gate "configure" configure_build || { summary; exit 1; }
 mkdir -p "$log_dir"
 if gate "build" make -C "$build" -j"$(nproc)"; then
 	gate "unit tests (make check)" unit_tests
@@ -233,9 +249,4 @@ else
 	skipped=$((skipped + 1))
 fi
 
-say "summary ($((SECONDS - start)) s)"
-for f in "${failures[@]}"; do
-	echo "FAILED: $f"
-done
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+summary
