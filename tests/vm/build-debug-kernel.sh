@@ -30,7 +30,9 @@
 #   -h, --help       this text
 #
 # Steps: install the build dependencies (apt-get, only the missing ones);
-# download linux-source-VERSION with apt-get download, kept in
+# take linux-source-VERSION's tarball from /usr/src when that package is
+# installed in apt's candidate version (6.1: tests/install-deps.sh installs
+# it), else download it with apt-get download, kept in
 # $VFIOGROUP_CACHE/debug-kernels/src/; extract it into
 # $VFIOGROUP_CACHE/debug-kernels/build-VERSION/ (afresh for a build); make
 # x86_64_defconfig, make kvm_guest.config, scripts/kconfig/merge_config.sh -m
@@ -50,7 +52,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
 fragment=$here/debug-kernel.config
 suffix=-vfiogroup-debug
-config_only=0 jobs='' source_deb='' keep=0 ver='' outdir=''
+config_only=0 jobs='' source_deb='' keep=0 ver='' outdir='' installed_tar=''
 
 usage() {
 	if [ "${1:-2}" = 0 ]; then help; else help >&2; fi
@@ -148,7 +150,15 @@ else
 	cand=$(apt_suite apt-cache policy "$pkg" 2>>"$log" | sed -n 's/^ *Candidate: //p' | head -n1) || true
 	[ "$cand" != '(none)' ] || cand=''
 	deb=''
-	if [ -n "$cand" ]; then
+	# The host's own suite: install-deps.sh may have installed the package
+	# already (its tarball in /usr/src); no second download then.
+	inst=''
+	[ "$suite" != bookworm ] || inst=$(dpkg-query -W -f='${Status} ${Version}' "$pkg" 2>/dev/null |
+		sed -n 's/^install ok installed //p')
+	if [ -n "$cand" ] && [ "$inst" = "$cand" ] && [ -f "/usr/src/$pkg.tar.xz" ]; then
+		installed_tar=/usr/src/$pkg.tar.xz
+		say "$pkg $cand: installed, using $installed_tar"
+	elif [ -n "$cand" ]; then
 		# apt-get download names files PKG_VERSION_ARCH.deb, ':' as %3a.
 		f=$dk/src/${pkg}_${cand//:/%3a}_all.deb
 		if [ -s "$f" ]; then
@@ -164,13 +174,19 @@ else
 	else
 		say "warning: apt knows no $pkg in $suite$([ "$suite" != bookworm ] || echo ' (host apt: apt-get update?)')"
 	fi
-	if [ -z "$deb" ]; then
+	if [ -z "$deb" ] && [ -z "$installed_tar" ]; then
 		deb=$(newest_cached)
 		[ -n "$deb" ] || die "no $pkg package: neither apt nor $dk/src has one"
 		say "warning: using the newest cached $deb"
 	fi
 fi
-srcver=$(dpkg-deb -f "$deb" Version)
+if [ -n "$installed_tar" ]; then
+	srcver=$cand
+	srckey="installed-$pkg-$cand"
+else
+	srcver=$(dpkg-deb -f "$deb" Version)
+	srckey=${deb##*/}
+fi
 
 # --- extract ----------------------------------------------------------------
 # Afresh for a build: the tree must be Debian's, nothing else.  A tree only
@@ -180,25 +196,30 @@ srcver=$(dpkg-deb -f "$deb" Version)
 stamp=$work/.vg-tree
 src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' | head -n1)
 if [ "$config_only" = 1 ] && [ -n "$src" ] && [ -f "$src/Makefile" ] &&
-	[ "$(cat "$stamp" 2>/dev/null)" = "${deb##*/} configured-only" ]; then
+	[ "$(cat "$stamp" 2>/dev/null)" = "$srckey configured-only" ]; then
 	rm -f "$src/.config" "$src/.config.old"
 	step "reusing the configured-only tree $src ($pkg $srcver)"
 else
 	rm -rf "$stamp" "$work"/linux-source-* "$work"/*.deb "$work"/*.buildinfo "$work"/*.changes
-	member=$(dpkg-deb --fsys-tarfile "$deb" | tar -t --wildcards './usr/src/linux-source-*.tar.*' | head -n1) ||
-		true
-	[ -n "$member" ] || die "no usr/src/linux-source-*.tar.* in $deb"
-	case $member in
-	*.xz) dec=(xz -dc) ;;
-	*.zst) dec=(zstd -dc) ;;
-	*.bz2) dec=(bzip2 -dc) ;;
-	*) dec=(gzip -dc) ;;
-	esac
-	dpkg-deb --fsys-tarfile "$deb" | tar -xO "$member" | "${dec[@]}" | tar -x -C "$work" ||
-		die "extracting $member from $deb failed"
+	if [ -n "$installed_tar" ]; then
+		member=$installed_tar
+		xz -dc "$installed_tar" | tar -x -C "$work" || die "extracting $installed_tar failed"
+	else
+		member=$(dpkg-deb --fsys-tarfile "$deb" | tar -t --wildcards './usr/src/linux-source-*.tar.*' | head -n1) ||
+			true
+		[ -n "$member" ] || die "no usr/src/linux-source-*.tar.* in $deb"
+		case $member in
+		*.xz) dec=(xz -dc) ;;
+		*.zst) dec=(zstd -dc) ;;
+		*.bz2) dec=(bzip2 -dc) ;;
+		*) dec=(gzip -dc) ;;
+		esac
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO "$member" | "${dec[@]}" | tar -x -C "$work" ||
+			die "extracting $member from $deb failed"
+	fi
 	src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'linux-source-*' | head -n1)
 	{ [ -n "$src" ] && [ -f "$src/Makefile" ]; } || die "no kernel tree in $member"
-	[ "$config_only" = 0 ] || echo "${deb##*/} configured-only" >"$stamp"
+	[ "$config_only" = 0 ] || echo "$srckey configured-only" >"$stamp"
 	step "extracted $pkg $srcver into $src"
 fi
 
