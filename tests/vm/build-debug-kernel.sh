@@ -17,7 +17,7 @@
 #                    likewise)
 #   OUTDIR           default $VFIOGROUP_CACHE/debug-kernels (cache default
 #                    /var/cache/vfiogroup): run-suite.sh looks there after
-#                    /work/shared/kernels
+#                    ../shared/kernels
 #   --config-only    stop once the configuration is verified (no
 #                    compiling; 1-2 min, under a minute when the tree of
 #                    the last --config-only is still there); prints the
@@ -42,7 +42,7 @@
 # bzImage modules and make bindeb-pkg, strip the debug info from the ELF
 # helpers in the headers package, and copy both packages to OUTDIR.
 # A full debug build took 36-40 min on 2 cores with gcc 12, packaging 2-2.5
-# min (the packages in /work/shared/kernels); the iommufd kernel, without the
+# min (the packages in ../shared/kernels); the iommufd kernel, without the
 # checkers, IPv6 and netfilter, is quicker.  It needs a few GB of disk.
 # Progress goes to stderr, build output to build-VERSION/build.log; stdout
 # gets the package paths (or the config's).

@@ -19,7 +19,7 @@
 #                      into kheaders/KVER, the absolute /usr/src path in the
 #                      Makefile rewritten; built on the host with gcc
 #   local (debug)      linux-headers-KVER_*.deb beside the image package
-#                      ($VG_DEBUG_KERNELS_DIR, default /work/shared/kernels
+#                      ($VG_DEBUG_KERNELS_DIR, default ../shared/kernels
 #                      then $VFIOGROUP_CACHE/debug-kernels)
 #                      dpkg -x'ed into kheaders/KVER; built on the host
 #   trixie, sid        the host's gcc 12 and glibc are too old: built in the

@@ -5,7 +5,7 @@
 #
 # A Debian sid build chroot for kernels the host cannot build modules for
 # (6.12, 7.x: their headers need a newer gcc and glibc than Debian 12's; see
-# /work/shared/KERNELS.md).  One chroot serves every such kernel: the
+# ../shared/KERNELS.md).  One chroot serves every such kernel: the
 # kernels' header packages are dpkg -x'ed into it by build-module.sh, and the
 # compilers they ask for are installed with "prepare".
 #

@@ -4,7 +4,10 @@
 # the iommufd kernel) are looked for, in this order:
 # $VG_DEBUG_KERNELS_DIR (DIR[:DIR...]), else the shared copies, then what
 # build-debug-kernel.sh made in $VFIOGROUP_CACHE/debug-kernels.
-IFS=: read -ra debug_dirs <<<"${VG_DEBUG_KERNELS_DIR:-/work/shared/kernels:${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels}"
+# The shared copies: ../shared/kernels beside the source tree (the clone's
+# parent directory), as the README says.
+vg_shared_kernels=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/kernels
+IFS=: read -ra debug_dirs <<<"${VG_DEBUG_KERNELS_DIR:-$vg_shared_kernels:${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels}"
 
 # bench_image SPEC: the newest image package of kernel spec SPEC ("debug",
 # "debug-5.10": linux-image-BASE.*-vfiogroup-debug*.deb; "iommufd":

@@ -21,7 +21,7 @@
 #   debug | debug-6.1, debug-5.10
 #                    linux-image-<base>.*-vfiogroup-debug*.deb from the first
 #                    directory of $VG_DEBUG_KERNELS_DIR (DIR[:DIR...]) that
-#                    has one (default /work/shared/kernels, then
+#                    has one (default ../shared/kernels, then
 #                    $VFIOGROUP_CACHE/debug-kernels where
 #                    build-debug-kernel.sh puts them); everything built in
 #   iommufd          linux-image-6.12.*-vfiogroup-iommufd*.deb, likewise:
