@@ -109,6 +109,10 @@ pick_module() {
 		tried="$tried"$'\n'"  $c: vermagic '$v'"
 	else
 		tried="$tried"$'\n'"$(cat "$outdir/.bmf.err" 2>/dev/null)"
+		# the cause, for the summary line (a chroot that could not be
+		# made, a configure that failed, ...)
+		grep -E '^(build-module|chroot|fetch-kernel): error: ' "$outdir/.bmf.err" 2>/dev/null |
+			tail -n 1 >"$outdir/.pick-why"
 	fi
 	rm -f "$outdir/.bmf.err"
 	say "error: no module under test for kernel $kver, which needs vermagic '$want':$tried"
@@ -280,8 +284,10 @@ for spec in $kernels; do
 	kver=$(cat "$kdir/kver")
 	out=$outdir/$kver
 	mkdir -p "$out"
+	rm -f "$outdir/.pick-why"
 	if ! module=$(pick_module "$kver" "$kdir"); then
-		summary+=("$spec ($kver): FAIL: no module under test with the kernel's vermagic")
+		why=$(cat "$outdir/.pick-why" 2>/dev/null)
+		summary+=("$spec ($kver): FAIL: no module under test with the kernel's vermagic${why:+ ($why)}")
 		total_fail=$((total_fail + 1)) overall=1
 		continue
 	fi
