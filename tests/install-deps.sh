@@ -41,5 +41,17 @@ if ! apt-cache policy linux-source-6.12 | grep -q 'Candidate: [0-9]'; then
 	echo "install-deps: added bookworm-security (for linux-source-6.12) in /etc/apt/sources.list.d/vfiogroup-bookworm-security.list"
 	apt-get update -qq
 fi
+# The progress shows (a fresh machine takes minutes here): apt's own lines
+# for what it fetches and sets up, and the time at the end.
+t0=$(date +%s)
+rcfile=$(mktemp)
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+{ apt-get install -y -q --no-install-recommends $missing 2>&1; echo $? >"$rcfile"; } |
+	grep --line-buffered -E '^(Get:|Setting up |Fetched |E: |W: )' | sed -u 's/^/install-deps: /'
+rc=$(cat "$rcfile")
+rm -f "$rcfile"
+if [ "$rc" != 0 ]; then
+	echo "install-deps: apt-get install failed (rc=$rc) after $(($(date +%s) - t0)) s" >&2
+	exit 1
+fi
+echo "install-deps: done in $(($(date +%s) - t0)) s"

@@ -10,14 +10,19 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$top/build
 [ "${1:-}" = --builddir ] && build=$2
 
+t0=$SECONDS
+progress() { echo "demo: $* ($((SECONDS - t0)) s so far)"; }
+progress "checking the build dependencies (tests/install-deps.sh)"
 "$top/tests/install-deps.sh"
 if [ ! -f "$build/kmod/vfiogroup.ko" ] || [ ! -x "$build/tools/vfiogroup" ]; then
+	progress "building the module, the library and the CLI in $build"
 	(cd "$top" && ./autogen.sh >/dev/null)
 	mkdir -p "$build"
 	(cd "$build" && { [ -f config.status ] || "$top/configure" >/dev/null; } &&
 		make -j"$(nproc)" >/dev/null)
 fi
 make -C "$build/tests" vm/guest/vgprobe >/dev/null
+progress "booting Debian's 6.1 kernel under qemu with vfiogroup.ko (downloaded once; then about a minute)"
 
 out=$build/tests/vm/demo-out
 # The demo's run-tests.sh replaces the suite's; --test demo tells
