@@ -169,6 +169,17 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 		vg_set_error(ctx, "vfiogroup: cannot load the groups: %s",
 			     vfiogroup_strerror(r));
 		vg_cache_clear(&fresh);
+		/*
+		 * A reconnection that did not come about (the family went
+		 * between the resolve and the INFO: the module's ESHUTDOWN
+		 * precedes its unregistering) announced nothing, so it stays
+		 * disconnected: the DELFAMILY that follows says nothing more.
+		 */
+		if (!was_connected) {
+			pthread_mutex_lock(&ctx->cache_lock);
+			ctx->connected = false;
+			pthread_mutex_unlock(&ctx->cache_lock);
+		}
 		return r;
 	}
 

@@ -1250,6 +1250,50 @@ START_TEST(reload_hides_the_overflow)
 }
 END_TEST
 
+static void unload_at_info(struct fake *f, enum fake_point at,
+			   enum vg_req_kind kind, void *arg)
+{
+	(void)arg;
+	if (at == FAKE_REQUEST_BEFORE && kind == VG_REQ_INFO && !acted) {
+		acted = 1;
+		fake_unload(f);
+	}
+}
+
+/*
+ * ESHUTDOWN read while the family is still registered (the module's exit
+ * sends it just before unregistering): the library resolves the family,
+ * joins, and its INFO finds it gone.  That attempt must leave the context
+ * disconnected without a word, so the DELFAMILY that follows says nothing
+ * more: one DISCONNECTED, then one RECONNECTED once the module is back.
+ */
+START_TEST(shutdown_before_unregister)
+{
+	connect_all(0);
+	quiesce();
+	record_reset(&rec);
+	acted = 0;
+
+	fk->pending_err = -ESHUTDOWN;	/* still registered */
+	fk->hook = unload_at_info;
+	quiesce();
+	ck_assert_int_eq(acted, 1);
+	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 0);
+	fk->hook = NULL;
+	fake_unbind(fk, 2, "0000:02:00.0");	/* while away */
+	fake_load(fk);
+	quiesce();
+	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 1);
+	ck_assert_str_eq(rec.log,
+			 "DISCONNECTED\n"
+			 "UNBIND 2 0000:02:00.0 e1000 S\n"
+			 "VIA 2 - - viable S\n"
+			 "RECONNECTED\n");
+	ck_assert_uint_eq(stats().disconnects, 1);
+	new_instance_heard();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sync");
@@ -1283,6 +1327,7 @@ int main(void)
 	tcase_add_test(tc, drain_waits_for_eagain);
 	tcase_add_test(tc, reload_while_congested);
 	tcase_add_test(tc, reload_hides_the_overflow);
+	tcase_add_test(tc, shutdown_before_unregister);
 	tcase_set_timeout(tc, 60);	/* valgrind, sanitizers */
 	suite_add_tcase(s, tc);
 	return run_suite(s);
