@@ -136,6 +136,16 @@ for g in /sys/kernel/iommu_groups/*; do
 done
 if [ "$ngroups" -gt 0 ]; then ok "IOMMU groups present ($ngroups)"
 else notok "no IOMMU groups (intel_iommu=on and -device intel-iommu?)"; fi
+# Which notifier the module must use is a fact of this kernel, not of its
+# version number (a distribution may backport the per-group notifier's
+# removal): the running kernel says whether it has one.
+if ! [ -r /proc/kallsyms ]; then
+	notok "kernel notifier: /proc/kallsyms is not readable"
+elif grep -q ' iommu_group_register_notifier$' /proc/kallsyms; then
+	tap "# kernel-notifier=iommu-group (iommu_group_register_notifier in /proc/kallsyms)"
+else
+	tap "# kernel-notifier=bus (no iommu_group_register_notifier in /proc/kallsyms)"
+fi
 tap "1..$n"
 tap "# vg-end bench rc=$bench_rc"
 
