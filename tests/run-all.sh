@@ -231,6 +231,8 @@ if gate "build" make -C "$build" -j"$(nproc)"; then
 	case " $kernels " in
 	*" iommufd "*) gate "iommufd kernel: cached, or built from linux-source-6.12" iommufd_kernel ;;
 	esac
+	# The README's first command, so that it can never break unnoticed.
+	gate "the demo (tests/vm/demo.sh)" "$top/tests/vm/demo.sh" --builddir "$build"
 	gate "VM suite on: $kernels" vm_suite
 fi
 gate "netlink spec: the kernel's ynl-gen-c in every mode, UAPI header generated" \
@@ -239,6 +241,7 @@ gate "checkpatch --strict" "$top/tests/style/checkpatch.sh"
 gate "debug kernel 6.1: config fragment kept by Kconfig" debug_kernel_config
 gate "shellcheck" shellcheck -x "$top"/tests/*.sh "$top"/tests/vm/*.sh \
 	"$top"/tests/vm/ynl/*.sh "$top"/tests/style/*.sh "$top"/tests/spec/*.sh \
+	"$top"/tests/vm/guest/*.sh "$top"/tests/vm/demo/*.sh \
 	"$top"/bindings/go/*.sh \
 	"$top/.ci/run"
 gate "make distcheck" make -C "$build" distcheck
