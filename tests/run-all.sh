@@ -22,6 +22,35 @@ build=${VG_BUILDDIR:-$top/build}
 # IOMMUFD and VFIO cdevs, which no Debian kernel has) runs the sections the
 # cdev path changes.
 kernels=${KERNELS:-debug debug-5.10 5.10 6.1 6.12 7 iommufd}
+
+# A tree configured in place (README's "build by hand") cannot host the
+# out-of-tree builds this runs (the suite's, the sanitizers', distcheck):
+# run on a copy of its sources instead, git's tracked and untracked files
+# without the ignored ones, so the build products stay out.  The shared
+# debug kernels are still found beside the original tree.
+if [ -f "$top/config.status" ] && [ -z "${VG_RUNALL_COPY_OF:-}" ]; then
+	if ! git -C "$top" rev-parse --show-toplevel >/dev/null 2>&1; then
+		echo "run-all: $top is configured in place and is no git checkout to copy from:" >&2
+		echo "  run 'make distclean' in $top first (or use a fresh clone)" >&2
+		echo "0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+	copy=$build/source-copy
+	echo "run-all: $top is configured in place; running on a copy of its sources in $copy (build: $build/copy-build)"
+	rm -rf "$copy"
+	mkdir -p "$copy"
+	if ! (cd "$top" && git ls-files -z -c -o --exclude-standard | tar --null -T - -cf -) |
+		tar -C "$copy" -xf -; then
+		echo "run-all: could not copy the sources to $copy"
+		echo "0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+	# shellcheck source=vm/debug-kernels.sh source-path=SCRIPTDIR
+	. "$top/tests/vm/debug-kernels.sh"
+	VG_RUNALL_COPY_OF=$top VG_BUILDDIR=$build/copy-build \
+		VG_DEBUG_KERNELS_DIR=${VG_DEBUG_KERNELS_DIR:-$vg_shared_kernels:${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels} \
+		exec "$copy/tests/run-all.sh" "$@"
+fi
 log_dir=$build/test-logs
 passed=0
 failed=0
@@ -213,6 +242,14 @@ summary() {
 }
 
 start=$SECONDS
+# The package test would run a hand install's programs instead of the
+# packages': say so now, with the command that removes it, not in an hour.
+if [ "${VG_PACKAGING:-1}" = 1 ] && ! "$top/tests/packaging/hand-install.sh"; then
+	echo "(or run with VG_PACKAGING=0 to leave the packages out)"
+	failed=$((failed + 1))
+	summary
+	exit 1
+fi
 gate "dependencies" "$top/tests/install-deps.sh" || { summary; exit 1; }
 gate "configure" configure_build || { summary; exit 1; }
 mkdir -p "$log_dir"

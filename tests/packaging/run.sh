@@ -81,6 +81,10 @@ debpkgs=(vfiogroup-dkms libvfiogroup1 libvfiogroup-dev vfiogroup-tools)
 rm -rf "$work"
 mkdir -p "$work/logs" "$work/dist" "$work/deb" "$work/rpm/SOURCES" "$work/payload/bin" "$work/vmbuild"
 
+# A hand install under /usr/local would be run instead of the packages'
+# programs: stop before anything, saying how to undo it.
+step no-hand-install "$top/tests/packaging/hand-install.sh" || finish
+
 # --- tools -------------------------------------------------------------
 say "build dependencies"
 need="debhelper dh-dkms dkms lintian rpm rpmlint dpkg-dev fakeroot build-essential
