@@ -1,7 +1,21 @@
 #!/bin/sh
 # Installs what building and testing vfiogroup needs on Debian 12.
 # Does nothing when everything is there already; needs root otherwise.
+#
+#   tests/install-deps.sh           everything tests/run-all.sh uses
+#   tests/install-deps.sh --demo    only what tests/vm/demo.sh uses: the
+#                                   build, qemu and the initramfs tools
 set -eu
+
+demo_pkgs="autoconf automake libtool pkg-config make gcc libnl-3-dev
+libnl-genl-3-dev linux-headers-amd64 qemu-system-x86 busybox-static cpio
+xz-utils zstd kmod"
+
+case ${1:-} in
+'') ;;
+--demo) ;;
+*) echo "usage: $0 [--demo]" >&2; exit 2 ;;
+esac
 
 pkgs="autoconf automake libtool pkg-config make gcc libnl-3-dev
 libnl-genl-3-dev check valgrind sparse linux-headers-amd64 linux-source-6.1
@@ -9,6 +23,7 @@ linux-source-6.12 python3-jsonschema
 qemu-system-x86 busybox-static cpio xz-utils zstd python3 python3-yaml
 shellcheck debootstrap kmod clang libclang-rt-14-dev gcc-aarch64-linux-gnu
 golang-go golang-github-mdlayher-genetlink-dev"
+[ "${1:-}" != --demo ] || pkgs=$demo_pkgs
 
 missing=""
 for p in $pkgs; do
@@ -27,7 +42,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # linux-source-6.12 (YNL and checkpatch) is in bookworm-security only, which
 # a Debian install has and a bare debootstrap does not: add it then.
-if ! apt-cache policy linux-source-6.12 | grep -q 'Candidate: [0-9]'; then
+if [ "${1:-}" != --demo ] && ! apt-cache policy linux-source-6.12 | grep -q 'Candidate: [0-9]'; then
 	# the mirror of the configured Debian archive, deb822 or one-line format
 	mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
 		sed -n -e 's#^deb \(\[[^]]*\] \)\{0,1\}\([a-z]*://[^ ]*\)/debian/\{0,1\} .*#\2#p' \

@@ -12,8 +12,8 @@ build=$top/build
 
 t0=$SECONDS
 progress() { echo "demo: $* ($((SECONDS - t0)) s so far)"; }
-progress "checking the build dependencies (tests/install-deps.sh)"
-"$top/tests/install-deps.sh"
+progress "checking the build dependencies (tests/install-deps.sh --demo)"
+"$top/tests/install-deps.sh" --demo
 if [ ! -f "$build/kmod/vfiogroup.ko" ] || [ ! -x "$build/tools/vfiogroup" ]; then
 	progress "building the module, the library and the CLI in $build"
 	(cd "$top" && ./autogen.sh >/dev/null)

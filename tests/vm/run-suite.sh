@@ -133,9 +133,27 @@ for d in "$builddir/libvfiogroup/.libs" "$builddir/libvfiogroup"; do
 done
 [ ${#payload_args[@]} -gt 0 ] || say "note: no guest payload (no tests/vm/guest in $srcdir or $builddir): only the bench checks run"
 
+# selected SECTION...: does --test pick one of the guest sections named
+# (shell patterns, as the guest matches them; no --test: all of them)?
+# The payloads below are made only for the sections that use them.
+selected() {
+	local pats p sec
+	[ -n "$test" ] || return 0
+	IFS=, read -ra pats <<<"$test"
+	for sec in "$@"; do
+		for p in "${pats[@]}"; do
+			# shellcheck disable=SC2254 # p is a pattern
+			case $sec in $p) return 0 ;; esac
+		done
+	done
+	return 1
+}
+
 # The "ynl" section's clients, built from the spec with the kernel's YNL
 # tools; without them that section fails in the guest, saying why.
-if "$srcdir/tests/vm/ynl/payload.sh" "$outdir/ynl-payload/ynl" >"$outdir/ynl-payload.log" 2>&1; then
+if ! selected ynl; then
+	:
+elif "$srcdir/tests/vm/ynl/payload.sh" "$outdir/ynl-payload/ynl" >"$outdir/ynl-payload.log" 2>&1; then
 	say "$(tail -n 1 "$outdir/ynl-payload.log")"
 	payload_args+=(--payload "$outdir/ynl-payload")
 else
@@ -145,7 +163,9 @@ fi
 
 # The "qemu" section's oracle: Debian's qemu-system-x86_64 and the files it
 # needs at startup; without it that section fails in the guest, saying why.
-if "$here/qemu-payload.sh" "$outdir/qemu-payload/qemu" >"$outdir/qemu-payload.log" 2>&1; then
+if ! selected qemu qemu-walk; then
+	:
+elif "$here/qemu-payload.sh" "$outdir/qemu-payload/qemu" >"$outdir/qemu-payload.log" 2>&1; then
 	say "$(tail -n 1 "$outdir/qemu-payload.log")"
 	payload_args+=(--payload "$outdir/qemu-payload")
 else
@@ -316,7 +336,7 @@ for spec in $kernels; do
 	fi
 	# A kernel with IOMMUFD gets sid's QEMU too, for the VFIO cdev path
 	# (made once per run; without it the qemu sections fail, saying why).
-	if grep -q '^CONFIG_IOMMUFD=y' "$kdir/config" 2>/dev/null; then
+	if grep -q '^CONFIG_IOMMUFD=y' "$kdir/config" 2>/dev/null && selected qemu qemu-walk; then
 		if [ ! -e "$outdir/qemu-iommufd-payload/qemu-iommufd/.vg-self-contained" ]; then
 			if "$here/qemu-iommufd-payload.sh" "$outdir/qemu-iommufd-payload/qemu-iommufd" \
 				>"$outdir/qemu-iommufd-payload.log" 2>&1; then
