@@ -235,16 +235,19 @@ if [ $vm -eq 1 ] && [ -n "${ko:-$(dkms_ko)}" ]; then
 		cd "$work/vmbuild" && "$top/configure" --disable-kmod --quiet &&
 		make -C tests vm/guest/vgprobe && cp tests/vm/guest/vgprobe "$g/" &&
 		cp /usr/bin/vfiogroup "$work/payload/bin/vmm-wait" "$g/" || return 1
+		# lib-integration is main() in lib-integration.c, a file per
+		# scenario beside it, and guest-util.c (walk's too).
 		src=$top/tests/vm/guest/lib-integration.c
 		if [ -f "$src" ]; then
 			# shellcheck disable=SC2046 # word splitting of pkg-config's output
-			cc -Wall -Wextra -pthread -o "$g/lib-integration" "$src" \
+			cc -Wall -Wextra -pthread -o "$g/lib-integration" \
+				"$top"/tests/vm/guest/lib-integration*.c "$top/tests/vm/guest/guest-util.c" \
 				$(pkg-config --cflags --libs libvfiogroup) -lpthread || return 1
 		fi
 		src=$top/tests/vm/guest/walk.c
 		if [ -f "$src" ]; then
 			# shellcheck disable=SC2046 # word splitting of pkg-config's output
-			cc -std=c11 -Wall -Wextra -o "$g/walk" "$src" \
+			cc -std=c11 -Wall -Wextra -o "$g/walk" "$src" "$top/tests/vm/guest/guest-util.c" \
 				$(pkg-config --cflags --libs libvfiogroup libnl-genl-3.0) || return 1
 		fi
 		for f in "$g"/*; do uses_package_lib "$f" || [ "${f##*/}" = vgprobe ] || return 1; done

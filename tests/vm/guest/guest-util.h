@@ -2,57 +2,37 @@
 /*
  * What the guest test programs (lib-integration, walk) share: TAP output
  * without numbers (run-tests.sh numbers the lines), a monotonic clock, and
- * the few sysfs helpers both read the ground truth with.  Included by
- * each program's one source file, after the system headers it needs
- * (fcntl.h, limits.h, stdarg.h, stdbool.h, stdint.h, stdio.h, string.h,
- * time.h, unistd.h).
+ * the few sysfs helpers both read the ground truth with.  Include it after
+ * the system headers it needs (errno.h, fcntl.h, limits.h, stdarg.h,
+ * stdbool.h, stdint.h, stdio.h, string.h, time.h, unistd.h).
  */
 #ifndef VG_GUEST_UTIL_H
 #define VG_GUEST_UTIL_H
 
+/*
+ * The state lives in guest-util.c, linked into each program once: a
+ * program of several files must count every failure in one nfail, or a
+ * failure in one file would not reach the exit status.
+ */
+
 /* Results that were not ok: the program's exit status comes from it. */
-static int nfail;
+extern int nfail;
 
 /* What a hung program prints when its alarm() fires; main() sets it. */
-static const char *watchdog_msg = "not ok - watchdog fired (hang)\n";
+extern const char *watchdog_msg;
 
-static inline void on_alarm(int sig)
-{
-	(void)sig;
-	if (write(STDOUT_FILENO, watchdog_msg, strlen(watchdog_msg)) < 0)
-		_exit(3);
-	_exit(3);
-}
+/* The SIGALRM handler: prints watchdog_msg, exits with status 3. */
+void on_alarm(int sig);
 
-static inline void result(bool good, const char *fmt, ...)
+/* One TAP line, "ok - ..." or "not ok - ..." (which counts in nfail). */
+void result(bool good, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static inline void result(bool good, const char *fmt, ...)
-{
-	va_list ap;
 
-	printf("%s - ", good ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!good)
-		nfail++;
-}
-
-static inline void diag(const char *fmt, ...)
+/* A "# ..." line. */
+void diag(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
-static inline void diag(const char *fmt, ...)
-{
-	va_list ap;
 
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
+/* The helpers below keep no state: a copy per file does no harm. */
 
 static inline int64_t now_ms(void)
 {
