@@ -226,14 +226,16 @@ if [ $vm -eq 1 ] && [ -n "${ko:-$(dkms_ko)}" ]; then
 	#
 	# The suite's guest programs, in a build directory of their own with no
 	# libvfiogroup/ (so the guest gets the package's library): vgprobe
-	# (netlink only) from the build; lib-integration, walk (which also
+	# (netlink only) and its companions vgns, vgvfio and vgsys (no library
+	# either) from the build; lib-integration, walk (which also
 	# speaks raw libnl) and vmm-wait compiled against the installed
 	# libvfiogroup-dev; vfiogroup is /usr/bin's.
 	guest_progs() {
 		local g=$work/suite-build/tests/vm/guest src
 		mkdir -p "$g" &&
 		cd "$work/vmbuild" && "$top/configure" --disable-kmod --quiet &&
-		make -C tests vm/guest/vgprobe && cp tests/vm/guest/vgprobe "$g/" &&
+		make -C tests vm/guest/vgprobe vm/guest/vgns vm/guest/vgvfio vm/guest/vgsys &&
+		cp tests/vm/guest/vgprobe tests/vm/guest/vgns tests/vm/guest/vgvfio tests/vm/guest/vgsys "$g/" &&
 		cp /usr/bin/vfiogroup "$work/payload/bin/vmm-wait" "$g/" || return 1
 		# lib-integration is main() in lib-integration.c, a file per
 		# scenario beside it, and guest-util.c (walk's too).
@@ -250,7 +252,10 @@ if [ $vm -eq 1 ] && [ -n "${ko:-$(dkms_ko)}" ]; then
 			cc -std=c11 -Wall -Wextra -o "$g/walk" "$src" "$top/tests/vm/guest/guest-util.c" \
 				$(pkg-config --cflags --libs libvfiogroup libnl-genl-3.0) || return 1
 		fi
-		for f in "$g"/*; do uses_package_lib "$f" || [ "${f##*/}" = vgprobe ] || return 1; done
+		for f in "$g"/*; do
+			case ${f##*/} in vgprobe | vgns | vgvfio | vgsys) continue ;; esac
+			uses_package_lib "$f" || return 1
+		done
 	}
 	step vm-guest-programs guest_progs
 	# The sections that exercise what the packages install (the module,

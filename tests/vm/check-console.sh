@@ -30,14 +30,17 @@ IGNORE=''
 IGNORE=${IGNORE#|}
 
 # The allocation-failure reports (warn_alloc(): a header naming the task,
-# its stack, then show_mem()'s "Mem-Info:") of the one task that injects
-# faults on purpose, vgprobe --fail-nth (faults.sh): an injected failure the
-# kernel reports is the expected outcome.  Only the lines of such a report
+# its stack, then show_mem()'s "Mem-Info:") of the tasks that inject faults
+# on purpose, vgsys --fail-nth (load, sysfs write) and vgprobe --fail-nth
+# (get, dump) in faults.sh: an injected failure the kernel reports is the
+# expected outcome.  The task's name must be whole (after "] " or at the
+# line's start), so that no other task ending in it slips through.  Only
+# the lines of such a report
 # that have a stack dump's shape are passed over; any other line among them,
 # and any other task's report, still counts.  Line numbers are kept.
 numbered() {
 	tr -d '\r' <"$log" | awk '
-		/vgprobe: (vmalloc error|page allocation failure):/ { left = 100; next }
+		/(^|[] ])(vgprobe|vgsys): (vmalloc error|page allocation failure):/ { left = 100; next }
 		left > 0 {
 			left--
 			if (/Mem-Info:/) left = 0

@@ -21,7 +21,7 @@ if [ ! -f "$build/kmod/vfiogroup.ko" ] || [ ! -x "$build/tools/vfiogroup" ]; the
 	(cd "$build" && { [ -f config.status ] || "$top/configure" >/dev/null; } &&
 		make -j"$(nproc)" >/dev/null)
 fi
-make -C "$build/tests" vm/guest/vgprobe >/dev/null
+make -C "$build/tests" vm/guest/vgvfio >/dev/null
 progress "booting Debian's 6.1 kernel under qemu with vfiogroup.ko (downloaded once; then about 30 s)"
 
 out=$build/tests/vm/demo-out

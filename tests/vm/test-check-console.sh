@@ -2,8 +2,9 @@
 # test-check-console.sh: check-console.sh against crafted console logs.
 #
 # The bench trusts check-console.sh to fail a run on any kernel problem; the
-# one thing it passes over, the allocation-failure reports that vgprobe's
-# own injected faults cause, must not become a hole.  Runs on the host, no
+# one thing it passes over, the allocation-failure reports that the
+# injected faults of vgsys (load, write) and vgprobe (get, dump) cause, must
+# not become a hole.  Runs on the host, no
 # VM (make check).
 set -u
 
@@ -80,21 +81,25 @@ EOF
 boot >"$log"; expect 0 "a clean boot"
 { boot; echo "[    3.000000] WARNING: CPU: 0 PID: 1 at kmod/group.c:42 vg_group_release+0x10/0x20"; } >"$log"
 expect 1 "a WARNING"
-{ boot; report61 vgprobe; boot; } >"$log"; expect 0 "vgprobe's allocation failure report (6.1 shape)"
-{ boot; report510 vgprobe; boot; } >"$log"; expect 0 "vgprobe's allocation failure report (5.10 shape)"
+for t in vgsys vgprobe; do
+	{ boot; report61 $t; boot; } >"$log"; expect 0 "$t's allocation failure report (6.1 shape)"
+	{ boot; report510 $t; boot; } >"$log"; expect 0 "$t's allocation failure report (5.10 shape)"
+done
 { boot; report61 insmod; } >"$log"; expect 1 "another task's allocation failure report"
-{ report61 vgprobe | sed '8a\
+{ boot; report61 vgns; } >"$log"; expect 1 "vgns's allocation failure report (it injects none)"
+{ boot; report61 xvgsys; } >"$log"; expect 1 "the report of a task whose name ends in vgsys"
+{ report61 vgsys | sed '8a\
 [ 1185.662882] WARNING: CPU: 1 PID: 6177 at mm/vmalloc.c:1 x+0x1/0x2'; } >"$log"
-expect 1 "a WARNING inside vgprobe's report"
+expect 1 "a WARNING inside vgsys's report"
 { report61 vgprobe | sed '6a\
 [ 1185.662882] BUG: KASAN: use-after-free in vg_nl_fill+0x1/0x2 [vfiogroup]'; } >"$log"
 expect 1 "a KASAN report inside vgprobe's report"
-{ report510 vgprobe | sed '/Mem-Info/d'; i=0; while [ $i -lt 120 ]; do
+{ report510 vgsys | sed '/Mem-Info/d'; i=0; while [ $i -lt 120 ]; do
 	echo "[  612.000000] filler $i"; i=$((i + 1)); done
 	echo "[  613.000000] Call Trace:"; } >"$log"
 expect 1 "a backtrace long after a report that never reached Mem-Info"
-{ report61 vgprobe; echo "[ 1186.000000] Call Trace:"; } >"$log"
-expect 1 "a backtrace right after vgprobe's report"
+{ report61 vgsys; echo "[ 1186.000000] Call Trace:"; } >"$log"
+expect 1 "a backtrace right after vgsys's report"
 
 echo "1..$n"
 exit "$fail"

@@ -5,7 +5,7 @@
 #
 # Each step is told in three parts: what the guest does, what vfiogroup
 # monitor reported for it, and what the kernel itself says afterwards
-# (sysfs, and VFIO_GROUP_GET_STATUS through vgprobe where /dev/vfio/N
+# (sysfs, and VFIO_GROUP_GET_STATUS through vgvfio where /dev/vfio/N
 # exists).  A step passes when the monitor reported the events the action
 # must cause and the CLI's view of the group is the kernel's.
 
@@ -66,7 +66,7 @@ kernel_says() {
 	_show=$(vfiogroup show "$_g")
 	_vfio=
 	if [ -e "/dev/vfio/$_g" ]; then
-		_vfio=$(vgprobe vfio-status "$_g" | sed -n 's/.*viable=\([01]\).*/\1/p')
+		_vfio=$(vgvfio status "$_g" | sed -n 's/.*viable=\([01]\).*/\1/p')
 	fi
 	echo "the kernel: sysfs says $_dev is on driver $_drv;" \
 		"$([ -n "$_vfio" ] && echo "VFIO says group $_g is $([ "$_vfio" = 1 ] || echo not-)viable" ||

@@ -5,7 +5,8 @@
 # with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS: the debug ones).
 #
 # For each operation -- loading the module, unbinding pci-stub from a device
-# and binding it (with a listener subscribed), a get and a dump -- vgprobe --fail-nth=N
+# and binding it (with a listener subscribed), a get and a dump -- --fail-nth=N
+# (vgsys for the load and the sysfs writes, vgprobe for get and dump)
 # makes the Nth fault point the operation reaches fail, for N = 1, 2, ...
 # until the operation completes without reaching N: every slab allocation
 # on the path, the kernel's and the module's, fails once.  Each case must
@@ -56,7 +57,7 @@ fi_series() {
 		[ $((fi_n % 10)) -ne 0 ] || log "faults: $fi_what: n=$fi_n"
 		"$2" "$fi_n"
 		if [ "$fi_inj" != 1 ] && [ "$fi_inj" != 0 ]; then
-			fi_bad "no fail-nth report from vgprobe"
+			fi_bad "no fail-nth report from the tool (vgsys or vgprobe)"
 			break
 		fi
 		[ "$fi_inj" = 1 ] || break
@@ -77,7 +78,7 @@ fi_series() {
 
 # --- the operations
 fi_load() {
-	"$VG" --fail-nth="$1" load "$MODULE_KO" >"$T/fi.out" 2>"$T/fi.err"
+	"$VGSYS" --fail-nth="$1" load "$MODULE_KO" >"$T/fi.out" 2>"$T/fi.err"
 	_rc=$? fi_inj=$(fi_injected)
 	if [ $_rc -eq 0 ]; then
 		fi_outcome=loaded
@@ -89,7 +90,7 @@ fi_load() {
 		! loaded || { fi_bad "load failed ($fi_outcome) but the module is loaded"; rmmod vfiogroup; }
 	else
 		fi_outcome=bad
-		fi_bad "vgprobe load rc=$_rc: $(cat "$T/fi.out" "$T/fi.err")"
+		fi_bad "vgsys load rc=$_rc: $(cat "$T/fi.out" "$T/fi.err")"
 	fi
 }
 
@@ -174,7 +175,7 @@ fi_event() {
 	fi
 	_mark=$(nlines "$T/F.out")
 	_before=$(pdrv "$FI_DEV")
-	"$VG" --fail-nth="$1" write "$FI_FILE" "$FI_DEV" >"$T/fi.out" 2>"$T/fi.err"
+	"$VGSYS" --fail-nth="$1" write "$FI_FILE" "$FI_DEV" >"$T/fi.out" 2>"$T/fi.err"
 	fi_inj=$(fi_injected)
 	# The write may have failed before changing anything: then no event.
 	[ "$(pdrv "$FI_DEV")" != "$_before" ] || FI_LAST=

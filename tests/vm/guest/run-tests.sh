@@ -4,8 +4,9 @@
 # run-tests.sh [SECTION...]: the vfiogroup tests inside the VM guest.
 #
 # Runs under busybox ash (busybox-static applets only) as root, from the
-# bench's /init (tests/vm/guest-init.sh), with vgprobe next to this script
-# (or on PATH), and for "lib" lib-integration, vfiogroup and vmm-wait.
+# bench's /init (tests/vm/guest-init.sh), with vgprobe, vgns, vgvfio and
+# vgsys next to this script (or on PATH), and for "lib" lib-integration,
+# vfiogroup and vmm-wait.
 # Prints TAP on stdout (plan at the end), diagnostics as "# ..." lines;
 # progress goes to stderr (the guest console).
 #
@@ -72,10 +73,15 @@
 # timeout, and leftover monitors are killed on exit.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-VG=
-for c in "$HERE/vgprobe" "$HERE/bin/vgprobe" "$(command -v vgprobe 2>/dev/null)"; do
-	if [ -n "$c" ] && [ -x "$c" ]; then VG=$c; break; fi
-done
+# guest_tool NAME: the program next to this script, in bin/, or on PATH
+guest_tool() {
+	for _c in "$HERE/$1" "$HERE/bin/$1" "$(command -v "$1" 2>/dev/null)"; do
+		if [ -n "$_c" ] && [ -x "$_c" ]; then echo "$_c"; return; fi
+	done
+}
+# The netlink oracle, and its companions: namespaces and uid, the VFIO
+# side of a group, and module load and sysfs write (fault-injected).
+VG=$(guest_tool vgprobe) VGNS=$(guest_tool vgns) VGVFIO=$(guest_tool vgvfio) VGSYS=$(guest_tool vgsys)
 
 T=$(mktemp -d /tmp/vgtest.XXXXXX) || T=/tmp/vgtest.$$
 mkdir -p "$T/u"
@@ -226,8 +232,8 @@ module_group() { "$VG" get --id "$1" 2>/dev/null | head -n 1; }
 
 # mon_start NAME TIMEOUT COUNT [VGPROBE-COMMAND...]: start "VGPROBE-COMMAND
 # monitor ..." (default: vgprobe; e.g. "unshare -n /payload/vgprobe" or
-# "vgprobe --uid=1000") in the background, output in $T/NAME.out; waits until
-# it is subscribed.
+# "vgns --uid=1000 -- vgprobe") in the background, output in $T/NAME.out;
+# waits until it is subscribed.
 mon_start() {
 	_n=$1 _to=$2 _cnt=$3
 	shift 3
@@ -367,7 +373,7 @@ viability_check() {
 		_mv=$(vg_field "$_gl" viable) _mr=$(vg_field "$_gl" ready) _mu=$(vg_field "$_gl" inuse)
 		_vr=0
 		if [ -e "/dev/vfio/$_g" ]; then
-			_vs=$("$VG" vfio-status "$_g" 2>/dev/null)
+			_vs=$("$VGVFIO" status "$_g" 2>/dev/null)
 			_vv=$(vg_field "$_vs" viable)
 			VCHECKS=$((VCHECKS + 1))
 			if [ -z "$_mv" ] || [ "$_mv" != "$_vv" ]; then
@@ -467,7 +473,7 @@ act_restore() { # act_restore DEV DRIVER|-: back to DRIVER, override cleared
 	echo >"$PCI/$_r_dev/driver_override" 2>/dev/null
 }
 
-# hold_test GROUP: a VFIO user (vgprobe vfio-hold: container set, TYPE1
+# hold_test GROUP: a VFIO user (vgvfio hold: container set, TYPE1
 # IOMMU) holds the ready GROUP: from 5.19 the module's get says inuse=1
 # while held and 0 once the holder is gone (up to 5.18 "-" throughout);
 # the readiness stays as it was, and no event comes of it.
@@ -476,7 +482,7 @@ hold_test() {
 	_h_l0=$(module_group "$_h_g")
 	rm -f "$T/u/H.ready"
 	trans_begin
-	"$VG" vfio-hold "$_h_g" 120 --ready-file "$T/u/H.ready" >"$T/H.out" 2>"$T/H.err" </dev/null &
+	"$VGVFIO" hold "$_h_g" 120 --ready-file "$T/u/H.ready" >"$T/H.out" 2>"$T/H.err" </dev/null &
 	pid_H=$!
 	PIDS="$PIDS $pid_H"
 	wait_for 15 ready_or_dead H "$pid_H"
@@ -489,7 +495,7 @@ hold_test() {
 			test "$(vg_field "$_h_l1" inuse)" = "$_h_want" -a "$(vg_field "$_h_d1" inuse)" = "$_h_want" \
 			-a "$(vg_field "$_h_l1" ready)" = "$(vg_field "$_h_l0" ready)" \
 			-a "$(vg_field "$_h_l1" viable)" = "$(vg_field "$_h_l0" viable)"
-		_h_vs=$("$VG" vfio-status "$_h_g" 2>&1)
+		_h_vs=$("$VGVFIO" status "$_h_g" 2>&1)
 		check "group $_h_g held: a second open of /dev/vfio/$_h_g is refused (EBUSY: $_h_vs)" \
 			test "$(vg_field "$_h_vs" error)" = EBUSY
 	else
@@ -506,8 +512,8 @@ hold_test() {
 # ---------------------------------------------------------------- load
 
 log "start (kernel $(uname -r), vgprobe $VG, module ${MODULE_KO:-?})"
-if [ -z "$VG" ]; then
-	notok "vgprobe found next to run-tests.sh or on PATH"
+if [ -z "$VG" ] || [ -z "$VGNS" ] || [ -z "$VGVFIO" ] || [ -z "$VGSYS" ]; then
+	notok "vgprobe, vgns, vgvfio, vgsys found next to run-tests.sh or on PATH ($VG, $VGNS, $VGVFIO, $VGSYS)"
 	echo "1..$n"
 	exit 1
 fi
@@ -572,7 +578,7 @@ if want dump; then
 		g=$(vg_field "$l" group) r=$(vg_field "$l" ready) u=$(vg_field "$l" inuse)
 		e=$(rule_ready "$g")
 		if [ -e "/dev/vfio/$g" ]; then
-			[ "$e" = "$(vg_field "$("$VG" vfio-status "$g" 2>/dev/null)" viable)" ] || e="rule $e, VFIO differs"
+			[ "$e" = "$(vg_field "$("$VGVFIO" status "$g" 2>/dev/null)" viable)" ] || e="rule $e, VFIO differs"
 		else
 			[ "$e" = 0 ] || e="rule $e, no /dev/vfio/$g"
 		fi
@@ -681,7 +687,7 @@ if want events; then
 		else
 			notok "/dev/vfio/$EG appears within 10 s after binding vfio-pci"
 		fi
-		st=$("$VG" vfio-status "$EG" 2>&1)
+		st=$("$VGVFIO" status "$EG" 2>&1)
 		diag "vfio-status $EG: $st; module: viable=$(module_viable "$EG")"
 		check "group $EG (only vfio-pci) is viable for VFIO and for the module" \
 			test "$(vg_field "$st" viable)" = 1 -a "$(module_viable "$EG")" = 1
@@ -726,7 +732,7 @@ if want events; then
 			for d in $others; do managed "$(pdrv "$d")" || host_others=$((host_others + 1)); done
 			act_bind "$V" vfio-pci
 			wait_for 10 test -c "/dev/vfio/$G" || notok "/dev/vfio/$G appears within 10 s"
-			st=$("$VG" vfio-status "$G" 2>&1)
+			st=$("$VGVFIO" status "$G" 2>&1)
 			mv=$(module_viable "$G")
 			exp=$(rule_viable "$G")
 			diag "group $G with $V on vfio-pci, $host_others other(s) on host drivers: vfio '$st', module viable=$mv, rule $exp"
@@ -736,7 +742,7 @@ if want events; then
 					test "$(vg_field "$st" viable)" = 0 -a "$mv" = 0
 			fi
 			for d in $others; do act_unbind "$d"; done
-			st=$("$VG" vfio-status "$G" 2>&1)
+			st=$("$VGVFIO" status "$G" 2>&1)
 			mv=$(module_viable "$G")
 			check "group $G: $V on vfio-pci, others unbound: viable for VFIO and module" \
 				test "$(vg_field "$st" viable)" = 1 -a "$mv" = 1
@@ -950,16 +956,16 @@ if want user || want netns; then
 		skip "uid 1000 and netns listeners" "no e1000 device to toggle"
 	else
 		log "user + netns"
-		# uid 1000: the bench's asuser (su), or vgprobe's own --uid.
+		# uid 1000: the bench's asuser (su), or vgns --uid.
 		if command -v asuser >/dev/null 2>&1 && [ "$(asuser id -u 2>/dev/null)" = 1000 ]; then
 			ASUSER="asuser $VG"
 		else
-			ASUSER="$VG --uid=1000:1000"
+			ASUSER="$VGNS --uid=1000:1000 -- $VG"
 		fi
 		# shellcheck disable=SC2086
 		ASVG() { $ASUSER "$@"; }
 		diag "as uid 1000: $ASUSER"
-		# Namespaces: busybox unshare if it works, else vgprobe's --unshare.
+		# Namespaces: busybox unshare if it works, else vgns --unshare.
 		if unshare -n true 2>/dev/null; then NETNS="unshare -n"; else NETNS=; fi
 		if unshare -U -r -n true 2>/dev/null; then USERNS="unshare -U -r -n"; else USERNS=; fi
 		if want user; then
@@ -976,23 +982,23 @@ if want user || want netns; then
 		HAVE_USERNS=1
 		if want netns; then
 			if [ -n "$NETNS" ]; then
-				diag "$NETNS: $($NETNS "$VG" netns-check)"
+				diag "$NETNS: $($NETNS "$VGNS" netns-check)"
 				# shellcheck disable=SC2086
 				mon_start N1 60 1 $NETNS "$VG"
 			else
-				diag "busybox unshare -n failed: vgprobe --unshare=net"
-				mon_start N1 60 1 "$VG" --unshare=net
+				diag "busybox unshare -n failed: vgns --unshare=net"
+				mon_start N1 60 1 "$VGNS" --unshare=net -- "$VG"
 			fi
 			if [ ! -e /proc/self/ns/user ]; then
 				HAVE_USERNS=0
 				diag "kernel without user namespaces (CONFIG_USER_NS=n)"
 			elif [ -n "$USERNS" ]; then
-				diag "$USERNS: $($USERNS "$VG" netns-check)"
+				diag "$USERNS: $($USERNS "$VGNS" netns-check)"
 				# shellcheck disable=SC2086
 				mon_start N2 8 0 $USERNS "$VG"
 			else
-				diag "busybox unshare -U -r -n failed: vgprobe --unshare=user-net"
-				mon_start N2 8 0 "$VG" --unshare=user-net
+				diag "busybox unshare -U -r -n failed: vgns --unshare=user-net"
+				mon_start N2 8 0 "$VGNS" --unshare=user-net -- "$VG"
 			fi
 		fi
 		poke
@@ -1009,7 +1015,7 @@ if want user || want netns; then
 				# shellcheck disable=SC2086
 				out=$($NETNS "$VG" info 2>&1)
 			else
-				out=$("$VG" --unshare=net info 2>&1)
+				out=$("$VGNS" --unshare=net -- "$VG" info 2>&1)
 			fi
 			check "info in a new net ns of the initial user ns: events=1 ($out)" test "$(vg_field "$out" events)" = 1
 			if [ "$HAVE_USERNS" = 1 ]; then
@@ -1017,7 +1023,7 @@ if want user || want netns; then
 					# shellcheck disable=SC2086
 					out=$($USERNS "$VG" info 2>&1)
 				else
-					out=$("$VG" --unshare=user-net info 2>&1)
+					out=$("$VGNS" --unshare=user-net -- "$VG" info 2>&1)
 				fi
 				check "info in a net ns owned by a new user ns: answers, events=0 ($out)" \
 					test "$(vg_field "$out" events)" = 0 -a -n "$(vg_field "$out" seq)"
@@ -1045,7 +1051,7 @@ if want rmmod; then
 		skip "rmmod with a blocked listener" "no vfiogroup.ko to insmod again"
 	else
 		mon_start R 60 0 || diag "R not ready"
-		mon_start RU 60 0 "$VG" --uid=1000:1000 || diag "RU not ready"
+		mon_start RU 60 0 "$VGNS" --uid=1000:1000 -- "$VG" || diag "RU not ready"
 		out=$(timeout 30 rmmod vfiogroup 2>&1)
 		rc=$?
 		check "rmmod vfiogroup with listeners subscribed (rc=$rc $out)" test "$rc" -eq 0
