@@ -246,10 +246,12 @@ if [ $vm -eq 1 ] && [ -n "${ko:-$(dkms_ko)}" ]; then
 				"$top"/tests/vm/guest/lib-integration*.c "$top/tests/vm/guest/guest-util.c" \
 				$(pkg-config --cflags --libs libvfiogroup) -lpthread || return 1
 		fi
+		# walk is main() in walk.c, walk-*.c beside it, and guest-util.c.
 		src=$top/tests/vm/guest/walk.c
 		if [ -f "$src" ]; then
 			# shellcheck disable=SC2046 # word splitting of pkg-config's output
-			cc -std=c11 -Wall -Wextra -o "$g/walk" "$src" "$top/tests/vm/guest/guest-util.c" \
+			cc -std=c11 -Wall -Wextra -o "$g/walk" "$src" "$top"/tests/vm/guest/walk-*.c \
+				"$top/tests/vm/guest/guest-util.c" \
 				$(pkg-config --cflags --libs libvfiogroup libnl-genl-3.0) || return 1
 		fi
 		for f in "$g"/*; do
