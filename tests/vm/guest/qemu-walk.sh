@@ -40,7 +40,7 @@ qw_pick() {
 }
 qw_held_group() { [ -n "$QW_HOLD_G" ] && [ -e "$PCI/$1" ] && [ "$(grp_of "$1")" = "$QW_HOLD_G" ]; }
 
-# The transitions: run-tests.sh's unbind_dev and rebind, and these.
+# The transitions: helpers-sysfs.sh's unbind_dev and rebind, and these.
 qw_remove_rescan() {
 	echo 1 >"$PCI/$1/remove" && echo 1 >/sys/bus/pci/rescan
 	wait_for 10 test -e "$PCI/$1"
