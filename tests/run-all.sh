@@ -95,9 +95,18 @@ configure_build() {
 		echo "run-all: $top is configured in place (config.status): run 'make distclean' there first, or use a fresh clone" >&2
 		return 1
 	fi
+	local before=''
+	[ ! -x "$build/config.status" ] || before=$("$build/config.status" --config)
 	(cd "$top" && ./autogen.sh) &&
 	mkdir -p "$build" &&
-	(cd "$build" && "$top/configure" --enable-werror)
+	(cd "$build" && "$top/configure" --enable-werror) || return 1
+	# make does not rebuild objects for new flags: a build directory
+	# configured before with other options (the demo's, without -Werror)
+	# starts over, or the build would not be held to -Werror.
+	if [ -n "$before" ] && [ "$before" != "$("$build/config.status" --config)" ]; then
+		echo "run-all: $build was configured with [$before] before: make clean"
+		make -C "$build" clean >/dev/null
+	fi
 }
 
 unit_tests() {
