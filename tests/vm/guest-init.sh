@@ -26,7 +26,9 @@
 # arguments and in $VG_TEST), else every /payload/tests/*.sh in name order.
 # They run as root in /payload with stdout on the results port, stderr on the
 # console, and this environment: VG_KVER, VG_TEST, VG_TEST_MODULES (paths of
-# the modules under test), VG_USER/VG_UID/VG_GID (the unprivileged user; run
+# the modules under test), VG_KERNEL_NOTIFIER (iommu-group when the kernel
+# has the per-group IOMMU notifier, else bus; empty when it could not be
+# told), VG_USER/VG_UID/VG_GID (the unprivileged user; run
 # a command as that user with "asuser CMD ARGS...").
 
 PATH=/payload/bin:/payload:/bin:/sbin:/usr/bin:/usr/sbin
@@ -138,14 +140,19 @@ if [ "$ngroups" -gt 0 ]; then ok "IOMMU groups present ($ngroups)"
 else notok "no IOMMU groups (intel_iommu=on and -device intel-iommu?)"; fi
 # Which notifier the module must use is a fact of this kernel, not of its
 # version number (a distribution may backport the per-group notifier's
-# removal): the running kernel says whether it has one.
+# removal): the running kernel says whether it has one.  Found once here,
+# for the host (this line) and for the tests (VG_KERNEL_NOTIFIER).
+VG_KERNEL_NOTIFIER=
 if ! [ -r /proc/kallsyms ]; then
 	notok "kernel notifier: /proc/kallsyms is not readable"
 elif grep -q ' iommu_group_register_notifier$' /proc/kallsyms; then
+	VG_KERNEL_NOTIFIER=iommu-group
 	tap "# kernel-notifier=iommu-group (iommu_group_register_notifier in /proc/kallsyms)"
 else
+	VG_KERNEL_NOTIFIER=bus
 	tap "# kernel-notifier=bus (no iommu_group_register_notifier in /proc/kallsyms)"
 fi
+export VG_KERNEL_NOTIFIER
 tap "1..$n"
 tap "# vg-end bench rc=$bench_rc"
 
