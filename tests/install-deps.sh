@@ -7,23 +7,20 @@
 #                                   build, qemu and the initramfs tools
 set -eu
 
-demo_pkgs="autoconf automake libtool pkg-config make gcc libnl-3-dev
-libnl-genl-3-dev linux-headers-amd64 qemu-system-x86 busybox-static cpio
-xz-utils zstd kmod"
-
 case ${1:-} in
-'') ;;
---demo) ;;
+'') mode=all ;;
+--demo) mode=demo ;;
 *) echo "usage: $0 [--demo]" >&2; exit 2 ;;
 esac
 
+# The demo's packages, and the rest of what the whole suite uses.
 pkgs="autoconf automake libtool pkg-config make gcc libnl-3-dev
-libnl-genl-3-dev check valgrind sparse linux-headers-amd64 linux-source-6.1
-linux-source-6.12 python3-jsonschema
-qemu-system-x86 busybox-static cpio xz-utils zstd python3 python3-yaml
-shellcheck debootstrap kmod clang libclang-rt-14-dev gcc-aarch64-linux-gnu
-golang-go golang-github-mdlayher-genetlink-dev"
-[ "${1:-}" != --demo ] || pkgs=$demo_pkgs
+libnl-genl-3-dev linux-headers-amd64 qemu-system-x86 busybox-static cpio
+xz-utils zstd kmod"
+[ "$mode" = demo ] || pkgs="$pkgs check valgrind sparse linux-source-6.1
+linux-source-6.12 python3-jsonschema python3 python3-yaml shellcheck
+debootstrap clang libclang-rt-14-dev gcc-aarch64-linux-gnu golang-go
+golang-github-mdlayher-genetlink-dev"
 
 missing=""
 for p in $pkgs; do
@@ -42,7 +39,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # linux-source-6.12 (YNL and checkpatch) is in bookworm-security only, which
 # a Debian install has and a bare debootstrap does not: add it then.
-if [ "${1:-}" != --demo ] && ! apt-cache policy linux-source-6.12 | grep -q 'Candidate: [0-9]'; then
+if [ "$mode" = all ] && ! apt-cache policy linux-source-6.12 | grep -q 'Candidate: [0-9]'; then
 	# the mirror of the configured Debian archive, deb822 or one-line format
 	mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
 		sed -n -e 's#^deb \(\[[^]]*\] \)\{0,1\}\([a-z]*://[^ ]*\)/debian/\{0,1\} .*#\2#p' \
