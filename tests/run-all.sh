@@ -45,10 +45,12 @@ if [ -f "$top/config.status" ] && [ -z "${VG_RUNALL_COPY_OF:-}" ]; then
 		echo "0 passed, 1 failed, 0 skipped"
 		exit 1
 	fi
+	# The copy would look for ../shared beside itself: hand it the
+	# directories debug-kernels.sh finds from here.
 	# shellcheck source=vm/debug-kernels.sh source-path=SCRIPTDIR
 	. "$top/tests/vm/debug-kernels.sh"
 	VG_RUNALL_COPY_OF=$top VG_BUILDDIR=$build/copy-build \
-		VG_DEBUG_KERNELS_DIR=${VG_DEBUG_KERNELS_DIR:-$vg_shared_kernels:${VFIOGROUP_CACHE:-/var/cache/vfiogroup}/debug-kernels} \
+		VG_DEBUG_KERNELS_DIR=$(IFS=:; echo "${debug_dirs[*]}") \
 		exec "$copy/tests/run-all.sh" "$@"
 fi
 log_dir=$build/test-logs
