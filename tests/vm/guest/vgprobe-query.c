@@ -101,27 +101,35 @@ static void group_cb(const struct nlmsghdr *nlh, void *arg)
 	print_group(&gbuf);
 }
 
-int cmd_dump(struct conn *c)
+/*
+ * Sends MSG (and frees it) with CB for each reply: EXIT_OK when the kernel
+ * answered without an error, else the exit status (an error answer printed).
+ */
+static int ask(struct conn *c, struct nl_msg *msg, msg_cb cb, void *arg)
 {
-	struct dump_state st = { 0 };
 	struct result r;
-	struct nl_msg *msg = new_req(c, VFIOGROUP_CMD_GROUP_GET, NLM_F_DUMP);
-	int rc = transact(c, msg, group_cb, &st, &r);
+	int rc = transact(c, msg, cb, arg, &r);
 
 	nlmsg_free(msg);
 	if (rc)
-		return finish(rc);
+		return rc;
 	if (r.error) {
 		print_kernel_error(&r);
-		return finish(EXIT_KERNEL);
+		return EXIT_KERNEL;
 	}
-	return finish(EXIT_OK);
+	return EXIT_OK;
+}
+
+int cmd_dump(struct conn *c)
+{
+	struct dump_state st = { 0 };
+
+	return finish(ask(c, new_req(c, VFIOGROUP_CMD_GROUP_GET, NLM_F_DUMP), group_cb, &st));
 }
 
 int cmd_get(struct conn *c, int argc, char **argv)
 {
 	struct dump_state st = { 0 };
-	struct result r;
 	struct nl_msg *msg;
 	int rc;
 
@@ -145,14 +153,9 @@ int cmd_get(struct conn *c, int argc, char **argv)
 		fprintf(stderr, "usage: vgprobe get --id N | --dev NAME\n");
 		return EXIT_USAGE;
 	}
-	rc = transact(c, msg, group_cb, &st, &r);
-	nlmsg_free(msg);
+	rc = ask(c, msg, group_cb, &st);
 	if (rc)
 		return finish(rc);
-	if (r.error) {
-		print_kernel_error(&r);
-		return finish(EXIT_KERNEL);
-	}
 	if (st.groups != 1)
 		note_malformed("get-reply-count", (int)st.groups);
 	return finish(EXIT_OK);
@@ -194,18 +197,11 @@ static void info_cb(const struct nlmsghdr *nlh, void *arg)
 
 int cmd_info(struct conn *c)
 {
-	struct result r;
-	struct nl_msg *msg = new_req(c, VFIOGROUP_CMD_INFO_GET, 0);
 	int count = 0;
-	int rc = transact(c, msg, info_cb, &count, &r);
+	int rc = ask(c, new_req(c, VFIOGROUP_CMD_INFO_GET, 0), info_cb, &count);
 
-	nlmsg_free(msg);
 	if (rc)
 		return finish(rc);
-	if (r.error) {
-		print_kernel_error(&r);
-		return finish(EXIT_KERNEL);
-	}
 	if (count != 1)
 		note_malformed("info-reply-count", count);
 	return finish(EXIT_OK);
