@@ -27,7 +27,7 @@
 #   helpers-transition.sh  trans_begin/trans_end, viability_check, act_*,
 #                          bound_words; remove_rescan, bind_expect,
 #                          unbind_expect for listeners other than M
-# Here: guest_tool, find_prog, wait_for, want, time_left, cleanup.
+# Here: find_prog, wait_for, want, time_left, cleanup.
 #
 # Sections (all by default; arguments or $VG_TEST select some, shell
 # patterns allowed; "events" needs the earlier ones only for context), each
@@ -99,13 +99,6 @@
 # timeout, and leftover monitors are killed on exit.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-# guest_tool NAME: the program next to this script, in bin/, or on PATH
-guest_tool() {
-	for _c in "$HERE/$1" "$HERE/bin/$1" "$(command -v "$1" 2>/dev/null)"; do
-		if [ -n "$_c" ] && [ -x "$_c" ]; then echo "$_c"; return; fi
-	done
-}
-
 # find_prog NAME: next to this script, in bin/, or on PATH
 find_prog() {
 	for _c in "$HERE/$1" "$HERE/bin/$1" "$(command -v "$1" 2>/dev/null)"; do
@@ -116,7 +109,7 @@ find_prog() {
 
 # The netlink oracle, and its companions: namespaces and uid, the VFIO
 # side of a group, and module load and sysfs write (fault-injected).
-VG=$(guest_tool vgprobe) VGNS=$(guest_tool vgns) VGVFIO=$(guest_tool vgvfio) VGSYS=$(guest_tool vgsys)
+VG=$(find_prog vgprobe) VGNS=$(find_prog vgns) VGVFIO=$(find_prog vgvfio) VGSYS=$(find_prog vgsys)
 
 T=$(mktemp -d /tmp/vgtest.XXXXXX) || T=/tmp/vgtest.$$
 mkdir -p "$T/u"
