@@ -260,13 +260,10 @@ summary() {
 }
 
 start=$SECONDS
-# The package test would run a hand install's programs instead of the
-# packages': say so now, with the command that removes it, not in an hour.
-if [ "${VG_PACKAGING:-1}" = 1 ] && ! "$top/tests/packaging/hand-install.sh"; then
-	echo "(or run with VG_PACKAGING=0 to leave the packages out)"
-	failed=$((failed + 1))
-	summary
-	exit 1
+# The package test hides a hand install from itself; say so at the start.
+if [ "${VG_PACKAGING:-1}" = 1 ] && ! "$top/tests/packaging/hand-install.sh" --list >/dev/null; then
+	echo "note: vfiogroup is installed by hand here (tests/packaging/hand-install.sh"
+	echo "lists it); the package test runs with it hidden in a mount namespace of its own"
 fi
 gate "dependencies" "$top/tests/install-deps.sh" || { summary; exit 1; }
 gate "configure" configure_build || { summary; exit 1; }
@@ -298,6 +295,7 @@ gate "shellcheck" shellcheck -x "$top"/tests/*.sh "$top"/tests/vm/*.sh \
 	"$top"/tests/vm/ynl/*.sh "$top"/tests/style/*.sh "$top"/tests/spec/*.sh \
 	"$top"/tests/vm/guest/*.sh "$top"/tests/vm/demo/*.sh \
 	"$top"/tests/packaging/hand-install.sh "$top"/tests/packaging/test-hand-install.sh \
+	"$top"/tests/packaging/hide-hand-install.sh \
 	"$top"/bindings/go/*.sh \
 	"$top/.ci/run"
 gate "make distcheck" make -C "$build" distcheck

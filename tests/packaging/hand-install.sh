@@ -4,26 +4,31 @@
 # come before the packages' in PATH and the loader's cache, so the package
 # test would run them instead and fail without saying why.  Prints the
 # files and the command that removes them, and exits 1; exits 0 when there
-# are none.
+# are none.  --list prints only the files, one a line (same exit status).
 #
-#   tests/packaging/hand-install.sh [ROOT]     (ROOT: a chroot, default /)
+#   tests/packaging/hand-install.sh [--list] [ROOT]   (ROOT: a chroot, default /)
 set -uo pipefail
 
+list=0
+[ "${1:-}" = --list ] && { list=1; shift; }
 root=${1:-}
 found=()
 for f in "$root"/usr/local/bin/vfiogroup \
 	"$root"/usr/local/lib/libvfiogroup.* \
 	"$root"/usr/local/lib/*/libvfiogroup.* \
 	"$root"/usr/local/lib/pkgconfig/libvfiogroup.pc \
+	"$root"/usr/local/lib/*/pkgconfig/libvfiogroup.pc \
 	"$root"/usr/local/include/vfiogroup.h \
 	"$root"/usr/local/include/linux/vfiogroup.h \
 	"$root"/usr/local/share/man/man3/libvfiogroup.3 \
 	"$root"/usr/local/share/man/man8/vfiogroup.8 \
 	"$root"/lib/modules/*/extra/vfiogroup.ko*; do
 	[ -e "$f" ] || [ -L "$f" ] || continue
-	found+=("$f")
+	# lib/*/ also matches lib/pkgconfig/: each file once
+	[[ " ${found[*]} " == *" $f "* ]] || found+=("$f")
 done
 [ ${#found[@]} -gt 0 ] || exit 0
+[ $list = 0 ] || { printf '%s\n' "${found[@]}"; exit 1; }
 
 echo "error: vfiogroup is installed by hand here; the packages' programs and"
 echo "library would be shadowed by these files:"

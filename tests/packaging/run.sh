@@ -28,6 +28,8 @@
 #      vmm-wait against the DKMS module
 #   9. apt-get purge: dkms status empty, no file of the packages left
 #
+# A vfiogroup installed by hand (make install) is hidden from the test in a
+# mount namespace of its own (hide-hand-install.sh), never touched.
 # Any vfiogroup packages installed before are purged first.  Needs root and
 # apt-get (installs debhelper, dh-dkms, dkms, lintian, rpm, rpmlint, ... if
 # missing).  WORK: $VG_PKG_WORKDIR (default /tmp/vfiogroup-packaging),
@@ -76,13 +78,30 @@ finish() {
 
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root (apt-get install, dkms)" >&2; exit 2; }
 
+# A hand install (make install, /usr/local) would be run instead of the
+# packages' programs and library.  The test runs in a mount namespace of its
+# own where it is hidden; dpkg's ldconfig and DKMS's depmod rebuild the real
+# caches while it is hidden, so they are rebuilt again from the real tree
+# afterwards.
+if [ -z "${VG_PKG_NS:-}" ] && ! hand=$("$top/tests/packaging/hand-install.sh" --list); then
+	echo "run.sh: vfiogroup is also installed by hand here; the test runs with it hidden"
+	VG_PKG_NS=1 unshare --mount --propagation private "$0" "$@"
+	rc=$?
+	ldconfig
+	for k in $(sed -n 's|^/lib/modules/\([^/]*\)/extra/.*|\1|p' <<<"$hand" | sort -u); do
+		depmod -a "$k"
+	done
+	exit $rc
+fi
+
 debpkgs=(vfiogroup-dkms libvfiogroup1 libvfiogroup-dev vfiogroup-tools)
 
 rm -rf "$work"
 mkdir -p "$work/logs" "$work/dist" "$work/deb" "$work/rpm/SOURCES" "$work/payload/bin" "$work/vmbuild"
 
-# A hand install under /usr/local would be run instead of the packages'
-# programs: stop before anything, saying how to undo it.
+# Hidden, or never there: the finder sees nothing (it says how to undo a
+# hand install that could not be hidden).
+[ -z "${VG_PKG_NS:-}" ] || step hide-hand-install "$top/tests/packaging/hide-hand-install.sh" "$work/hide" || finish
 step no-hand-install "$top/tests/packaging/hand-install.sh" || finish
 
 # --- tools -------------------------------------------------------------

@@ -41,5 +41,15 @@ done
 case $cmd in *"/usr/bin/vfiogroup "* | *"updates/dkms"*) no "hand install: a packaged file in the rm command: $cmd" ;; esac
 case $cmd in *" && ldconfig && depmod -a 6.1.0-57-amd64") ;; *) no "hand install: the command does not end with ldconfig and depmod -a 6.1.0-57-amd64: $cmd" ;; esac
 
+# --list: the same files, one a line, nothing else (hide-hand-install.sh reads it)
+want=$(for f in usr/local/bin/vfiogroup usr/local/lib/libvfiogroup.so.1 usr/local/lib/libvfiogroup.so.1.0.0 \
+	usr/local/lib/pkgconfig/libvfiogroup.pc usr/local/include/vfiogroup.h \
+	usr/local/include/linux/vfiogroup.h lib/modules/6.1.0-57-amd64/extra/vfiogroup.ko; do
+	echo "$root/$f"; done | sort)
+out=$("$here/hand-install.sh" --list "$root")
+rc=$?
+[ "$rc" = 1 ] || no "--list: rc=$rc, want 1"
+[ "$(echo "$out" | sort)" = "$want" ] || no "--list said: $out"
+
 [ $fail = 0 ] && echo "PASS: hand-install.sh finds hand installs and only them"
 exit $fail
