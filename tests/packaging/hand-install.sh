@@ -1,6 +1,7 @@
 #!/bin/bash
 # Finds a vfiogroup installed by hand ("make install", default prefix
-# /usr/local, module below /lib/modules/*/extra): its programs and library
+# /usr/local, module in /lib/modules/KVER/updates, or extra/ where Kbuild's
+# own modules_install put it): its programs and library
 # come before the packages' in PATH and the loader's cache, so the package
 # test would run them instead and fail without saying why.  Prints the
 # files and the command that removes them, and exits 1; exits 0 when there
@@ -22,6 +23,7 @@ for f in "$root"/usr/local/bin/vfiogroup \
 	"$root"/usr/local/include/linux/vfiogroup.h \
 	"$root"/usr/local/share/man/man3/libvfiogroup.3 \
 	"$root"/usr/local/share/man/man8/vfiogroup.8 \
+	"$root"/lib/modules/*/updates/vfiogroup.ko* \
 	"$root"/lib/modules/*/extra/vfiogroup.ko*; do
 	[ -e "$f" ] || [ -L "$f" ] || continue
 	# lib/*/ also matches lib/pkgconfig/: each file once
@@ -39,7 +41,7 @@ printf '  rm -f'
 printf ' %q' "${found[@]}"
 printf ' && ldconfig'
 for f in "${found[@]}"; do
-	case $f in "$root"/lib/modules/*/extra/*)
+	case $f in "$root"/lib/modules/*/extra/* | "$root"/lib/modules/*/updates/*)
 		k=${f#"$root"/lib/modules/}
 		printf ' && depmod -a %q' "${k%%/*}" ;;
 	esac

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Hides a vfiogroup installed by hand (hand-install.sh finds it) from the
 # package test, in the mount namespace it runs in and nowhere else: /usr/local
-# and each /lib/modules/KVER/extra holding the module get an overlay with its
+# and each /lib/modules/KVER/{updates,extra} holding the module get an overlay with its
 # upper layer on a private tmpfs, and the hand install's files are removed
 # there.  The real files are never touched.  Run it only inside a mount
 # namespace of the test's own (unshare --mount --propagation private): in
@@ -21,12 +21,14 @@ mapfile -t files < <("$here/hand-install.sh" --list || true)
 scratch=${1:?usage: hide-hand-install.sh SCRATCH}
 mkdir -p "$scratch"
 mount -t tmpfs vfiogroup-hide "$scratch"
-# One overlay per top: /usr/local, or the module's extra/ directory.
+# One overlay per top: /usr/local, or the module's directory (DKMS's
+# updates/dkms below it stays visible, and what DKMS installs there during
+# the test lands in the overlay and goes with it).
 declare -A tops=()
 for f in "${files[@]}"; do
 	case $f in
 	/usr/local/*) tops[/usr/local]=1 ;;
-	/lib/modules/*/extra/*) tops[${f%/*}]=1 ;;
+	/lib/modules/*/updates/* | /lib/modules/*/extra/*) tops[${f%/*}]=1 ;;
 	esac
 done
 n=0

@@ -84,11 +84,18 @@ finish() {
 # caches while it is hidden, so they are rebuilt again from the real tree
 # afterwards.
 if [ -z "${VG_PKG_NS:-}" ] && ! hand=$("$top/tests/packaging/hand-install.sh" --list); then
+	# A chroot whose root is no mount point cannot have private mounts.
+	if ! err=$(unshare --mount --propagation private true 2>&1); then
+		"$top/tests/packaging/hand-install.sh"
+		echo "run.sh: and it cannot be hidden from the test here: $err"
+		echo "(in a chroot, bind-mount its root onto itself before entering it)"
+		exit 1
+	fi
 	echo "run.sh: vfiogroup is also installed by hand here; the test runs with it hidden"
 	VG_PKG_NS=1 unshare --mount --propagation private "$0" "$@"
 	rc=$?
 	ldconfig
-	for k in $(sed -n 's|^/lib/modules/\([^/]*\)/extra/.*|\1|p' <<<"$hand" | sort -u); do
+	for k in $(sed -n 's|^/lib/modules/\([^/]*\)/\(extra\|updates\)/.*|\1|p' <<<"$hand" | sort -u); do
 		depmod -a "$k"
 	done
 	exit $rc

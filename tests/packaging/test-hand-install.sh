@@ -1,7 +1,7 @@
 #!/bin/sh
 # hand-install.sh against made-up roots: nothing installed by hand -> 0
 # and silent; a make install's files under /usr/local and a module in
-# /lib/modules/KVER/extra -> 1, each file listed and in the rm command
+# /lib/modules/KVER/updates (or extra/) -> 1, each file listed and in the rm command
 # with ldconfig and depmod for that kernel.  Packaged paths are not hand
 # installs.
 set -u
@@ -21,10 +21,13 @@ rc=$?
 [ -z "$out" ] || no "packaged files only: said '$out'"
 
 mkdir -p "$root/usr/local/bin" "$root/usr/local/lib/pkgconfig" \
-	"$root/usr/local/include/linux" "$root/lib/modules/6.1.0-57-amd64/extra"
-for f in usr/local/bin/vfiogroup usr/local/lib/libvfiogroup.so.1.0.0 \
-	usr/local/lib/pkgconfig/libvfiogroup.pc usr/local/include/vfiogroup.h \
-	usr/local/include/linux/vfiogroup.h lib/modules/6.1.0-57-amd64/extra/vfiogroup.ko; do
+	"$root/usr/local/include/linux" "$root/lib/modules/6.1.0-57-amd64/updates" \
+	"$root/lib/modules/5.10.0-32-amd64/extra"
+hand="usr/local/bin/vfiogroup usr/local/lib/libvfiogroup.so.1.0.0
+	usr/local/lib/pkgconfig/libvfiogroup.pc usr/local/include/vfiogroup.h
+	usr/local/include/linux/vfiogroup.h lib/modules/6.1.0-57-amd64/updates/vfiogroup.ko
+	lib/modules/5.10.0-32-amd64/extra/vfiogroup.ko"
+for f in $hand; do
 	touch "$root/$f"
 done
 ln -s libvfiogroup.so.1.0.0 "$root/usr/local/lib/libvfiogroup.so.1"
@@ -32,20 +35,18 @@ out=$("$here/hand-install.sh" "$root")
 rc=$?
 [ "$rc" = 1 ] || no "hand install: rc=$rc, want 1"
 cmd=$(echo "$out" | grep '^  rm -f ')
-for f in usr/local/bin/vfiogroup usr/local/lib/libvfiogroup.so.1.0.0 usr/local/lib/libvfiogroup.so.1 \
-	usr/local/lib/pkgconfig/libvfiogroup.pc usr/local/include/vfiogroup.h \
-	usr/local/include/linux/vfiogroup.h lib/modules/6.1.0-57-amd64/extra/vfiogroup.ko; do
+for f in $hand usr/local/lib/libvfiogroup.so.1; do
 	echo "$out" | grep -qx "  $root/$f" || no "hand install: $f not listed"
 	case " $cmd " in *" $root/$f "*) ;; *) no "hand install: $f not in the rm command" ;; esac
 done
 case $cmd in *"/usr/bin/vfiogroup "* | *"updates/dkms"*) no "hand install: a packaged file in the rm command: $cmd" ;; esac
-case $cmd in *" && ldconfig && depmod -a 6.1.0-57-amd64") ;; *) no "hand install: the command does not end with ldconfig and depmod -a 6.1.0-57-amd64: $cmd" ;; esac
+case $cmd in *" && ldconfig && depmod -a 6.1.0-57-amd64 && depmod -a 5.10.0-32-amd64" | \
+	*" && ldconfig && depmod -a 5.10.0-32-amd64 && depmod -a 6.1.0-57-amd64") ;;
+*) no "hand install: the command does not end with ldconfig and depmod -a for both kernels: $cmd" ;;
+esac
 
 # --list: the same files, one a line, nothing else (hide-hand-install.sh reads it)
-want=$(for f in usr/local/bin/vfiogroup usr/local/lib/libvfiogroup.so.1 usr/local/lib/libvfiogroup.so.1.0.0 \
-	usr/local/lib/pkgconfig/libvfiogroup.pc usr/local/include/vfiogroup.h \
-	usr/local/include/linux/vfiogroup.h lib/modules/6.1.0-57-amd64/extra/vfiogroup.ko; do
-	echo "$root/$f"; done | sort)
+want=$(for f in $hand usr/local/lib/libvfiogroup.so.1; do echo "$root/$f"; done | sort)
 out=$("$here/hand-install.sh" --list "$root")
 rc=$?
 [ "$rc" = 1 ] || no "--list: rc=$rc, want 1"
