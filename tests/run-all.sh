@@ -29,19 +29,9 @@ kernels=${KERNELS:-debug debug-5.10 5.10 6.1 6.12 7 iommufd}
 # without the ignored ones, so the build products stay out.  The shared
 # debug kernels are still found beside the original tree.
 if [ -f "$top/config.status" ] && [ -z "${VG_RUNALL_COPY_OF:-}" ]; then
-	if ! git -C "$top" rev-parse --show-toplevel >/dev/null 2>&1; then
-		echo "run-all: $top is configured in place and is no git checkout to copy from:" >&2
-		echo "  run 'make distclean' in $top first (or use a fresh clone)" >&2
-		echo "0 passed, 1 failed, 0 skipped"
-		exit 1
-	fi
 	copy=$build/source-copy
 	echo "run-all: $top is configured in place; running on a copy of its sources in $copy (build: $build/copy-build)"
-	rm -rf "$copy"
-	mkdir -p "$copy"
-	if ! (cd "$top" && git ls-files -z -c -o --exclude-standard | tar --null -T - -cf -) |
-		tar -C "$copy" -xf -; then
-		echo "run-all: could not copy the sources to $copy"
+	if ! "$top/tests/source-copy.sh" "$top" "$copy"; then
 		echo "0 passed, 1 failed, 0 skipped"
 		exit 1
 	fi

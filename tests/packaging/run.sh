@@ -5,7 +5,8 @@
 #   tests/packaging/run.sh [--no-vm]
 #
 #   1. make dist (configure --disable-kmod in WORK/dist), the tarball both
-#      packagings start from
+#      packagings start from (sources configured in place are copied to
+#      WORK/src first, and everything runs from the copy)
 #   2. .debs: the tarball as vfiogroup_V.orig.tar.xz + debian/,
 #      dpkg-buildpackage -us -uc; lintian (no error, no warning)
 #   3. .rpms: rpmbuild -ba --nodeps rpm/vfiogroup.spec (Debian's rpm cannot
@@ -110,6 +111,12 @@ mkdir -p "$work/logs" "$work/dist" "$work/deb" "$work/rpm/SOURCES" "$work/payloa
 # hand install that could not be hidden).
 [ -z "${VG_PKG_NS:-}" ] || step hide-hand-install "$top/tests/packaging/hide-hand-install.sh" "$work/hide" || finish
 step no-hand-install "$top/tests/packaging/hand-install.sh" || finish
+# configure refuses out-of-tree builds (the tarball's, the guest
+# programs') of a tree configured in place: use a copy of its sources.
+if [ -f "$top/config.status" ]; then
+	step source-copy "$top/tests/source-copy.sh" "$top" "$work/src" || finish
+	top=$work/src
+fi
 
 # --- tools -------------------------------------------------------------
 say "build dependencies"
