@@ -96,9 +96,23 @@ if [ -z "${VG_PKG_NS:-}" ] && ! hand=$("$top/tests/packaging/hand-install.sh" --
 	VG_PKG_NS=1 unshare --mount --propagation private "$0" "$@"
 	rc=$?
 	ldconfig
-	for k in $(sed -n 's|^/lib/modules/\([^/]*\)/\(extra\|updates\)/.*|\1|p' <<<"$hand" | sort -u); do
-		depmod -a "$k"
+	for k in $(sed -n 's#^/lib/modules/\([^/]*\)/\(extra\|updates\)/.*#\1#p' <<<"$hand" | sort -u); do
+		depmod -a "$k" 2>/dev/null
 	done
+	# The hand install works as before: its module known to depmod, its
+	# library to the loader.
+	while read -r f; do
+		case $f in
+		/lib/modules/*/*.ko*)
+			k=${f#/lib/modules/} && k=${k%%/*}
+			awk -F: -v m="${f#/lib/modules/"$k"/}" '$1 == m { found = 1 } END { exit !found }' \
+				"/lib/modules/$k/modules.dep" ||
+				{ echo "run.sh: depmod does not know $f again"; rc=1; } ;;
+		*/libvfiogroup.so.[0-9])
+			ldconfig -p | grep -q " => $f\$" ||
+				{ echo "run.sh: the loader's cache does not have $f again"; rc=1; } ;;
+		esac
+	done <<<"$hand"
 	exit $rc
 fi
 
