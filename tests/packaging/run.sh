@@ -41,6 +41,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=${VG_PKG_WORKDIR:-/tmp/vfiogroup-packaging}
+args=("$@")	# for the run in a mount namespace of its own
 vm=1
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -93,7 +94,7 @@ if [ -z "${VG_PKG_NS:-}" ] && ! hand=$("$top/tests/packaging/hand-install.sh" --
 		exit 1
 	fi
 	echo "run.sh: vfiogroup is also installed by hand here; the test runs with it hidden"
-	VG_PKG_NS=1 unshare --mount --propagation private "$0" "$@"
+	VG_PKG_NS=1 unshare --mount --propagation private "$0" "${args[@]}"
 	rc=$?
 	ldconfig
 	for k in $(sed -n 's#^/lib/modules/\([^/]*\)/\(extra\|updates\)/.*#\1#p' <<<"$hand" | sort -u); do
