@@ -41,9 +41,7 @@ apt-get update -qq
 # a Debian install has and a bare debootstrap does not: add it then.
 if [ "$mode" = all ] && ! apt-cache policy linux-source-6.12 | grep -q 'Candidate: [0-9]'; then
 	# the mirror of the configured Debian archive, deb822 or one-line format
-	mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		sed -n -e 's#^deb \(\[[^]]*\] \)\{0,1\}\([a-z]*://[^ ]*\)/debian/\{0,1\} .*#\2#p' \
-			-e 's#^URIs: *\([a-z]*://[^ ]*\)/debian/\{0,1\}$#\1#p' | head -n 1)
+	mirror=$("$(dirname "$0")/vm/debian-mirror.sh") && mirror=${mirror%/debian}
 	if [ -z "$mirror" ]; then
 		echo "install-deps: linux-source-6.12 needs bookworm-security, and no Debian mirror was found to add it from" >&2
 		exit 1

@@ -5,15 +5,15 @@
 # host's apt state.  The host's own suite (from /etc/os-release) uses the host
 # state unchanged.  Any other suite gets a private state in
 # $VFIOGROUP_CACHE/apt-SUITE (lists, package cache, empty dpkg status) using
-# the mirror configured in /etc/apt/sources.list.d/debian.sources (the layout
-# of KERNELS.md); it is refreshed ("apt-get update") when its lists are
+# the mirror the host's apt uses (debian-mirror.sh: deb822 or one-line
+# format); it is refreshed ("apt-get update") when its lists are
 # missing or $VFIOGROUP_APT_MAX_AGE_DAYS (default 7) days old, or when
 # VG_APT_UPDATE=1.
 #
 # :ARCH (a dpkg architecture other than the host's, e.g. arm64) sees that
 # architecture's packages only, in a private state $VFIOGROUP_CACHE/
 # apt-SUITE-ARCH, the host's suite included (its sources then are all of
-# the host's debian.sources stanzas: the -security kernels too).  The host's
+# the host's sources, in either format: the -security kernels too).  The host's
 # dpkg is not given the architecture.
 #
 # Examples:
@@ -41,14 +41,17 @@ fi
 d=$cache/apt-$suite${arch:+-$arch}
 mkdir -p "$d/srcparts" "$d/lists/partial" "$d/cache/archives/partial" "$d/prefparts"
 [ -e "$d/status" ] || : >"$d/status"
-if [ ! -s "$d/srcparts/x.sources" ]; then
+if [ -z "$(ls -A "$d/srcparts")" ]; then
 	# Read the mirror from the host's configuration at run time; never
 	# write a mirror's name into the source tree.
 	if [ "$suite" = "$host_suite" ]; then
-		cp /etc/apt/sources.list.d/debian.sources "$d/srcparts/x.sources"
+		# all of the host's sources, in either format
+		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+			[ ! -s "$f" ] || cp "$f" "$d/srcparts/host-${f##*/}"
+		done
 	else
-		uri=$(grep -m1 '^URIs:' /etc/apt/sources.list.d/debian.sources | awk '{print $2}')
-		[ -n "$uri" ] || { echo "$0: no URIs: line in /etc/apt/sources.list.d/debian.sources" >&2; exit 1; }
+		uri=$("$(dirname "$0")/debian-mirror.sh") ||
+			{ echo "$0: no Debian mirror in /etc/apt/sources.list or sources.list.d" >&2; exit 1; }
 		printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
 			"$uri" "$suite" >"$d/srcparts/x.sources"
 	fi

@@ -25,10 +25,11 @@
 #           LANG=C.UTF-8 only.
 # pack      writes the tar again from the directory.
 #
-# The mirror is read from /etc/apt/sources.list.d/debian.sources at run time.
+# The mirror is read from the host's apt sources at run time (debian-mirror.sh).
 # Needs root and debootstrap (tests/install-deps.sh installs it).
 set -euo pipefail
 
+here=$(cd "$(dirname "$0")" && pwd)
 cache=${VFIOGROUP_CACHE:-/var/cache/vfiogroup}
 suite=sid
 dir=$cache/chroot
@@ -104,8 +105,7 @@ create() {
 		say "warning: $tarball does not unpack: building the chroot again"
 	fi
 	command -v debootstrap >/dev/null || die "no debootstrap (apt-get install debootstrap)"
-	uri=$(grep -m1 '^URIs:' /etc/apt/sources.list.d/debian.sources | awk '{print $2}')
-	[ -n "$uri" ] || die "no URIs: line in /etc/apt/sources.list.d/debian.sources"
+	uri=$("$here/debian-mirror.sh") || die "no Debian mirror in /etc/apt/sources.list or sources.list.d"
 	tmp=$dir/.new-$suite
 	rm -rf "$tmp"
 	say "debootstrap --variant=minbase $suite (a few minutes)"
