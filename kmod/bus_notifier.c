@@ -26,25 +26,10 @@ int vg_bus_notify(struct notifier_block *nb, unsigned long action,
 		vg_claim_driver(dev, READ_ONCE(dev->driver));
 		break;
 	case BUS_NOTIFY_BOUND_DRIVER:
-		vg_follow_group_change(dev);
-		/*
-		 * A device we failed to track at ADD_DEVICE gets another go,
-		 * as does one that got its group from the driver (no-IOMMU).
-		 */
-		if (!vg_device_tracked(dev))
-			vg_track_device(dev);
-		else if (VG_BUS_TRACKS_DRIVERS)
-			vg_sync_driver(NULL, dev, READ_ONCE(dev->driver));
+		vg_device_bound(dev);
 		break;
 	case BUS_NOTIFY_UNBOUND_DRIVER:
-		/*
-		 * Never a retry of tracking: device_del() sends DEL_DEVICE
-		 * before it unbinds, so a device unbound here may be one
-		 * already deleted, which must not come back.
-		 */
-		if (VG_BUS_TRACKS_DRIVERS)
-			vg_sync_driver(NULL, dev, NULL);
-		vg_follow_group_change(dev);
+		vg_device_unbound(dev);
 		break;
 	case BUS_NOTIFY_DRIVER_NOT_BOUND:
 		/*

@@ -5,7 +5,7 @@
  * The lifecycle is VFIO's after Linux 5.16 ("vfio: Delete vfio_get/put_group
  * from vfio_iommu_group_notifier()"):
  *
- * - groups live on vg_groups under vg_lock; lookup-or-create takes a
+ * - groups live in vg_groups under vg_lock; lookup-or-create takes a
  *   reference under that mutex; the last reference goes through
  *   kref_put_mutex(), so the release runs with vg_lock held;
  * - a group's IOMMU notifier (kernels up to 5.18) is registered before the
@@ -21,27 +21,120 @@
  *   notifier is unregistered.  In both the device list is empty and users is
  *   zero, so a callback finds no device of its own and changes nothing;
  *   vg_group_release() asserts both facts;
- * - the per-group device list is freed directly before kfree(), once no
- *   callback can be running.
+ * - the per-group device list is freed directly before the group is, once
+ *   no callback can be running.
+ *
+ * Nothing a notification does grows with the number of groups or devices:
+ * groups are found by id in an xarray (which also keeps the dump's order),
+ * devices by their struct device and by name in hash tables.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/iommu.h>
 #include <linux/lockdep.h>
+#include <linux/jhash.h>
 #include <linux/pci.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 
 #include "vfiogroup.h"
 
-/* Guards vg_groups, every group's devices and users, and the sequence. */
+/* Guards the maps, every group's devices and users, and the sequence. */
 DEFINE_MUTEX(vg_lock);
-LIST_HEAD(vg_groups);
 
-/* Both under vg_lock. */
+/* Groups by IOMMU group id, including ones being born or dying. */
+static DEFINE_XARRAY(vg_groups);
+static struct rhashtable vg_devices_by_dev;
+static struct rhashtable vg_devices_by_name;
+static struct kmem_cache *vg_group_cache;
+static struct kmem_cache *vg_device_cache;
+
+/* Under vg_lock. */
 static u64 vg_seq;
-static u64 vg_lost;
+static unsigned int vg_groups_listed;	/* groups with devices */
+/* Counted where a notification fails, which is outside vg_lock too. */
+static atomic64_t vg_lost = ATOMIC64_INIT(0);
+
+static const struct rhashtable_params vg_by_dev_params = {
+	.head_offset = offsetof(struct vg_device, by_dev),
+	.key_offset = offsetof(struct vg_device, dev),
+	.key_len = sizeof(struct device *),
+	.automatic_shrinking = true,
+};
+
+/*
+ * The name table hashes the name a device had when it was tracked, kept
+ * in the entry, and ignores the table's seed: an entry's hash must not
+ * change if device_rename() changes the name under it.
+ */
+static u32 vg_name_hash(const void *name, u32 len, u32 seed)
+{
+	return jhash(name, strlen(name), 0);
+}
+
+static u32 vg_name_obj_hash(const void *obj, u32 len, u32 seed)
+{
+	return ((const struct vg_device *)obj)->name_hash;
+}
+
+static int vg_name_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct vg_device *vdev = obj;
+
+	return strcmp(dev_name(vdev->dev), arg->key);
+}
+
+static const struct rhashtable_params vg_by_name_params = {
+	.head_offset = offsetof(struct vg_device, by_name),
+	.hashfn = vg_name_hash,
+	.obj_hashfn = vg_name_obj_hash,
+	.obj_cmpfn = vg_name_cmp,
+	.automatic_shrinking = true,
+};
+
+/* Caches of their own, so that slab counts show what tracking costs. */
+int vg_state_init(void)
+{
+	int ret;
+
+	vg_group_cache = kmem_cache_create(KBUILD_MODNAME "_group",
+					   sizeof(struct vg_group), 0, 0,
+					   NULL);
+	vg_device_cache = kmem_cache_create(KBUILD_MODNAME "_device",
+					    sizeof(struct vg_device), 0, 0,
+					    NULL);
+	if (!vg_group_cache || !vg_device_cache) {
+		ret = -ENOMEM;
+		goto err_caches;
+	}
+	ret = rhashtable_init(&vg_devices_by_dev, &vg_by_dev_params);
+	if (ret)
+		goto err_caches;
+	ret = rhashtable_init(&vg_devices_by_name, &vg_by_name_params);
+	if (ret)
+		goto err_by_dev;
+	return 0;
+
+err_by_dev:
+	rhashtable_destroy(&vg_devices_by_dev);
+err_caches:
+	kmem_cache_destroy(vg_device_cache);
+	kmem_cache_destroy(vg_group_cache);
+	return ret;
+}
+
+/* After vg_teardown(): every map is empty. */
+void vg_state_exit(void)
+{
+	WARN_ON(!xa_empty(&vg_groups));
+	rhashtable_destroy(&vg_devices_by_name);
+	rhashtable_destroy(&vg_devices_by_dev);
+	kmem_cache_destroy(vg_device_cache);
+	kmem_cache_destroy(vg_group_cache);
+}
 
 u64 vg_last_seq(void)
 {
@@ -51,20 +144,13 @@ u64 vg_last_seq(void)
 
 u64 vg_dropped(void)
 {
-	lockdep_assert_held(&vg_lock);
-	return vg_lost;
+	return atomic64_read(&vg_lost);
 }
 
 unsigned int vg_group_count(void)
 {
-	struct vg_group *group;
-	unsigned int n = 0;
-
 	lockdep_assert_held(&vg_lock);
-	list_for_each_entry(group, &vg_groups, node)
-		if (!list_empty(&group->devices))
-			n++;
-	return n;
+	return vg_groups_listed;
 }
 
 /*
@@ -72,10 +158,9 @@ unsigned int vg_group_count(void)
  * reaches even those whose socket filter hides other groups' events, and
  * from the gap in the sequence numbers.
  */
-static void vg_count_loss(void)
+void vg_note_loss(void)
 {
-	lockdep_assert_held(&vg_lock);
-	vg_lost++;
+	atomic64_inc(&vg_lost);
 	vg_nl_lost();
 }
 
@@ -84,7 +169,17 @@ static void vg_lose_event(void)
 {
 	lockdep_assert_held(&vg_lock);
 	vg_seq++;
-	vg_count_loss();
+	vg_note_loss();
+}
+
+/*
+ * Releases vg_lock and sends what was queued under it: no bind, unbind,
+ * get or dump waits for a listener's delivery.
+ */
+static void vg_unlock(void)
+{
+	mutex_unlock(&vg_lock);
+	vg_nl_deliver();
 }
 
 static void vg_emit(struct vg_group *group, u32 kind, const char *dev_name,
@@ -101,61 +196,95 @@ static void vg_emit(struct vg_group *group, u32 kind, const char *dev_name,
 	ev.seq = ++vg_seq;
 	group->seq = ev.seq;
 	if (vg_nl_notify(group, &ev))
-		vg_count_loss();
+		vg_note_loss();
 }
 
+/* Ids are unique among live IOMMU groups, and we hold ours. */
 static struct vg_group *vg_group_find(struct iommu_group *iommu_group)
 {
 	struct vg_group *group;
 
 	lockdep_assert_held(&vg_lock);
-	list_for_each_entry(group, &vg_groups, node)
-		if (group->iommu_group == iommu_group)
-			return group;
-	return NULL;
-}
-
-static struct vg_device *vg_device_find(struct vg_group *group,
-					struct device *dev)
-{
-	struct vg_device *vdev;
-
-	lockdep_assert_held(&vg_lock);
-	list_for_each_entry(vdev, &group->devices, node)
-		if (vdev->dev == dev)
-			return vdev;
-	return NULL;
+	group = xa_load(&vg_groups, iommu_group_id(iommu_group));
+	return group && group->iommu_group == iommu_group ? group : NULL;
 }
 
 /*
  * By the time a device is removed its IOMMU group may already be gone
- * (the IOMMU core releases it at BUS_NOTIFY_REMOVED_DEVICE), so removal
- * finds the device by its own pointer, across groups.
+ * (the IOMMU core releases it at BUS_NOTIFY_REMOVED_DEVICE), so a device
+ * is found by its own pointer, whatever its group.
  */
-static struct vg_device *vg_device_find_any(struct device *dev)
+static struct vg_device *vg_device_find(struct device *dev)
+{
+	lockdep_assert_held(&vg_lock);
+	return rhashtable_lookup_fast(&vg_devices_by_dev, &dev,
+				      vg_by_dev_params);
+}
+
+/* A group with no devices is being born or dying: nobody sees it. */
+static struct vg_group *vg_group_listed(struct vg_group *group)
+{
+	return group && !list_empty(&group->devices) ? group : NULL;
+}
+
+/**
+ * vg_group_by_id() - the listed group @id
+ * @id: an IOMMU group id
+ *
+ * Return: the group, valid while vg_lock is held, or NULL.
+ */
+struct vg_group *vg_group_by_id(u32 id)
+{
+	lockdep_assert_held(&vg_lock);
+	return vg_group_listed(xa_load(&vg_groups, id));
+}
+
+/**
+ * vg_group_from() - the listed group with the lowest id from *@id on
+ * @id: where to start; set to the group's id
+ *
+ * Return: the group, valid while vg_lock is held, or NULL after the last.
+ */
+struct vg_group *vg_group_from(unsigned long *id)
 {
 	struct vg_group *group;
-	struct vg_device *vdev;
 
 	lockdep_assert_held(&vg_lock);
-	list_for_each_entry(group, &vg_groups, node) {
-		vdev = vg_device_find(group, dev);
-		if (vdev)
-			return vdev;
-	}
+	xa_for_each_start(&vg_groups, *id, group, *id)
+		if (vg_group_listed(group))
+			return group;
 	return NULL;
 }
 
-/* Keeps vg_groups sorted by id, the order dumps promise. */
-static void vg_group_insert(struct vg_group *group)
+/**
+ * vg_group_by_dev_name() - the group of the device named @name
+ * @name: a device name, as in sysfs
+ *
+ * Return: the group, valid while vg_lock is held, or NULL.
+ */
+struct vg_group *vg_group_by_dev_name(const char *name)
 {
-	struct vg_group *pos;
+	struct vg_device *vdev;
 
 	lockdep_assert_held(&vg_lock);
-	list_for_each_entry(pos, &vg_groups, node)
-		if (pos->id > group->id)
-			break;
-	list_add_tail(&group->node, &pos->node);
+	vdev = rhashtable_lookup_fast(&vg_devices_by_name, name,
+				      vg_by_name_params);
+	return vdev ? vdev->group : NULL;
+}
+
+static void vg_device_free(struct vg_device *vdev)
+{
+	put_device(vdev->dev);
+	kmem_cache_free(vg_device_cache, vdev);
+}
+
+static void vg_device_unhash(struct vg_device *vdev)
+{
+	lockdep_assert_held(&vg_lock);
+	rhashtable_remove_fast(&vg_devices_by_dev, &vdev->by_dev,
+			       vg_by_dev_params);
+	rhashtable_remove_fast(&vg_devices_by_name, &vdev->by_name,
+			       vg_by_name_params);
 }
 
 /* Called with vg_lock held; returns with it released. */
@@ -174,21 +303,23 @@ static void vg_group_unlock_and_free(struct vg_group *group)
 	/* Empty unless a WARN in vg_group_release() fired: free it anyway. */
 	list_for_each_entry_safe(vdev, tmp, &group->devices, node) {
 		list_del(&vdev->node);
-		put_device(vdev->dev);
-		kfree(vdev);
+		vg_device_free(vdev);
 	}
 	iommu_group_put(group->iommu_group);
-	kfree(group);
+	kmem_cache_free(vg_group_cache, group);
 }
 
 /* kref_put_mutex() calls this with vg_lock held; it releases it. */
 static void vg_group_release(struct kref *kref)
 {
 	struct vg_group *group = container_of(kref, struct vg_group, kref);
+	struct vg_device *vdev;
 
-	WARN_ON(!list_empty(&group->devices));
+	if (WARN_ON(!list_empty(&group->devices)))
+		list_for_each_entry(vdev, &group->devices, node)
+			vg_device_unhash(vdev);
 	WARN_ON(group->users);
-	list_del(&group->node);
+	xa_erase(&vg_groups, group->id);
 	vg_group_unlock_and_free(group);
 }
 
@@ -203,7 +334,7 @@ static struct vg_group *vg_group_create(struct iommu_group *iommu_group)
 	struct vg_group *group, *existing;
 	int ret;
 
-	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	group = kmem_cache_zalloc(vg_group_cache, GFP_KERNEL);
 	if (!group) {
 		iommu_group_put(iommu_group);
 		return ERR_PTR(-ENOMEM);
@@ -222,7 +353,7 @@ static struct vg_group *vg_group_create(struct iommu_group *iommu_group)
 	ret = vg_group_notifier_register(group);
 	if (ret) {
 		iommu_group_put(iommu_group);
-		kfree(group);
+		kmem_cache_free(vg_group_cache, group);
 		return ERR_PTR(ret);
 	}
 
@@ -234,7 +365,11 @@ static struct vg_group *vg_group_create(struct iommu_group *iommu_group)
 		vg_group_unlock_and_free(group);
 		return existing;
 	}
-	vg_group_insert(group);
+	ret = xa_insert(&vg_groups, group->id, group, GFP_KERNEL);
+	if (ret) {
+		vg_group_unlock_and_free(group);
+		return ERR_PTR(ret);
+	}
 	mutex_unlock(&vg_lock);
 	return group;
 }
@@ -302,68 +437,90 @@ static void vg_device_set_driver(struct vg_device *vdev,
 				 struct device_driver *drv)
 {
 	struct vg_group *group = vdev->group;
-	char old[VFIOGROUP_NAME_MAX];
+	struct device_driver *old = vdev->driver;
 
 	lockdep_assert_held(&vg_lock);
-	vdev->vfio = vg_vfio_registered(vdev->dev, drv, vdev->vfio_dev);
+	vdev->vfio = vg_vfio_registered(vdev->dev, drv, &vdev->vfio_index);
 	if (vdev->probing) {
 		vdev->probing = false;
 		group->users--;
 	}
-	if (strcmp(vdev->driver, drv ? drv->name : "")) {
-		if (vdev->driver[0]) {
+	if (old != drv) {
+		if (old) {
 			if (vdev->blocks_viability)
 				group->users--;
 			vdev->blocks_viability = false;
-			strscpy(old, vdev->driver, sizeof(old));
-			vdev->driver[0] = '\0';
+			vdev->driver = NULL;
 			vg_emit(group, VFIOGROUP_EVENT_DRIVER_UNBOUND,
-				vdev->name, old);
+				dev_name(vdev->dev), old->name);
 		}
 		if (drv) {
-			strscpy(vdev->driver, drv->name, sizeof(vdev->driver));
+			vdev->driver = drv;
 			vdev->blocks_viability =
 				vg_driver_blocks_viability(vdev->dev, drv);
 			if (vdev->blocks_viability)
 				group->users++;
-			vg_emit(group, VFIOGROUP_EVENT_DRIVER_BOUND, vdev->name,
-				vdev->driver);
+			vg_emit(group, VFIOGROUP_EVENT_DRIVER_BOUND,
+				dev_name(vdev->dev), drv->name);
 		}
 	}
 	vg_group_update_state(group);
 }
 
+static int vg_device_hash(struct vg_device *vdev)
+{
+	int ret;
+
+	lockdep_assert_held(&vg_lock);
+	ret = rhashtable_insert_fast(&vg_devices_by_dev, &vdev->by_dev,
+				     vg_by_dev_params);
+	if (ret)
+		return ret;
+	ret = rhashtable_insert_fast(&vg_devices_by_name, &vdev->by_name,
+				     vg_by_name_params);
+	if (ret)
+		rhashtable_remove_fast(&vg_devices_by_dev, &vdev->by_dev,
+				       vg_by_dev_params);
+	return ret;
+}
+
 static int vg_group_add_device(struct vg_group *group, struct device *dev)
 {
 	struct vg_device *vdev;
+	int ret;
 
 	lockdep_assert_held(&vg_lock);
-	vdev = vg_device_find(group, dev);
-	if (vdev) {
-		vg_device_set_driver(vdev, READ_ONCE(dev->driver));
-		return 0;
-	}
-
-	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	vdev = kmem_cache_zalloc(vg_device_cache, GFP_KERNEL);
 	if (!vdev) {
-		vg_lose_event();
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto lose;
 	}
 	vdev->group = group;
 	vdev->dev = get_device(dev);
-	strscpy(vdev->name, dev_name(dev), sizeof(vdev->name));
-	strscpy(vdev->bus, dev->bus ? dev->bus->name : "", sizeof(vdev->bus));
+	vdev->name_hash = vg_name_hash(dev_name(dev), 0, 0);
+	vdev->vfio_index = -1;
 	if (dev_is_pci(dev)) {
 		vdev->is_pci = true;
 		vdev->vendor = to_pci_dev(dev)->vendor;
 		vdev->device = to_pci_dev(dev)->device;
 	}
+	ret = vg_device_hash(vdev);
+	if (ret) {
+		vg_device_free(vdev);
+		goto lose;
+	}
 
 	kref_get(&group->kref);
+	if (list_empty(&group->devices))
+		vg_groups_listed++;
 	list_add_tail(&vdev->node, &group->devices);
-	vg_emit(group, VFIOGROUP_EVENT_DEVICE_ADDED, vdev->name, NULL);
+	vg_emit(group, VFIOGROUP_EVENT_DEVICE_ADDED, dev_name(dev), NULL);
 	vg_device_set_driver(vdev, READ_ONCE(dev->driver));
 	return 0;
+
+lose:
+	vg_lose_event();
+	return ret;
 }
 
 /* The caller drops the device's group reference once vg_lock is released. */
@@ -376,12 +533,15 @@ static void vg_group_del_device(struct vg_device *vdev, bool announce)
 		group->users--;
 	if (vdev->probing)
 		group->users--;
+	vg_device_unhash(vdev);
 	list_del(&vdev->node);
+	if (list_empty(&group->devices))
+		vg_groups_listed--;
 	if (!announce)
 		return;
 
-	vg_emit(group, VFIOGROUP_EVENT_DEVICE_REMOVED, vdev->name,
-		vdev->driver[0] ? vdev->driver : NULL);
+	vg_emit(group, VFIOGROUP_EVENT_DEVICE_REMOVED, dev_name(vdev->dev),
+		vdev->driver ? vdev->driver->name : NULL);
 	/* An empty group is gone for listeners: its state changes silently. */
 	if (list_empty(&group->devices)) {
 		group->viable = true;
@@ -389,12 +549,6 @@ static void vg_group_del_device(struct vg_device *vdev, bool announce)
 	} else {
 		vg_group_update_state(group);
 	}
-}
-
-static void vg_device_free(struct vg_device *vdev)
-{
-	put_device(vdev->dev);
-	kfree(vdev);
 }
 
 /**
@@ -408,6 +562,7 @@ static void vg_device_free(struct vg_device *vdev)
 int vg_track_device(struct device *dev)
 {
 	struct iommu_group *iommu_group;
+	struct vg_device *vdev;
 	struct vg_group *group;
 	int ret;
 
@@ -428,14 +583,19 @@ int vg_track_device(struct device *dev)
 		if (IS_ERR(group)) {
 			mutex_lock(&vg_lock);
 			vg_lose_event();
-			mutex_unlock(&vg_lock);
+			vg_unlock();
 			return PTR_ERR(group);
 		}
 	}
 
+	ret = 0;
 	mutex_lock(&vg_lock);
-	ret = vg_group_add_device(group, dev);
-	mutex_unlock(&vg_lock);
+	vdev = vg_device_find(dev);
+	if (vdev)
+		vg_device_set_driver(vdev, READ_ONCE(dev->driver));
+	else
+		ret = vg_group_add_device(group, dev);
+	vg_unlock();
 	vg_group_put(group);
 	return ret;
 }
@@ -450,73 +610,97 @@ void vg_untrack_device(struct device *dev)
 	struct vg_group *group;
 
 	mutex_lock(&vg_lock);
-	vdev = vg_device_find_any(dev);
+	vdev = vg_device_find(dev);
 	if (!vdev) {
 		mutex_unlock(&vg_lock);
 		return;
 	}
 	group = vdev->group;
 	vg_group_del_device(vdev, true);
-	mutex_unlock(&vg_lock);
+	vg_unlock();
 
 	vg_device_free(vdev);
 	vg_group_put(group);
 }
 
-/**
- * vg_follow_group_change() - move @dev if its IOMMU group is another now
- * @dev: a device at a bind or an unbind, its device lock held
- *
+/* Whether @vdev is no longer in the IOMMU group it is tracked in. */
+static bool vg_device_moved(const struct vg_device *vdev)
+{
+	struct iommu_group *now = iommu_group_get(vdev->dev);
+
+	if (now)
+		iommu_group_put(now);
+	return vdev->group->iommu_group != now;
+}
+
+/*
  * VFIO's no-IOMMU mode puts a device into a group of its own making when
  * vfio-pci binds and takes it out again when it unbinds, with no bus
  * add or remove: such a device leaves its old group (device-removed) and,
- * if it has a new one, joins it (device-added).  An untracked device is
- * left alone (it may be one device_del() already removed).
+ * if it has a new one, joins it (device-added).
  */
-void vg_follow_group_change(struct device *dev)
+static void vg_device_move(struct device *dev)
 {
-	struct iommu_group *now = iommu_group_get(dev);
-	struct vg_device *vdev;
-	bool moved;
-
-	mutex_lock(&vg_lock);
-	vdev = vg_device_find_any(dev);
-	moved = vdev && vdev->group->iommu_group != now;
-	mutex_unlock(&vg_lock);
-	if (now)
-		iommu_group_put(now);
-	if (!moved)
-		return;
 	vg_untrack_device(dev);
 	vg_track_device(dev);
 }
 
 /**
- * vg_device_tracked() - is @dev in one of our groups?
- * @dev: any device
+ * vg_device_bound() - a driver bound to @dev (BUS_NOTIFY_BOUND_DRIVER)
+ * @dev: the device, its device lock held
  *
- * Return: true if it is; the answer may be stale once vg_lock is dropped,
- * which only matters to callers for whom tracking twice is harmless.
+ * A device we failed to track when it was added gets another go here, as
+ * does one that got its group from the driver (no-IOMMU).
  */
-bool vg_device_tracked(struct device *dev)
+void vg_device_bound(struct device *dev)
 {
-	bool tracked;
+	struct vg_device *vdev;
+	bool moved;
 
 	mutex_lock(&vg_lock);
-	tracked = vg_device_find_any(dev);
-	mutex_unlock(&vg_lock);
-	return tracked;
+	vdev = vg_device_find(dev);
+	moved = vdev && vg_device_moved(vdev);
+	if (vdev && !moved && VG_BUS_TRACKS_DRIVERS)
+		vg_device_set_driver(vdev, READ_ONCE(dev->driver));
+	vg_unlock();
+	if (moved)
+		vg_device_move(dev);
+	else if (!vdev)
+		vg_track_device(dev);
+}
+
+/**
+ * vg_device_unbound() - a driver left @dev (BUS_NOTIFY_UNBOUND_DRIVER)
+ * @dev: the device, its device lock held
+ *
+ * Never a retry of tracking: device_del() sends DEL_DEVICE before it
+ * unbinds, so a device unbound here may be one already deleted, which must
+ * not come back.
+ */
+void vg_device_unbound(struct device *dev)
+{
+	struct vg_device *vdev;
+	bool moved;
+
+	mutex_lock(&vg_lock);
+	vdev = vg_device_find(dev);
+	if (vdev && VG_BUS_TRACKS_DRIVERS)
+		vg_device_set_driver(vdev, NULL);
+	moved = vdev && vg_device_moved(vdev);
+	vg_unlock();
+	if (moved)
+		vg_device_move(dev);
 }
 
 /**
  * vg_sync_driver() - record the driver @dev is bound to now
- * @group: the group whose notifier saw the change, or NULL to search all
+ * @group: the group whose notifier saw the change, or NULL for any
  * @dev: the device whose driver changed
  * @drv: its driver now, or NULL; not always dev->driver, which still names
  *	the driver whose probe failed at BUS_NOTIFY_DRIVER_NOT_BOUND
  *
  * In either fringe window of @group its device list is empty: the device is
- * not found and nothing happens.
+ * not found in it and nothing happens.
  */
 void vg_sync_driver(struct vg_group *group, struct device *dev,
 		    struct device_driver *drv)
@@ -524,10 +708,10 @@ void vg_sync_driver(struct vg_group *group, struct device *dev,
 	struct vg_device *vdev;
 
 	mutex_lock(&vg_lock);
-	vdev = group ? vg_device_find(group, dev) : vg_device_find_any(dev);
-	if (vdev)
+	vdev = vg_device_find(dev);
+	if (vdev && (!group || vdev->group == group))
 		vg_device_set_driver(vdev, drv);
-	mutex_unlock(&vg_lock);
+	vg_unlock();
 }
 
 /**
@@ -542,10 +726,10 @@ void vg_claim_driver(struct device *dev, struct device_driver *drv)
 	struct vg_device *vdev;
 
 	mutex_lock(&vg_lock);
-	vdev = vg_device_find_any(dev);
+	vdev = vg_device_find(dev);
 	if (vdev)
 		vg_device_claim(vdev, drv);
-	mutex_unlock(&vg_lock);
+	vg_unlock();
 }
 
 /**
@@ -558,11 +742,12 @@ void vg_teardown(void)
 {
 	struct vg_device *vdev;
 	struct vg_group *group;
+	unsigned long id;
 
 	for (;;) {
+		id = 0;
 		mutex_lock(&vg_lock);
-		group = list_first_entry_or_null(&vg_groups, struct vg_group,
-						 node);
+		group = xa_find(&vg_groups, &id, ULONG_MAX, XA_PRESENT);
 		vdev = group ? list_first_entry_or_null(&group->devices,
 							struct vg_device, node)
 			     : NULL;

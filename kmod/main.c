@@ -25,6 +25,9 @@ static int __init vg_init(void)
 	 * Devices first, the family after: its first dump is then complete.
 	 * Events before that take sequence numbers nobody can miss.
 	 */
+	ret = vg_state_init();
+	if (ret)
+		return ret;
 	ret = vg_bus_init();
 	if (ret)
 		goto err_teardown;
@@ -37,6 +40,7 @@ err_bus:
 	vg_bus_exit();
 err_teardown:
 	vg_teardown();
+	vg_state_exit();
 	return ret;
 }
 
@@ -47,6 +51,7 @@ static void __exit vg_exit(void)
 	/* ...and dropping every device releases every group. */
 	vg_teardown();
 	vg_nl_exit();
+	vg_state_exit();
 }
 
 module_init(vg_init);

@@ -53,24 +53,45 @@ static size_t vg_group_msg_size(const struct vg_group *group)
 	return size;
 }
 
+/*
+ * Names are read where they live, not copied: one longer than the protocol's
+ * VFIOGROUP_NAME_MAX (none is, on any bus we follow) is cut to fit it.
+ */
+static int vg_put_name(struct sk_buff *skb, int attrtype, const char *name)
+{
+	size_t len = strnlen(name, VFIOGROUP_NAME_MAX - 1);
+	struct nlattr *nla;
+
+	nla = nla_reserve(skb, attrtype, len + 1);
+	if (!nla)
+		return -EMSGSIZE;
+	memcpy(nla_data(nla), name, len);
+	((char *)nla_data(nla))[len] = '\0';
+	return 0;
+}
+
 static int vg_fill_device(struct sk_buff *skb, const struct vg_device *vdev)
 {
+	char vfio_dev[16];
 	struct nlattr *nest;
 
+	if (vdev->vfio_index >= 0)
+		snprintf(vfio_dev, sizeof(vfio_dev), "vfio%d", vdev->vfio_index);
 	nest = nla_nest_start(skb, VFIOGROUP_A_GROUP_DEVICE);
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_string(skb, VFIOGROUP_A_DEV_NAME, vdev->name) ||
-	    nla_put_string(skb, VFIOGROUP_A_DEV_BUS, vdev->bus) ||
-	    (vdev->driver[0] &&
-	     nla_put_string(skb, VFIOGROUP_A_DEV_DRIVER, vdev->driver)) ||
+	if (vg_put_name(skb, VFIOGROUP_A_DEV_NAME, dev_name(vdev->dev)) ||
+	    vg_put_name(skb, VFIOGROUP_A_DEV_BUS,
+			vdev->dev->bus ? vdev->dev->bus->name : "") ||
+	    (vdev->driver &&
+	     vg_put_name(skb, VFIOGROUP_A_DEV_DRIVER, vdev->driver->name)) ||
 	    nla_put_u8(skb, VFIOGROUP_A_DEV_VIABLE, !vg_device_blocks(vdev)) ||
 	    (vdev->is_pci &&
 	     (nla_put_u16(skb, VFIOGROUP_A_DEV_VENDOR, vdev->vendor) ||
 	      nla_put_u16(skb, VFIOGROUP_A_DEV_DEVICE, vdev->device))) ||
 	    nla_put_u8(skb, VFIOGROUP_A_DEV_VFIO, vdev->vfio) ||
-	    (vdev->vfio_dev[0] &&
-	     nla_put_string(skb, VFIOGROUP_A_DEV_VFIO_DEV, vdev->vfio_dev))) {
+	    (vdev->vfio_index >= 0 &&
+	     nla_put_string(skb, VFIOGROUP_A_DEV_VFIO_DEV, vfio_dev))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -91,9 +112,9 @@ static int vg_fill_event(struct sk_buff *skb, const struct vg_event *ev)
 	    nla_put_u64_64bit(skb, VFIOGROUP_A_EVENT_TIME_NS, ev->time_ns,
 			      VFIOGROUP_A_EVENT_PAD) ||
 	    (ev->dev_name &&
-	     nla_put_string(skb, VFIOGROUP_A_EVENT_DEV_NAME, ev->dev_name)) ||
+	     vg_put_name(skb, VFIOGROUP_A_EVENT_DEV_NAME, ev->dev_name)) ||
 	    (ev->driver &&
-	     nla_put_string(skb, VFIOGROUP_A_EVENT_DRIVER, ev->driver))) {
+	     vg_put_name(skb, VFIOGROUP_A_EVENT_DRIVER, ev->driver))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -144,29 +165,6 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* A group with no devices is being born or dying: nobody sees it. */
-static struct vg_group *vg_nl_find_id(u32 id)
-{
-	struct vg_group *group;
-
-	list_for_each_entry(group, &vg_groups, node)
-		if (group->id == id && !list_empty(&group->devices))
-			return group;
-	return NULL;
-}
-
-static struct vg_group *vg_nl_find_dev(const char *name)
-{
-	struct vg_group *group;
-	struct vg_device *vdev;
-
-	list_for_each_entry(group, &vg_groups, node)
-		list_for_each_entry(vdev, &group->devices, node)
-			if (!strcmp(vdev->name, name))
-				return group;
-	return NULL;
-}
-
 int vfiogroup_nl_group_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *id_attr = info->attrs[VFIOGROUP_A_GROUP_ID];
@@ -183,9 +181,9 @@ int vfiogroup_nl_group_get_doit(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&vg_lock);
 	if (id_attr)
-		group = vg_nl_find_id(nla_get_u32(id_attr));
+		group = vg_group_by_id(nla_get_u32(id_attr));
 	else
-		group = vg_nl_find_dev(nla_data(dev_attr));
+		group = vg_group_by_dev_name(nla_data(dev_attr));
 	if (!group) {
 		if (id_attr)
 			NL_SET_ERR_MSG_ATTR(info->extack, id_attr,
@@ -225,9 +223,7 @@ int vfiogroup_nl_group_get_dumpit(struct sk_buff *skb,
 	int ret = 0;
 
 	mutex_lock(&vg_lock);
-	list_for_each_entry(group, &vg_groups, node) {
-		if (group->id < next_id || list_empty(&group->devices))
-			continue;
+	while ((group = vg_group_from(&next_id))) {
 		ret = vg_fill_group(skb, group, NULL,
 				    NETLINK_CB(cb->skb).portid,
 				    cb->nlh->nlmsg_seq, NLM_F_MULTI,
@@ -313,18 +309,29 @@ static bool vg_net_listens(struct net *net)
 	       genl_has_listeners(&vg_family, net, VFIOGROUP_NLGRP_EVENTS);
 }
 
+/*
+ * Notifications built under vg_lock, in sequence order, waiting to be sent
+ * by whoever holds vg_deliver_lock: building them under the lock makes each
+ * carry the state right after its own event, sending them after it keeps a
+ * slow listener from holding up other groups' binds, gets and dumps.
+ */
+static struct sk_buff_head vg_pending;
+static DEFINE_MUTEX(vg_deliver_lock);
+
 /**
- * vg_nl_notify() - multicast an event to every namespace that may see it
+ * vg_nl_notify() - queue an event for every namespace that may see it
  * @group: the group, in its state right after the event
  * @ev: the event
  *
- * Return: 0 when sent or when nobody listens, -ENOMEM or -EMSGSIZE when the
- * event could not be sent to every listening namespace.
+ * vg_nl_deliver() sends it once vg_lock is released.
+ *
+ * Return: 0 when queued or when nobody listens, -ENOMEM or -EMSGSIZE when
+ * the event could not be described.
  */
 int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 {
-	struct sk_buff *skb, *clone;
 	bool listening = false;
+	struct sk_buff *skb;
 	struct net *net;
 	int ret;
 
@@ -351,6 +358,15 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 		nlmsg_free(skb);
 		return ret;
 	}
+	skb_queue_tail(&vg_pending, skb);
+	return 0;
+}
+
+static void vg_multicast(struct sk_buff *skb)
+{
+	struct sk_buff *clone;
+	bool lost = false;
+	struct net *net;
 
 	rcu_read_lock();
 	for_each_net_rcu(net) {
@@ -358,7 +374,7 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 			continue;
 		clone = skb_clone(skb, GFP_ATOMIC);
 		if (!clone) {
-			ret = -ENOMEM;
+			lost = true;
 			continue;
 		}
 		genlmsg_multicast_netns(&vg_family, net, clone, 0,
@@ -366,7 +382,31 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 	}
 	rcu_read_unlock();
 	consume_skb(skb);
-	return ret;
+	if (lost)
+		vg_note_loss();
+}
+
+/**
+ * vg_nl_deliver() - send the queued notifications, in order
+ *
+ * Called after releasing vg_lock by whoever may have queued one.  If
+ * another caller is already sending, it sends ours too: it looks at the
+ * queue again after letting go of vg_deliver_lock, which it let go of
+ * after we queued.
+ */
+void vg_nl_deliver(void)
+{
+	struct sk_buff *skb;
+
+	do {
+		if (!mutex_trylock(&vg_deliver_lock))
+			return;
+		while ((skb = skb_dequeue(&vg_pending)))
+			vg_multicast(skb);
+		mutex_unlock(&vg_deliver_lock);
+		/* Pairs with the queue's lock in our caller's enqueue. */
+		smp_mb();
+	} while (!skb_queue_empty_lockless(&vg_pending));
 }
 
 /**
@@ -395,8 +435,7 @@ void vg_nl_set_err(int err)
 /* An event could not be sent: make every listener resynchronise. */
 void vg_nl_lost(void)
 {
-	lockdep_assert_held(&vg_lock);
-	if (vg_nl_ready)
+	if (READ_ONCE(vg_nl_ready))
 		vg_nl_set_err(ENOBUFS);
 }
 
@@ -404,13 +443,14 @@ int vg_nl_init(void)
 {
 	int ret;
 
+	skb_queue_head_init(&vg_pending);
 	ret = vg_genl_ops_init(&vg_family);
 	if (!ret)
 		ret = genl_register_family(&vg_family);
 	if (ret)
 		return ret;
 	mutex_lock(&vg_lock);
-	vg_nl_ready = true;
+	WRITE_ONCE(vg_nl_ready, true);
 	mutex_unlock(&vg_lock);
 	return 0;
 }
@@ -418,8 +458,13 @@ int vg_nl_init(void)
 void vg_nl_exit(void)
 {
 	mutex_lock(&vg_lock);
-	vg_nl_ready = false;
+	WRITE_ONCE(vg_nl_ready, false);
 	mutex_unlock(&vg_lock);
+	/*
+	 * Every caller that queued sent before returning from its notifier,
+	 * and the buses let go of us already: this finds nothing, normally.
+	 */
+	vg_nl_deliver();
 
 	/*
 	 * Unregistering silently drops every subscription: a listener

@@ -2,12 +2,14 @@
 /*
  * vfiogroup: internal declarations shared by the module's files.
  *
- * Locking, once for the whole module: vg_lock protects the group list, every
- * group's device list, every group's users count and the event sequence.
- * Nothing in the module takes an IOMMU group's notifier rwsem, or registers
- * or unregisters a notifier, while holding vg_lock; notifier callbacks take
- * vg_lock under their chain's rwsem.  So the order is always
- * device_lock -> bus/group notifier rwsem -> vg_lock.
+ * Locking, once for the whole module: vg_lock protects the group and device
+ * maps, every group's device list, every group's users count and the event
+ * sequence.  Nothing in the module takes an IOMMU group's notifier rwsem, or
+ * registers or unregisters a notifier, while holding vg_lock; notifier
+ * callbacks take vg_lock under their chain's rwsem.  So the order is always
+ * device_lock -> bus/group notifier rwsem -> vg_lock.  Notifications are
+ * built under vg_lock and sent after it is released (netlink.c), under
+ * vg_deliver_lock, which is never held while taking vg_lock.
  */
 #ifndef VFIOGROUP_H
 #define VFIOGROUP_H
@@ -17,6 +19,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
+#include <linux/rhashtable-types.h>
 #include <linux/types.h>
 #include <linux/vfiogroup.h>
 
@@ -30,12 +33,12 @@ struct sk_buff;
  * whoever is between looking a group up and adding a device to it.  The
  * last reference is dropped with kref_put_mutex(), so the release runs with
  * vg_lock held and a lookup under vg_lock never finds a dying group.
+ * 48 bytes on 64-bit (72 with the notifier of kernels up to 5.18).
  */
 struct vg_group {
 	struct kref kref;
-	struct list_head node;		/* vg_groups, sorted by id */
+	unsigned int id;		/* the key in vg_groups */
 	struct iommu_group *iommu_group;	/* reference held */
-	unsigned int id;
 	struct list_head devices;	/* struct vg_device */
 	/*
 	 * Devices bound to, or being probed by, a driver that keeps the group
@@ -50,20 +53,27 @@ struct vg_group {
 	struct vg_group_notifier nb;	/* compat.h: empty on bus kernels */
 };
 
+/*
+ * A tracked device: 72 bytes on 64-bit.  Names are not copied: the device's
+ * own (we hold a reference), its bus's and its driver's (valid while it is
+ * bound: a driver unbinds every device before it goes away, and we hear of
+ * each unbind) are read when a message is filled.
+ */
 struct vg_device {
+	struct rhash_head by_dev;	/* vg_devices_by_dev */
+	struct rhash_head by_name;	/* vg_devices_by_name */
 	struct list_head node;		/* vg_group.devices */
 	struct vg_group *group;
 	struct device *dev;		/* reference held */
-	bool blocks_viability;		/* its driver is one of group->users */
-	bool probing;			/* a blocking driver's probe is too */
-	bool is_pci;
+	struct device_driver *driver;	/* NULL when unbound */
+	u32 name_hash;			/* of dev_name() when tracked */
+	int vfio_index;			/* N of its vfioN, -1 if unknown */
 	u16 vendor;
 	u16 device;
-	char name[VFIOGROUP_NAME_MAX];
-	char bus[VFIOGROUP_NAME_MAX];
-	char driver[VFIOGROUP_NAME_MAX];	/* "" when unbound */
-	bool vfio;			/* registered with VFIO */
-	char vfio_dev[VFIOGROUP_NAME_MAX];	/* its vfioX, "" if unknown */
+	bool blocks_viability:1;	/* its driver is one of group->users */
+	bool probing:1;			/* a blocking driver's probe is too */
+	bool is_pci:1;
+	bool vfio:1;			/* registered with VFIO */
 };
 
 struct vg_event {
@@ -75,19 +85,26 @@ struct vg_event {
 };
 
 extern struct mutex vg_lock;
-extern struct list_head vg_groups;
+
+/* group.c: the maps, set up at load and torn down at unload */
+int vg_state_init(void);
+void vg_state_exit(void);
 
 /* group.c: the lifecycle and the state it keeps */
 int vg_track_device(struct device *dev);
-bool vg_device_tracked(struct device *dev);
-void vg_follow_group_change(struct device *dev);
 void vg_untrack_device(struct device *dev);
+void vg_device_bound(struct device *dev);
+void vg_device_unbound(struct device *dev);
 void vg_sync_driver(struct vg_group *group, struct device *dev,
 		    struct device_driver *drv);
 void vg_claim_driver(struct device *dev, struct device_driver *drv);
 void vg_teardown(void);
+struct vg_group *vg_group_by_id(u32 id);
+struct vg_group *vg_group_from(unsigned long *id);
+struct vg_group *vg_group_by_dev_name(const char *name);
 u64 vg_last_seq(void);
 u64 vg_dropped(void);
+void vg_note_loss(void);
 unsigned int vg_group_count(void);
 
 static inline bool vg_group_viable(const struct vg_group *group)
@@ -110,11 +127,11 @@ static inline bool vg_device_blocks(const struct vg_device *vdev)
 bool vg_driver_blocks_viability(struct device *dev,
 				struct device_driver *drv);
 /*
- * Whether @dev, bound to @drv (NULL: none), is registered with VFIO; its
- * VFIO name (vfioX, from 6.1) in @name, VFIOGROUP_NAME_MAX bytes.
+ * Whether @dev, bound to @drv (NULL: none), is registered with VFIO; the N
+ * of its VFIO name vfioN (from 6.1) in @index, -1 where unknown.
  */
 bool vg_vfio_registered(struct device *dev, struct device_driver *drv,
-			char *name);
+			int *index);
 /*
  * Whether a user (a VFIO container, iommufd) holds @group's DMA; read from
  * the IOMMU core, not announced.  VG_SEES_IN_USE: whether this kernel lets
@@ -149,6 +166,7 @@ int vg_bus_notify(struct notifier_block *nb, unsigned long action,
 int vg_nl_init(void);
 void vg_nl_exit(void);
 int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev);
+void vg_nl_deliver(void);
 void vg_nl_set_err(int err);
 void vg_nl_lost(void);
 

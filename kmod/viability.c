@@ -55,11 +55,12 @@ bool vg_driver_blocks_viability(struct device *dev,
 #endif
 
 #ifdef HAVE_VFIO_DEVICE_CLASS
-static int vg_copy_vfio_name(struct device *child, void *name)
+static int vg_read_vfio_index(struct device *child, void *index)
 {
 	if (!child->class || strcmp(child->class->name, "vfio-dev"))
 		return 0;
-	strscpy(name, dev_name(child), VFIOGROUP_NAME_MAX);
+	if (sscanf(dev_name(child), "vfio%d", (int *)index) != 1)
+		*(int *)index = -1;
 	return 1;
 }
 
@@ -69,19 +70,17 @@ static int vg_copy_vfio_name(struct device *child, void *name)
  * itself, seen without VFIO's locks.
  */
 bool vg_vfio_registered(struct device *dev, struct device_driver *drv,
-			char *name)
+			int *index)
 {
-	name[0] = '\0';
-	if (drv)
-		device_for_each_child(dev, name, vg_copy_vfio_name);
-	return name[0] != '\0';
+	*index = -1;
+	return drv && device_for_each_child(dev, index, vg_read_vfio_index);
 }
 #else
 /* Up to 6.0 by the driver's name, as the viability rule up to 5.18. */
 bool vg_vfio_registered(struct device *dev, struct device_driver *drv,
-			char *name)
+			int *index)
 {
-	name[0] = '\0';
+	*index = -1;
 	return drv && strstr(drv->name, "vfio");
 }
 #endif

@@ -65,16 +65,23 @@ int vg_nl_notify(const struct vg_group *group, const struct vg_event *ev)
 			strscpy(rec->driver, ev->driver, sizeof(rec->driver));
 		list_for_each_entry(vdev, &group->devices, node) {
 			rec->ndev++;
-			if (!ev->dev_name || strcmp(vdev->name, ev->dev_name))
+			if (!ev->dev_name ||
+			    strcmp(dev_name(vdev->dev), ev->dev_name))
 				continue;
 			rec->dev_listed = true;
 			rec->dev_viable = !vg_device_blocks(vdev);
-			strscpy(rec->dev_driver, vdev->driver,
-				sizeof(rec->dev_driver));
+			if (vdev->driver)
+				strscpy(rec->dev_driver, vdev->driver->name,
+					sizeof(rec->dev_driver));
 		}
 	}
 	vg_test_nevents++;
 	return 0;
+}
+
+/* Everything is "sent" as it is recorded. */
+void vg_nl_deliver(void)
+{
 }
 
 void vg_nl_lost(void)
@@ -84,9 +91,21 @@ void vg_nl_lost(void)
 }
 
 struct vg_test_ctx {
+	bool state;		/* vg_state_init() succeeded */
 	struct iommu_group *iommu_group;
 	struct device *dev[2];
 };
+
+/* Whether @dev is tracked, in whatever group. */
+static bool vg_device_tracked(struct device *dev)
+{
+	bool tracked;
+
+	mutex_lock(&vg_lock);
+	tracked = vg_device_find(dev);
+	mutex_unlock(&vg_lock);
+	return tracked;
+}
 
 static int vg_test_init(struct kunit *test)
 {
@@ -98,6 +117,8 @@ static int vg_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx);
 	/* The exit handler undoes whatever part of this succeeded. */
 	test->priv = ctx;
+	KUNIT_ASSERT_EQ(test, 0, vg_state_init());
+	ctx->state = true;
 	ctx->iommu_group = iommu_group_alloc();
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->iommu_group);
 	for (i = 0; i < ARRAY_SIZE(ctx->dev); i++) {
@@ -127,10 +148,11 @@ static void vg_test_exit(struct kunit *test)
 	struct vg_test_ctx *ctx = test->priv;
 	int i;
 
-	if (!ctx)
+	if (!ctx || !ctx->state)
 		return;
 	/* Whatever a failed test left tracked goes, as at module exit. */
 	vg_teardown();
+	vg_state_exit();
 	for (i = 0; i < ARRAY_SIZE(ctx->dev); i++) {
 		if (!ctx->dev[i])
 			continue;
@@ -649,7 +671,7 @@ static void vg_test_ready_order(struct kunit *test)
 	vg_test_bus(d0, BUS_NOTIFY_BIND_DRIVER);
 	vg_sync_driver(NULL, d0, &vg_test_vfio_drv);
 	mutex_lock(&vg_lock);
-	vdev = vg_device_find(group, d0);
+	vdev = vg_device_find(d0);
 	KUNIT_EXPECT_TRUE(test, vdev && vdev->vfio == VG_TEST_VFIO_BY_NAME);
 	mutex_unlock(&vg_lock);
 	if (!VG_TEST_NAME_RULES) {

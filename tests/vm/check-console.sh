@@ -38,12 +38,17 @@ IGNORE=${IGNORE#|}
 # the lines of such a report
 # that have a stack dump's shape are passed over; any other line among them,
 # and any other task's report, still counts.  Line numbers are kept.
+# The same for the stack kmem_cache_create() dumps when it fails to make
+# one of the module's own caches, if the task it names on the next line
+# (dump_stack()'s "Comm:") is one of those two.
 numbered() {
 	tr -d '\r' <"$log" | awk '
 		/(^|[] ])(vgprobe|vgsys): (vmalloc error|page allocation failure):/ { left = 100; next }
+		/(^|[] ])kmem_cache_create(_usercopy)?\(vfiogroup_(group|device)\) failed with error -12$/ { cache = 1; next }
+		cache { cache = 0; if (/ Comm: (vgprobe|vgsys) /) left = 100 }
 		left > 0 {
 			left--
-			if (/Mem-Info:/) left = 0
+			if (/Mem-Info:|<\/TASK>/) left = 0
 			l = $0
 			sub(/^\[ *[0-9.]+\] */, "", l)
 			if (l ~ /^(CPU: |Hardware name: |Call Trace:|<\/?TASK>|(\? )?[A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x[0-9a-f]+( \[[a-z0-9_]+\])?$|(RIP|RSP|RAX|RDX|RBP|R10|R13|Code): |cpuset=|Mem-Info:)/)

@@ -2,7 +2,8 @@
 # test-check-console.sh: check-console.sh against crafted console logs.
 #
 # The bench trusts check-console.sh to fail a run on any kernel problem; the
-# one thing it passes over, the allocation-failure reports that the
+# one thing it passes over, the allocation-failure reports (and failed
+# kmem_cache_create() reports) that the
 # injected faults of vgsys (load, write) and vgprobe (get, dump) cause, must
 # not become a hole.  Runs on the host, no
 # VM (make check).
@@ -70,6 +71,22 @@ report510() {
 EOF
 }
 
+# kmem_cache_create() failing for one of the module's caches, for COMM.
+cache_report() {
+	cat <<EOF
+[  901.100000] kmem_cache_create_usercopy(vfiogroup_device) failed with error -12
+[  901.100100] CPU: 1 PID: 5151 Comm: $1 Tainted: G           O     N 6.1.192-vfiogroup-debug #3
+[  901.100200] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
+[  901.100300] Call Trace:
+[  901.100300]  <TASK>
+[  901.100300]  dump_stack_lvl+0x4c/0x63
+[  901.100300]  kmem_cache_create_usercopy.cold+0x1a/0x2f
+[  901.100300]  vg_state_init+0x3a/0x100 [vfiogroup]
+[  901.100300]  do_one_initcall+0x9c/0x390
+[  901.100300]  </TASK>
+EOF
+}
+
 boot() {
 	cat <<'EOF'
 [    0.000000] Linux version 6.1.192-vfiogroup-debug
@@ -85,6 +102,12 @@ for t in vgsys vgprobe; do
 	{ boot; report61 $t; boot; } >"$log"; expect 0 "$t's allocation failure report (6.1 shape)"
 	{ boot; report510 $t; boot; } >"$log"; expect 0 "$t's allocation failure report (5.10 shape)"
 done
+{ boot; cache_report vgsys; boot; } >"$log"; expect 0 "vgsys's kmem_cache_create failure report"
+{ boot; cache_report insmod; } >"$log"; expect 1 "another task's kmem_cache_create failure report"
+{ cache_report vgsys | sed 's/vfiogroup_device/kmalloc-64/'; } >"$log"
+expect 1 "a failure report for a cache not the module's"
+{ cache_report vgsys; echo "[  902.000000] Call Trace:"; } >"$log"
+expect 1 "a backtrace right after vgsys's kmem_cache_create report"
 { boot; report61 insmod; } >"$log"; expect 1 "another task's allocation failure report"
 { boot; report61 vgns; } >"$log"; expect 1 "vgns's allocation failure report (it injects none)"
 { boot; report61 xvgsys; } >"$log"; expect 1 "the report of a task whose name ends in vgsys"
