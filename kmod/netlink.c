@@ -315,7 +315,13 @@ static bool vg_net_listens(struct net *net)
  * carry the state right after its own event, sending them after it keeps a
  * slow listener from holding up other groups' binds, gets and dumps.
  */
-static struct sk_buff_head vg_pending;
+static struct sk_buff_head vg_pending = {
+	/* Empty from the start: vg_nl_deliver() runs before vg_nl_init(). */
+	.next = (struct sk_buff *)&vg_pending,
+	.prev = (struct sk_buff *)&vg_pending,
+	.lock = __SPIN_LOCK_UNLOCKED(vg_pending.lock),
+};
+
 static DEFINE_MUTEX(vg_deliver_lock);
 
 /**
@@ -443,7 +449,6 @@ int vg_nl_init(void)
 {
 	int ret;
 
-	skb_queue_head_init(&vg_pending);
 	ret = vg_genl_ops_init(&vg_family);
 	if (!ret)
 		ret = genl_register_family(&vg_family);

@@ -83,6 +83,9 @@
 #             (/payload/ynl), agree with vgprobe, sysfs and vfiogroup -j
 #   kunit     (kunit.sh) vfiogroup_kunit.ko's KTAP, one line per case
 #   faults    (faults.sh) failslab fail-nth on load, unbind, bind, get, dump
+#   order     (order.sh) two groups' binds and unbinds at once: the raw
+#             stream in sequence order, no gap, each event with its group's
+#             state, and the loops shown to have raced.  VG_ORDER_CYCLES.
 #   stress    (stress.sh) 100 rmmod/insmod cycles, two subscribers, a
 #             bind/unbind loop
 #   walk      (walk.sh) a seeded random walk of 500 steps (unbind, vfio-pci
@@ -216,10 +219,10 @@ E_DRV=e1000
 # shellcheck source=qemu.sh source-path=SCRIPTDIR
 . "$HERE/qemu.sh"
 
-# ---------------------------------------------------------------- qemu-walk, ynl, kunit, faults, stress, walk
+# ---------------------------------------------------------------- qemu-walk, ynl, kunit, faults, order, stress, walk
 # (qemu-walk before walk: on 5.10 a device walk removes and rescans can no
 # longer be given to VFIO, see qemu-walk.sh)
-for _sec in qemu-walk ynl kunit faults stress walk; do
+for _sec in qemu-walk ynl kunit faults order stress walk; do
 	# shellcheck source=/dev/null
 	. "$HERE/$_sec.sh"
 done
