@@ -51,8 +51,11 @@ EOF2
 		[ "$v" = true ] && v=1 || v=0
 		[ "$v" = "$(rule_viable "$g")" ] || { bad=$((bad + 1)); diag "-j list: group $g viable=$v"; }
 	done
-	check "vfiogroup -j list: $(grep -o '"group":' "$T/cli.json" | wc -l) groups, viability == rule" \
-		test "$bad" -eq 0 -a "$(grep -o '"group":' "$T/cli.json" | wc -l)" -eq "$NGROUPS_SYS"
+	# "group":N,"viable": starts a group object ("group":N,"device": its
+	# readiness)
+	ngj=$(grep -o '"group":[0-9]*,"viable":' "$T/cli.json" | wc -l)
+	check "vfiogroup -j list: $ngj groups, viability == rule" \
+		test "$bad" -eq 0 -a "$ngj" -eq "$NGROUPS_SYS"
 	bad=0
 	for g in /sys/kernel/iommu_groups/*; do
 		g=${g##*/}
@@ -150,7 +153,7 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	cli_mon_start GD -j monitor --snapshot --device "$E" || notok "vfiogroup -j monitor --device $E waits in poll"
 	cli_mon_start GV -j monitor --driver vfio-pci || notok "vfiogroup -j monitor --driver vfio-pci waits in poll"
 	cli_mon_start GR -j monitor --group "$EG" --state ready || notok "vfiogroup -j monitor --state ready waits in poll"
-	cli_mon_start GT -t monitor --group "$EG" || notok "vfiogroup -t monitor waits in poll"
+	cli_mon_start GT monitor -t --group "$EG" || notok "vfiogroup monitor -t waits in poll"
 	cli_mon_start GC monitor --group "$EG" --count 2 --timeout 60 || notok "vfiogroup monitor --count 2 waits in poll"
 	# through a pipe (a FIFO: stdout is no terminal, stdio would buffer
 	# it): the first record must arrive while the monitor still runs
@@ -204,7 +207,7 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	# GD: the snapshot, then exactly the expected events, whole records
 	json_events "$T/GD.out" | tail -n +2 >"$T/GD.words"
 	if [ "$(head -n 1 "$T/GD.out")" = "$want_rec" ] && cmp -s "$T/g.expect" "$T/GD.words"; then
-		ok "vfiogroup -j monitor --snapshot --device $E: the snapshot record, then the $(wc -l <"$T/g.expect") events of unbind, vfio-pci, unbind, e1000"
+		ok "vfiogroup -j monitor --snapshot --device $E: the snapshot record, then the $(wc -l <"$T/g.expect") events of unbind, vfio-pci, unbind, e1000, unbind, vfio-pci"
 	else
 		notok "vfiogroup -j monitor --snapshot --device $E (expected, then got)"
 		{ echo "$want_rec"; cat "$T/g.expect"; } | indent
@@ -243,13 +246,55 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	sed 's/^\[[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]\{6\}[-+][0-9]\{4\}\] //' "$T/GT.out" >"$T/GT.bare"
 	cli_events "$T/GT.bare" >"$T/GT.words"
 	if cmp -s "$T/g.expect" "$T/GT.words" && [ "$(grep -c '^\[kernel\]' "$T/GT.bare")" -eq "$(wc -l <"$T/GT.out")" ]; then
-		ok "vfiogroup -t monitor: each of the $(wc -l <"$T/GT.out") records stamped, the records as expected"
+		ok "vfiogroup monitor -t: each of the $(wc -l <"$T/GT.out") records stamped, the records as expected"
 	else
-		notok "vfiogroup -t monitor: each record stamped, the records as expected (got)"
+		notok "vfiogroup monitor -t: each record stamped, the records as expected (got)"
 		cat "$T/GT.out" "$T/GT.err" | indent
 	fi
 	check "vfiogroup monitor --count 2: exit 0 after exactly the first 2 records (rc=$gc_rc)" \
 		test "$gc_rc" = 0 -a "$(cli_events "$T/GC.out" | tr '\n' ' ')" = "$(head -n 2 "$T/g.expect" | tr '\n' ' ')"
+
+	# --- colour: never into a pipe, nor with NO_COLOR; --color=always wins
+	esc=$(printf '\033')
+	"$CLI" monitor --snapshot --group "$EG" --count 1 >"$T/g.col" 2>&1
+	NO_COLOR=1 "$CLI" --color=always monitor --snapshot --group "$EG" --count 1 >"$T/g.col2" 2>&1
+	check "vfiogroup monitor: no colour into a pipe by default, colour with --color=always despite NO_COLOR" \
+		test -z "$(grep "$esc" "$T/g.col")" -a -n "$(grep "$esc\[3[12]m" "$T/g.col2")"
+	# --- --json=pretty: the same record, indented
+	"$CLI" --json=pretty monitor --snapshot --group "$EG" --count 1 >"$T/g.pretty" 2>&1
+	short=$("$CLI" -j monitor --snapshot --group "$EG" --count 1 2>&1)
+	check "vfiogroup --json=pretty monitor: $(wc -l <"$T/g.pretty") lines, the short record once joined" \
+		test "$(wc -l <"$T/g.pretty")" -gt 10 -a "$(tr -d ' \n' <"$T/g.pretty")" = "$(echo "$short" | tr -d ' ')" \
+		-a "$(sed -n 2p "$T/g.pretty")" = '  "record": "snapshot",'
+
+	# --- lost events: a monitor with a tiny socket buffer (rmem_max at its
+	# start), stopped while E changes, prints the differences as [synth]
+	# records and then the resync notice; then kernel records again
+	rmem=$(cat /proc/sys/net/core/rmem_max)
+	echo 4096 >/proc/sys/net/core/rmem_max
+	cli_mon_start GL monitor --group "$EG" || notok "vfiogroup monitor (small buffer) waits in poll"
+	echo "$rmem" >/proc/sys/net/core/rmem_max
+	kill -STOP "$pid_GL"
+	for _ in 1 2 3 4 5 6; do rebind "$E" vfio-pci; rebind "$E" e1000; done
+	rebind "$E" vfio-pci
+	kill -CONT "$pid_GL"
+	s=$(gseq "$EG")
+	wait_for 10 grep -q '^\[notice\] resync' "$T/GL.out"
+	last_synth=$(grep "^\[synth\] group $EG " "$T/GL.out" | tail -n 1)
+	if [ "$(grep '^\[notice\] resync' "$T/GL.out")" = "[notice] resync seq $s" ] &&
+		echo "$last_synth" | grep -q " -> viable ready seq $s\$"; then
+		ok "vfiogroup monitor after lost events: [synth] records up to '$last_synth', then '[notice] resync seq $s' (the module's seq)"
+	else
+		notok "vfiogroup monitor after lost events: [synth] records, then '[notice] resync seq $s'"
+		cat "$T/GL.out" "$T/GL.err" | indent
+	fi
+	unbind_dev "$E"
+	s=$(gseq "$EG")
+	wait_for 10 cli_seq_reached "$T/GL.out" "$s"
+	check "vfiogroup monitor after the resync: kernel records again ($(tail -n 1 "$T/GL.out"))" \
+		grep -q "^\[kernel\] group $EG driver-unbound $E driver vfio-pci -> viable " "$T/GL.out"
+	mon_stop GL
+	rebind "$E" e1000
 
 	# --- wait: 0 reached, 2 timed out, 3 absent or vanished
 	"$CLI" wait --device "$E" --viable --timeout 1 >"$T/g.wait" 2>&1
