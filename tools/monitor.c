@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "filter.h"
 #include "parse.h"
+#include "resolve.h"
 #include "record.h"
 
 struct monitor {
@@ -166,7 +167,7 @@ static int parse_args(struct monitor *m, int argc, char **argv)
 				return cli_usage_error("monitor: more than %d --group", FILTER_MAX);
 			break;
 		case 'd':
-			if (!parse_device(optarg, dev, sizeof(dev)))
+			if (!device_arg(optarg, dev, sizeof(dev)))
 				return cli_usage_error("monitor: bad device '%s' (a name of 1-63 bytes)", optarg);
 			if (filter_add_device(&m->filter, dev))
 				return cli_usage_error("monitor: more than %d --device", FILTER_MAX);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "parse.h"
+#include "resolve.h"
 #include "print.h"
 
 int cmd_list(int argc, char **argv)
@@ -59,7 +60,7 @@ int cmd_show(int argc, char **argv)
 	FILE *out;
 	int r;
 
-	if (by_dev && !parse_device(argv[2], dev, sizeof(dev)))
+	if (by_dev && !device_arg(argv[2], dev, sizeof(dev)))
 		return cli_usage_error("show: bad device '%s' (a name of 1-63 bytes)", argv[2]);
 	if (!by_dev && !(argc == 2 && parse_group(argv[1], &id)))
 		return cli_usage_error("show: expected GROUP (a number) or 'dev DEVICE'");

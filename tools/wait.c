@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "parse.h"
+#include "resolve.h"
 #include "print.h"
 
 struct wait_args {
@@ -41,7 +42,7 @@ static int parse_args(struct wait_args *w, int argc, char **argv)
 			w->ready = true;
 			break;
 		case 'd':
-			if (!parse_device(optarg, w->dev, sizeof(w->dev)))
+			if (!device_arg(optarg, w->dev, sizeof(w->dev)))
 				return cli_usage_error("wait: bad device '%s' (a name of 1-63 bytes)", optarg);
 			break;
 		case 't':

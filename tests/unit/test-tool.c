@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "cli.h"
@@ -19,6 +21,7 @@
 #include "json-pretty.h"
 #include "parse.h"
 #include "record.h"
+#include "resolve.h"
 #include "run-suite.h"
 
 /* cli.c's globals, which main() owns in the tool */
@@ -317,6 +320,82 @@ START_TEST(pretty)
 }
 END_TEST
 
+
+/* mkdir -p for the fake sysfs */
+static void mkdirs(const char *root, const char *rel)
+{
+	char path[4096];
+	int n = snprintf(path, sizeof(path), "%s/%s", root, rel);
+
+	ck_assert(n > 0 && (size_t)n < sizeof(path));
+	for (char *p = path + strlen(root) + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	mkdir(path, 0755);
+}
+
+static void link_at(const char *root, const char *target, const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	ck_assert_int_eq(symlink(target, path), 0);
+}
+
+/*
+ * An interface or a disk resolves to the device in an IOMMU group above
+ * it; a bus device's name, or an unknown one, stays as it is.
+ */
+START_TEST(device_names)
+{
+	char root[] = "/tmp/vfiogroup-sysfs-XXXXXX", out[DEV_NAME_MAX];
+	char cmd[64];
+
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	mkdirs(root, "devices/pci0000:00/0000:00:03.0/net/eth0");
+	mkdirs(root, "devices/pci0000:00/0000:00:1c.0/0000:01:00.0/nvme/nvme0/nvme0n1");
+	mkdirs(root, "devices/virtual/net/lo");
+	mkdirs(root, "kernel/iommu_groups/3");
+	mkdirs(root, "kernel/iommu_groups/7");
+	mkdirs(root, "bus/pci/devices");
+	mkdirs(root, "class/net");
+	mkdirs(root, "class/block");
+	link_at(root, "../../../kernel/iommu_groups/3",
+		"devices/pci0000:00/0000:00:03.0/iommu_group");
+	link_at(root, "../../../../kernel/iommu_groups/7",
+		"devices/pci0000:00/0000:00:1c.0/0000:01:00.0/iommu_group");
+	link_at(root, "../../../devices/pci0000:00/0000:00:03.0",
+		"bus/pci/devices/0000:00:03.0");
+	link_at(root, "../../devices/pci0000:00/0000:00:03.0/net/eth0",
+		"class/net/eth0");
+	link_at(root, "../../devices/virtual/net/lo", "class/net/lo");
+	link_at(root, "../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0/"
+		"nvme/nvme0/nvme0n1", "class/block/nvme0n1");
+
+	ck_assert_int_eq(resolve_device(root, "eth0", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "0000:00:03.0");
+	ck_assert_int_eq(resolve_device(root, "nvme0n1", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "0000:01:00.0");
+	ck_assert_int_eq(resolve_device(root, "0000:00:03.0", out,
+					sizeof(out)), 0);
+	ck_assert_str_eq(out, "0000:00:03.0");
+	ck_assert_int_eq(resolve_device(root, "lo", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "lo");		/* in no group */
+	ck_assert_int_eq(resolve_device(root, "0000:05:00.0", out,
+					sizeof(out)), 0);
+	ck_assert_str_eq(out, "0000:05:00.0");	/* not there (yet) */
+	ck_assert_int_eq(resolve_device(root, "*", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "*");		/* never a pattern */
+	ck_assert_int_eq(resolve_device(root, "eth0", out, 4), -ENAMETOOLONG);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tool");
@@ -330,6 +409,7 @@ int main(void)
 	tcase_add_test(tc, records_text);
 	tcase_add_test(tc, records_json);
 	tcase_add_test(tc, pretty);
+	tcase_add_test(tc, device_names);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

@@ -138,6 +138,19 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	check "vfiogroup monitor --snapshot --device ${E#0000:} (no domain): '$got'" \
 		test "$got" = "[snapshot] group $EG device-present $E driver e1000 -> not-viable not-ready seq $(gseq "$EG")"
 
+	# an interface stands for its PCI device (vfiogroup(8), DEVICES)
+	ifn=
+	for n in "$PCI/$E"/net/*; do [ -e "$n" ] && { ifn=${n##*/}; break; }; done
+	if [ -n "$ifn" ]; then
+		got=$("$CLI" monitor --snapshot --device "$ifn" --count 1 2>&1)
+		sd=$("$CLI" show dev "$ifn" 2>&1 | head -n 1)
+		check "vfiogroup monitor --device $ifn and show dev $ifn: $E, its interface's device ('$got'; '$sd')" \
+			test "$got" = "[snapshot] group $EG device-present $E driver e1000 -> not-viable not-ready seq $(gseq "$EG")" \
+			-a "$(echo "$sd" | cut -d' ' -f2)" = "$EG"
+	else
+		skip "vfiogroup monitor --device INTERFACE" "$E has no network interface"
+	fi
+
 	# --- --timeout alone ends with 0, before --count with 2
 	t0=$(uptime_cs)
 	"$CLI" monitor --group "$EG" --timeout 1 >"$T/g.to" 2>&1
