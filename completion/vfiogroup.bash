@@ -11,7 +11,7 @@ _vfiogroup_groups() {
 
 _vfiogroup_devices() {
 	local d
-	for d in /sys/kernel/iommu_groups/*/devices/*; do
+	for d in /sys/kernel/iommu_groups/*/devices/* /sys/class/net/*; do
 		[[ -e $d ]] && printf '%s\n' "${d##*/}"
 	done
 }
