@@ -140,7 +140,7 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 
 	# an interface stands for its PCI device (vfiogroup(8), DEVICES)
 	ifn=
-	for n in "$PCI/$E"/net/*; do [ -e "$n" ] && { ifn=${n##*/}; break; }; done
+	for nd in "$PCI/$E"/net/*; do [ -e "$nd" ] && { ifn=${nd##*/}; break; }; done
 	if [ -n "$ifn" ]; then
 		got=$("$CLI" monitor --snapshot --device "$ifn" --count 1 2>&1)
 		sd=$("$CLI" show dev "$ifn" 2>&1 | head -n 1)
