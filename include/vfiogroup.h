@@ -418,6 +418,28 @@ int vfiogroup_wait_device_ready(struct vfiogroup_ctx *ctx,
 				const char *dev_name, int timeout_ms,
 				struct vfiogroup_readiness *out, size_t size);
 
+/*
+ * The same waits with flags (LIBVFIOGROUP_4), for a caller that must tell
+ * "not yet" from "never": with VFIOGROUP_WAIT_GONE a group or device that
+ * does not exist when the wait starts, or is removed while it waits (its
+ * device-removed event, or the group losing its last device, even when it
+ * comes back before the wait looks again), ends the wait with -ENODEV
+ * instead of being waited for.  Without VFIOGROUP_WAIT_READY they wait
+ * for viability: for a device, that of the group holding it.  *out (if
+ * not NULL) receives the last readiness answer of a READY wait and is
+ * left alone by a viability wait.  -EINVAL for an unknown flag.
+ */
+enum vfiogroup_wait_flags {
+	VFIOGROUP_WAIT_READY	= 1u << 0,	/* ready, not only viable */
+	VFIOGROUP_WAIT_GONE	= 1u << 1,	/* -ENODEV: absent or removed */
+};
+int vfiogroup_wait_group(struct vfiogroup_ctx *ctx, uint32_t id,
+			 unsigned flags, int timeout_ms,
+			 struct vfiogroup_readiness *out, size_t size);
+int vfiogroup_wait_device(struct vfiogroup_ctx *ctx, const char *dev_name,
+			  unsigned flags, int timeout_ms,
+			  struct vfiogroup_readiness *out, size_t size);
+
 /* ------------------------------------------------------------------ */
 /* Statistics                                                          */
 /* ------------------------------------------------------------------ */

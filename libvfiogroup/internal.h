@@ -21,7 +21,7 @@
 #include "config.h"
 #endif
 #ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.3.0"
+#define PACKAGE_VERSION "0.4.0"
 #endif
 
 #include <linux/filter.h>

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -19,16 +20,47 @@
 
 #include "internal.h"
 
+/*
+ * What a wait waits for: check() returns 1 when done, 0 or a negative
+ * errno (no such group yet, no module) to wait on; recheck_ms > 0 asks
+ * for another look that soon even without an event.  gone is set by the
+ * callback, which may run in another thread: a removal is seen even when
+ * the device is back before check() looks again.
+ */
+struct wait_for {
+	int (*check)(struct vfiogroup_ctx *ctx, struct wait_for *w);
+	uint32_t id;
+	const char *dev_name;
+	struct vfiogroup_readiness *out;
+	size_t size;
+	int recheck_ms;
+	bool gone_ends;			/* VFIOGROUP_WAIT_GONE */
+	atomic_bool gone;
+	int efd;
+};
+
+static bool removes_it(const struct wait_for *w, const struct vfiogroup_ev *ev)
+{
+	if (ev->kind >= VFIOGROUP_EV_RESYNC)
+		return false;		/* notices name no group */
+	if (w->dev_name)
+		return ev->kind == VFIOGROUP_EV_DEVICE_REMOVED &&
+		       ev->dev_name && !strcmp(ev->dev_name, w->dev_name);
+	return ev->group_id == w->id && ev->group &&
+	       vfiogroup_group_device_count(ev->group) == 0;
+}
+
 static void wake(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
 		 void *userdata)
 {
-	const int *efd = userdata;
+	struct wait_for *w = userdata;
 	uint64_t one = 1;
 
 	(void)sub;
-	(void)ev;
+	if (w->gone_ends && removes_it(w, ev))
+		atomic_store(&w->gone, true);
 	/* Cannot fail but for overflow, which still leaves it readable. */
-	if (write(*efd, &one, sizeof(one)) < 0)
+	if (write(w->efd, &one, sizeof(one)) < 0)
 		return;
 }
 
@@ -41,20 +73,6 @@ static int64_t now_ms(void)
 }
 
 /*
- * What a wait waits for: check() returns 1 when done, 0 or a negative
- * errno (no such group yet, no module) to wait on; recheck_ms > 0 asks
- * for another look that soon even without an event.
- */
-struct wait_for {
-	int (*check)(struct vfiogroup_ctx *ctx, struct wait_for *w);
-	uint32_t id;
-	const char *dev_name;
-	struct vfiogroup_readiness *out;
-	size_t size;
-	int recheck_ms;
-};
-
-/*
  * Subscribed before the first look, to the group, or to the device,
  * which may come back in another group.
  */
@@ -64,7 +82,7 @@ static int wait_until(struct vfiogroup_ctx *ctx, struct wait_for *w,
 	struct vfiogroup_filter *f = NULL;
 	struct vfiogroup_sub *sub = NULL;
 	int64_t deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
-	int efd, r;
+	int efd, r, c;
 
 	if (!ctx)
 		return -EINVAL;
@@ -73,9 +91,11 @@ static int wait_until(struct vfiogroup_ctx *ctx, struct wait_for *w,
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)
 		return -errno;
+	w->efd = efd;
+	atomic_init(&w->gone, false);
 	if (w->dev_name) {
 		r = vfiogroup_subscribe_device(ctx, w->dev_name,
-					       VFIOGROUP_EVMASK_ALL, wake, &efd,
+					       VFIOGROUP_EVMASK_ALL, wake, w,
 					       &sub);
 	} else {
 		r = vfiogroup_filter_new(&f);
@@ -83,7 +103,7 @@ static int wait_until(struct vfiogroup_ctx *ctx, struct wait_for *w,
 			r = vfiogroup_filter_add_group(f, w->id);
 		if (!r)
 			r = vfiogroup_subscribe(ctx, f, VFIOGROUP_EVMASK_ALL,
-						wake, &efd, &sub);
+						wake, w, &sub);
 		vfiogroup_filter_free(f);
 	}
 
@@ -99,8 +119,17 @@ static int wait_until(struct vfiogroup_ctx *ctx, struct wait_for *w,
 		r = vfiogroup_dispatch(ctx);
 		if (r < 0)
 			break;
-		if (w->check(ctx, w) == 1) {
+		if (atomic_load(&w->gone)) {
+			r = -ENODEV;
+			break;
+		}
+		c = w->check(ctx, w);
+		if (c == 1) {
 			r = 0;
+			break;
+		}
+		if (c == -ENOENT && w->gone_ends) {
+			r = -ENODEV;
 			break;
 		}
 		if (timeout_ms >= 0) {
@@ -131,7 +160,17 @@ static int wait_until(struct vfiogroup_ctx *ctx, struct wait_for *w,
 
 static int viable(struct vfiogroup_ctx *ctx, struct wait_for *w)
 {
-	return vfiogroup_is_viable(ctx, w->id);
+	struct vfiogroup_group *g;
+	int r;
+
+	if (!w->dev_name)
+		return vfiogroup_is_viable(ctx, w->id);
+	r = vfiogroup_find_device(ctx, w->dev_name, &g);
+	if (r)
+		return r;
+	r = vfiogroup_group_viable(g);
+	vfiogroup_group_unref(g);
+	return r;
 }
 
 VG_EXPORT int vfiogroup_wait_viable(struct vfiogroup_ctx *ctx, uint32_t id,
@@ -186,4 +225,41 @@ VG_EXPORT int vfiogroup_wait_device_ready(struct vfiogroup_ctx *ctx,
 	if (!dev_name || (!out && size))
 		return -EINVAL;
 	return wait_until(ctx, &w, timeout_ms);
+}
+
+#define WAIT_FLAGS	(VFIOGROUP_WAIT_READY | VFIOGROUP_WAIT_GONE)
+
+static int wait_flagged(struct vfiogroup_ctx *ctx, struct wait_for *w,
+			unsigned flags, int timeout_ms)
+{
+	if ((flags & ~WAIT_FLAGS) || (!w->out && w->size))
+		return -EINVAL;
+	w->check = flags & VFIOGROUP_WAIT_READY ? ready : viable;
+	if (!(flags & VFIOGROUP_WAIT_READY))
+		w->out = NULL;
+	w->gone_ends = flags & VFIOGROUP_WAIT_GONE;
+	return wait_until(ctx, w, timeout_ms);
+}
+
+VG_EXPORT int vfiogroup_wait_group(struct vfiogroup_ctx *ctx, uint32_t id,
+				   unsigned flags, int timeout_ms,
+				   struct vfiogroup_readiness *out, size_t size)
+{
+	struct wait_for w = { .id = id, .out = out, .size = size };
+
+	return wait_flagged(ctx, &w, flags, timeout_ms);
+}
+
+VG_EXPORT int vfiogroup_wait_device(struct vfiogroup_ctx *ctx,
+				    const char *dev_name, unsigned flags,
+				    int timeout_ms,
+				    struct vfiogroup_readiness *out,
+				    size_t size)
+{
+	struct wait_for w = { .dev_name = dev_name, .out = out,
+			      .size = size };
+
+	if (!dev_name || !*dev_name)
+		return -EINVAL;
+	return wait_flagged(ctx, &w, flags, timeout_ms);
 }

@@ -285,7 +285,7 @@ gate "shellcheck" shellcheck -x "$top"/tests/*.sh "$top"/tests/vm/*.sh \
 	"$top"/tests/vm/ynl/*.sh "$top"/tests/style/*.sh "$top"/tests/spec/*.sh \
 	"$top"/tests/vm/guest/*.sh "$top"/tests/vm/demo/*.sh \
 	"$top"/tests/packaging/hand-install.sh "$top"/tests/packaging/test-hand-install.sh \
-	"$top"/tests/packaging/hide-hand-install.sh \
+	"$top"/tests/packaging/hide-hand-install.sh "$top"/completion/vfiogroup.bash \
 	"$top"/bindings/go/*.sh \
 	"$top/.ci/run"
 gate "make distcheck" make -C "$build" distcheck

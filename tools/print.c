@@ -129,49 +129,6 @@ void print_group(FILE *f, const struct vfiogroup_group *g, bool json)
 	print_group_readiness(f, g, NULL, NULL, json);
 }
 
-void print_event(FILE *f, const struct vfiogroup_ev *ev, bool json)
-{
-	bool notice = ev->kind >= VFIOGROUP_EV_RESYNC;
-	bool synth = ev->flags & VFIOGROUP_EVENT_SYNTHESIZED;
-
-	if (json) {
-		fprintf(f, "{\"event\":\"%s\"", event_name(ev->kind));
-		if (!notice) {
-			fprintf(f, ",\"group\":%" PRIu32 ",\"seq\":%" PRIu64
-				",\"time_ns\":%" PRIu64 ",\"synthesized\":%s"
-				",\"device\":", ev->group_id, ev->seq,
-				ev->time_ns, synth ? "true" : "false");
-			print_json_string(f, ev->dev_name);
-			fputs(",\"driver\":", f);
-			print_json_string(f, ev->driver);
-			fputs(",\"state\":", f);
-			print_group(f, ev->group, true);
-		}
-		fputs("}\n", f);
-		fflush(f);
-		return;
-	}
-	if (notice) {
-		fprintf(f, "%s\n", event_name(ev->kind));
-	} else {
-		fprintf(f, "%s group %" PRIu32 " %s", synth ? "[synth]" : "[kernel]",
-			ev->group_id, event_name(ev->kind));
-		if (ev->dev_name)
-			fprintf(f, " %s", ev->dev_name);
-		if (ev->driver)
-			fprintf(f, " driver %s", ev->driver);
-		if (vfiogroup_group_device_count(ev->group) == 0)
-			fputs(" -> gone", f);
-		else
-			fprintf(f, " -> %s %s",
-				vfiogroup_group_viable(ev->group) ? "viable" :
-				"not-viable", vfiogroup_group_ready(ev->group) ?
-				"ready" : "not-ready");
-		fprintf(f, " seq %" PRIu64 "\n", ev->seq);
-	}
-	fflush(f);
-}
-
 void print_info(FILE *f, const struct vfiogroup_info *info, bool json)
 {
 	static const char *notifiers[] = { "unknown", "iommu-group", "bus" };
@@ -208,6 +165,56 @@ static const char *in_use_word(int in_use)
 }
 
 /*
+ * Which device is in the way and why, from the library's judgement: the
+ * sentence list, show and wait print after "not-ready: ".
+ */
+void print_blocker(FILE *f, const struct vfiogroup_readiness *o)
+{
+	const char *drv = o->driver[0] ? o->driver : NULL;
+
+	switch (o->reason) {
+	case VFIOGROUP_NR_NOT_VIABLE:
+		if (o->device[0])
+			fprintf(f, "%s bound to %s (not a VFIO-safe driver)",
+				o->device, drv ? drv : "a driver");
+		else
+			fprintf(f, "a driver is being probed in group %" PRIu32,
+				o->group_id);
+		break;
+	case VFIOGROUP_NR_NO_VFIO:
+		if (o->device[0] && drv)
+			fprintf(f, "%s bound to %s (not a VFIO driver)",
+				o->device, drv);
+		else if (o->device[0])
+			fprintf(f, "%s bound to no driver (not a VFIO driver)",
+				o->device);
+		else
+			fprintf(f, "group %" PRIu32 " has no device",
+				o->group_id);
+		break;
+	case VFIOGROUP_NR_IN_USE:
+		fprintf(f, "group %" PRIu32 " in use (by a VFIO container or"
+			" iommufd)", o->group_id);
+		break;
+	default:
+		fprintf(f, "reason %d", o->reason);
+	}
+}
+
+/* The same sentence as a JSON string, escaped like any name. */
+static void print_blocker_json(FILE *f, const struct vfiogroup_readiness *o)
+{
+	char buf[256] = "";
+	FILE *m = fmemopen(buf, sizeof(buf) - 1, "w");
+
+	if (m) {
+		print_blocker(m, o);
+		fclose(m);
+	}
+	print_json_string(f, buf);
+}
+
+/*
  * "ready" or "not-ready" with what is in the way, for show and wait: the
  * device to act on and its driver, so a person knows what to unbind.
  */
@@ -228,7 +235,13 @@ void print_readiness(FILE *f, const struct vfiogroup_readiness *o,
 		print_json_string(f, o->node[0] ? o->node : NULL);
 		fputs(",\"vfio_dev\":", f);
 		print_json_string(f, o->vfio_dev[0] ? o->vfio_dev : NULL);
-		fputs("}", f);
+		fputs(",\"why\":", f);
+		if (o->ready) {
+			fputs("null}", f);
+			return;
+		}
+		print_blocker_json(f, o);
+		fputc('}', f);
 		return;
 	}
 	if (o->ready) {
@@ -239,29 +252,6 @@ void print_readiness(FILE *f, const struct vfiogroup_readiness *o,
 		return;
 	}
 	fprintf(f, "not-ready: ");
-	switch (o->reason) {
-	case VFIOGROUP_NR_NOT_VIABLE:
-		if (o->device[0])
-			fprintf(f, "%s driver %s keeps group %" PRIu32
-				" from being viable\n", o->device,
-				o->driver[0] ? o->driver : "(none)", o->group_id);
-		else
-			fprintf(f, "a driver is being probed in group %" PRIu32
-				"\n", o->group_id);
-		break;
-	case VFIOGROUP_NR_NO_VFIO:
-		if (o->device[0])
-			fprintf(f, "%s driver %s is not a VFIO driver\n",
-				o->device, o->driver[0] ? o->driver : "(none)");
-		else
-			fprintf(f, "group %" PRIu32 " has no device\n",
-				o->group_id);
-		break;
-	case VFIOGROUP_NR_IN_USE:
-		fprintf(f, "group %" PRIu32 " is in use by another user\n",
-			o->group_id);
-		break;
-	default:
-		fprintf(f, "reason %d\n", o->reason);
-	}
+	print_blocker(f, o);
+	fputc('\n', f);
 }

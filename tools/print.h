@@ -13,11 +13,12 @@ void print_group(FILE *f, const struct vfiogroup_group *g, bool json);
 void print_group_readiness(FILE *f, const struct vfiogroup_group *g,
 			   const struct vfiogroup_readiness *o,
 			   const char *dev_name, bool json);
-void print_event(FILE *f, const struct vfiogroup_ev *ev, bool json);
 void print_info(FILE *f, const struct vfiogroup_info *info, bool json);
 void print_json_string(FILE *f, const char *s);
 const char *event_name(unsigned kind);
 const char *readiness_text(int reason);
+/* What is in the way, a sentence without newline (not when ready). */
+void print_blocker(FILE *f, const struct vfiogroup_readiness *o);
 void print_readiness(FILE *f, const struct vfiogroup_readiness *o,
 		     const char *dev_name, bool json);
 

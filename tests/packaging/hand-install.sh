@@ -23,6 +23,7 @@ for f in "$root"/usr/local/bin/vfiogroup \
 	"$root"/usr/local/include/linux/vfiogroup.h \
 	"$root"/usr/local/share/man/man3/libvfiogroup.3 \
 	"$root"/usr/local/share/man/man8/vfiogroup.8 \
+	"$root"/usr/local/share/bash-completion/completions/vfiogroup \
 	"$root"/lib/modules/*/updates/vfiogroup.ko* \
 	"$root"/lib/modules/*/extra/vfiogroup.ko*; do
 	[ -e "$f" ] || [ -L "$f" ] || continue

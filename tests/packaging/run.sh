@@ -256,11 +256,13 @@ host_runs() {
 	/usr/bin/vfiogroup --help | head -n 3 &&
 	/usr/bin/vfiogroup --version &&
 	ls -l /usr/share/man/man8/vfiogroup.8.gz /usr/share/man/man3/libvfiogroup.3.gz || return 1
-	# No module on the host: both say so with exit 2 (module missing).
+	# No module on the host: both say so, vfiogroup with exit 1 (any
+	# error, vfiogroup(8) from 0.4.0), vmm-wait with 2 (module missing).
+	ls -l /usr/share/bash-completion/completions/vfiogroup || return 1
 	/usr/bin/vfiogroup list; r1=$?
 	"$work/payload/bin/vmm-wait" 0 --timeout 1; r2=$?
-	echo "vfiogroup list rc=$r1, vmm-wait rc=$r2 (2: module missing)"
-	[ $r1 -eq 2 ] && [ $r2 -eq 2 ]
+	echo "vfiogroup list rc=$r1 (1: error), vmm-wait rc=$r2 (2: module missing)"
+	[ "$r1" -eq 1 ] && [ "$r2" -eq 2 ]
 }
 step tools-on-host host_runs
 

@@ -22,10 +22,12 @@ rc=$?
 
 mkdir -p "$root/usr/local/bin" "$root/usr/local/lib/pkgconfig" \
 	"$root/usr/local/include/linux" "$root/lib/modules/6.1.0-57-amd64/updates" \
+	"$root/usr/local/share/bash-completion/completions" \
 	"$root/lib/modules/5.10.0-32-amd64/extra"
 hand="usr/local/bin/vfiogroup usr/local/lib/libvfiogroup.so.1.0.0
 	usr/local/lib/pkgconfig/libvfiogroup.pc usr/local/include/vfiogroup.h
 	usr/local/include/linux/vfiogroup.h lib/modules/6.1.0-57-amd64/updates/vfiogroup.ko
+	usr/local/share/bash-completion/completions/vfiogroup
 	lib/modules/5.10.0-32-amd64/extra/vfiogroup.ko"
 for f in $hand; do
 	touch "$root/$f"

@@ -292,6 +292,85 @@ START_TEST(wait_follows_the_device)
 }
 END_TEST
 
+
+static void remove_and_return_2(struct fake *f)
+{
+	fake_remove_device(f, 2, "0000:02:00.0");
+	fake_add_device(f, 2, "0000:02:00.0", "vfio-pci", false);
+}
+
+/*
+ * VFIOGROUP_WAIT_GONE: an absent group or device ends the wait at once, and
+ * a removal ends it even when the device is back (and ready) before the
+ * wait looks again; without the flag both are waited through.
+ */
+START_TEST(wait_gone_ends_the_wait)
+{
+	struct later l = { .fk = fk, .phase = 1, .act = remove_and_return_2 };
+	struct vfiogroup_readiness o = { 0 };
+	unsigned rdy = VFIOGROUP_WAIT_READY | VFIOGROUP_WAIT_GONE;
+	pthread_t th;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	ck_assert_int_eq(vfiogroup_wait_group(ctx, 9, VFIOGROUP_WAIT_GONE, -1,
+					      NULL, 0), -ENODEV);
+	ck_assert_int_eq(vfiogroup_wait_device(ctx, "0000:09:00.0", rdy, -1,
+					       &o, sizeof(o)), -ENODEV);
+	ck_assert_int_eq(vfiogroup_wait_group(ctx, 9, 0, 0, NULL, 0),
+			 -ETIMEDOUT);
+	ck_assert_int_eq(vfiogroup_wait_group(ctx, 1, 1u << 7, 0, NULL, 0),
+			 -EINVAL);
+	ck_assert_int_eq(vfiogroup_wait_device(ctx, "", 0, 0, NULL, 0),
+			 -EINVAL);
+	ck_assert_int_eq(vfiogroup_wait_group(ctx, 1, 0, 0, NULL, 4), -EINVAL);
+
+	/* reached: viability and readiness, group and device forms */
+	ck_assert_int_eq(vfiogroup_wait_group(ctx, 1, VFIOGROUP_WAIT_GONE, 0,
+					      &o, sizeof(o)), 0);
+	ck_assert_int_eq(o.group_id, 0);	/* a viability wait leaves it */
+	ck_assert_int_eq(vfiogroup_wait_device(ctx, "0000:01:00.0", rdy, 0,
+					       &o, sizeof(o)), 0);
+	ck_assert_int_eq(o.ready, 1);
+	ck_assert_uint_eq(o.group_id, 1);
+	ck_assert_int_eq(vfiogroup_wait_device(ctx, "0000:02:00.0",
+					       VFIOGROUP_WAIT_GONE, 0, NULL, 0),
+			 -ETIMEDOUT);
+
+	pthread_create(&th, NULL, act_later, &l);
+	ck_assert_int_eq(vfiogroup_wait_device(ctx, "0000:02:00.0", rdy, -1,
+					       &o, sizeof(o)), -ENODEV);
+	ck_assert_int_eq(atomic_load(&l.phase), 2);
+	pthread_join(th, NULL);
+	/* back on vfio-pci: the same wait without the flag returns 0 */
+	ck_assert_int_eq(vfiogroup_wait_device(ctx, "0000:02:00.0",
+					       VFIOGROUP_WAIT_READY, -1, &o,
+					       sizeof(o)), 0);
+}
+END_TEST
+
+static void remove_group_1(struct fake *f)
+{
+	fake_remove_device(f, 1, "0000:01:00.0");
+	fake_remove_device(f, 1, "0000:01:00.1");
+}
+
+/* The group form: the group losing its last device is its removal. */
+START_TEST(wait_gone_group_removed)
+{
+	struct later l = { .fk = fk, .phase = 1, .act = remove_group_1 };
+	pthread_t th;
+
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	fake_set_in_use(fk, 1, 1);	/* held: not ready until removed */
+	pthread_create(&th, NULL, act_later, &l);
+	ck_assert_int_eq(vfiogroup_wait_group(ctx, 1, VFIOGROUP_WAIT_READY |
+					      VFIOGROUP_WAIT_GONE, 5000,
+					      NULL, 0), -ENODEV);
+	ck_assert_int_eq(atomic_load(&l.phase), 2);
+	pthread_join(th, NULL);
+}
+END_TEST
+
 /*
  * A subscription to a device: its own events and its group's, in whatever
  * group it is; not the events of a group it left.
@@ -344,6 +423,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, wait_ready_skips_the_gap);
 	tcase_add_test(tc, wait_ready_through_a_hold);
 	tcase_add_test(tc, wait_follows_the_device);
+	tcase_add_test(tc, wait_gone_ends_the_wait);
+	tcase_add_test(tc, wait_gone_group_removed);
 	tcase_add_test(tc, subscription_follows_the_device);
 	suite_add_tcase(s, tc);
 	return s;

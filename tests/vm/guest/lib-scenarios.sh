@@ -7,7 +7,7 @@
 # vfiogroup monitor listening too), then cache once more.
 # shellcheck disable=SC2154 # mon_rc: set by helpers-monitor.sh's mon_wait
 
-lr_reconnected() { [ "$(grep -c '^reconnected$' "$T/LR.out")" -ge 2 ]; }
+lr_reconnected() { [ "$(grep -c '^\[notice\] reconnected seq [0-9]*$' "$T/LR.out")" -ge 2 ]; }
 
 if want lib && [ -n "$LI" ]; then
 	# --- (g) unsubscribe guarantee on a live stream
@@ -74,8 +74,8 @@ if want lib && [ -n "$LI" ]; then
 			if alive "$lr_pid"; then lr_alive=1; else lr_alive=0; fi
 			mon_stop LR
 			check "vfiogroup monitor across two reloads: disconnected, reconnected twice each, still running, exit 0 (rc=$mon_rc)" \
-				test "$lr_alive" = 1 -a "$mon_rc" = 0 -a "$(grep -c '^disconnected$' "$T/LR.out")" -eq 2 \
-				-a "$(grep -c '^reconnected$' "$T/LR.out")" -eq 2
+				test "$lr_alive" = 1 -a "$mon_rc" = 0 -a "$(grep -c '^\[notice\] disconnected seq [0-9]*$' "$T/LR.out")" -eq 2 \
+				-a "$(grep -c '^\[notice\] reconnected seq [0-9]*$' "$T/LR.out")" -eq 2
 			grep -v '^\[kernel\]' "$T/LR.out" | indent
 		fi
 		lib_tap "$LI" cache

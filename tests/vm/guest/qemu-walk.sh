@@ -125,7 +125,7 @@ qw_wait_then_qemu() {
 			fi
 		done
 		QEMU_VIA=group
-	elif ! { [ "$(rule_viable "$(grp_of "$1")")" = 0 ] && grep -q 'keeps group' "$T/qw.wait"; }; then
+	elif ! { [ "$(rule_viable "$(grp_of "$1")")" = 0 ] && grep -q '(not a VFIO-safe driver)' "$T/qw.wait"; }; then
 		# only a host driver elsewhere in the group may keep it waiting
 		QW_BAD=$((QW_BAD + 1))
 		diag "qemu-walk: step $QW_I: vfiogroup wait --ready --device $1 failed: $(cat "$T/qw.wait")"

@@ -124,7 +124,7 @@ if want stress; then
 		unbind_dev "$E"
 		echo "$E" >/sys/bus/pci/drivers/e1000/bind
 		wait_for 20 st_a_current "$st_mark"
-		st_disc=$(grep -c '^disconnected$' "$T/SA.out")
+		st_disc=$(grep -c '^\[notice\] disconnected seq [0-9]*$' "$T/SA.out")
 		st_alive=0
 		alive "$(eval "echo \$pid_SA")" && st_alive=1
 		check "stress: vfiogroup monitor alive, $st_disc disconnects, saw the transition after the last cycle" \
