@@ -28,6 +28,9 @@
 #                    KVER/console.log, KVER/results.tap, KVER/initrd.gz
 #   --live           show the guest console while it runs
 #
+# Environment: VG_QEMU_EXTRA_DEVICES (more qemu arguments for every guest,
+# boot.sh), VG_MEM (guest memory in MB).
+#
 # Prints a summary per kernel and, last, exactly "N passed, N failed, N
 # skipped" (skipped: the guests' SKIP lines plus each kernel not run).
 # Exit status 0 only when every kernel booted, finished (marker), had no

@@ -39,8 +39,8 @@ static int time_binds(const char *dev, const char *drv, int n, int sockets)
 		sleep_ms(5);
 	}
 	dist_of(v, (size_t)k, &d);
-	printf("# bench: bind idle_sockets=%d n=%zu median_us=%.1f p90_us=%.1f p99_us=%.1f "
-	       "max_us=%.1f\n", sockets, d.n, d.median, d.p90, d.p99, d.max);
+	printf("# bench: bind driver=%s idle_sockets=%d n=%zu median_us=%.1f p90_us=%.1f p99_us=%.1f "
+	       "max_us=%.1f\n", drv, sockets, d.n, d.median, d.p90, d.p99, d.max);
 	free(v);
 	return err ? err : k == n ? 0 : -ENOMEM;
 }
@@ -53,9 +53,16 @@ int job_idle(int argc, char **argv)
 	int nsock = (int)opt_long(argc, argv, "--sockets", 1000), opened = 0, err;
 	struct rlimit rl = { .rlim_cur = (rlim_t)nsock + 256, .rlim_max = (rlim_t)nsock + 256 };
 	struct raw_sock *socks;
+	char orig[NAME_LEN];
 
 	if (!dev || !drv || n < 1 || nsock < 1) {
 		fprintf(stderr, "usage: vgbench idle --dev BDF --driver DRV [--n N] [--sockets K]\n");
+		return 1;
+	}
+	err = use_driver(dev, drv, orig, sizeof(orig));
+	if (err) {
+		result(false, "bench idle: %s on %s: %s", dev, drv, strerror(-err));
+		restore_driver(dev, orig);
 		return 1;
 	}
 	err = time_binds(dev, drv, n, 0);
@@ -81,5 +88,6 @@ int job_idle(int argc, char **argv)
 	for (int i = 0; i < opened; i++)
 		raw_close(&socks[i]);
 	free(socks);
+	restore_driver(dev, orig);
 	return nfail ? 1 : 0;
 }

@@ -310,39 +310,57 @@ static bool wait_all(struct lat *l, int k)
 	return ok;
 }
 
+/*
+ * Distribution of path p's latencies in µs: of the transitions of one
+ * parity (0 unbind, 1 bind; -1 all), or (minus_uevent) of the difference
+ * to the uevent path's receipt of the same transition.
+ */
+static void path_dist(struct lat *l, int p, int parity, bool minus_uevent, struct dist *d)
+{
+	int got = atomic_load(&l->path[p].got), gu = atomic_load(&l->path[P_UEVENT].got);
+	double *v = calloc((size_t)l->n, sizeof(*v));
+	size_t k = 0;
+
+	for (int i = 0; v && i < got; i++) {
+		if (parity >= 0 && i % 2 != parity)
+			continue;
+		if (minus_uevent && i >= gu)
+			break;
+		v[k++] = (double)(l->path[p].at[i] - (minus_uevent ? l->path[P_UEVENT].at[i]
+								    : l->t0[i])) / 1000.0;
+	}
+	dist_of(v, k, d);
+	free(v);
+}
+
 static void print_path(struct lat *l, int p, double base_median)
 {
 	struct path *pa = &l->path[p];
 	int got = atomic_load(&pa->got);
-	double *v = calloc((size_t)l->n, sizeof(*v));
 	char instr[32] = "n/a";
-	struct dist d;
-	size_t k = 0;
+	struct dist d, du, db, dd;
 
-	for (int i = 0; v && i < got; i++)
-		v[k++] = (double)(pa->at[i] - l->t0[i]) / 1000.0;
-	dist_of(v, k, &d);
+	path_dist(l, p, -1, false, &d);
+	path_dist(l, p, 0, false, &du);
+	path_dist(l, p, 1, false, &db);
+	path_dist(l, p, -1, true, &dd);
 	if (pa->instructions > 0 && got)
 		snprintf(instr, sizeof(instr), "%lld", (long long)(pa->instructions / got));
-	printf("# bench: latency path=%s n=%zu median_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f "
-	       "ratio_median=%.2f cpu_us_per_event=%.1f instr_per_event=%s messages=%llu\n",
-	       path_name[p], d.n, d.median, d.p90, d.p99, d.max,
-	       base_median > 0 ? d.median / base_median : 0.0,
-	       got ? (double)pa->cpu_ns / 1000.0 / got : 0.0, instr,
+	printf("# bench: latency driver=%s path=%s n=%zu median_us=%.1f p90_us=%.1f p99_us=%.1f "
+	       "max_us=%.1f ratio_median=%.2f unbind_median_us=%.1f bind_median_us=%.1f "
+	       "vs_uevent_median_us=%.1f vs_uevent_p90_us=%.1f cpu_us_per_event=%.1f "
+	       "instr_per_event=%s messages=%llu\n",
+	       l->drv, path_name[p], d.n, d.median, d.p90, d.p99, d.max,
+	       base_median > 0 ? d.median / base_median : 0.0, du.median, db.median, dd.median,
+	       dd.p90, got ? (double)pa->cpu_ns / 1000.0 / got : 0.0, instr,
 	       (unsigned long long)pa->messages);
-	free(v);
 }
 
 static double median_of(struct lat *l, int p)
 {
-	int got = atomic_load(&l->path[p].got);
-	double *v = calloc((size_t)got + 1, sizeof(*v));
 	struct dist d;
 
-	for (int i = 0; v && i < got; i++)
-		v[i] = (double)(l->path[p].at[i] - l->t0[i]) / 1000.0;
-	dist_of(v, v ? (size_t)got : 0, &d);
-	free(v);
+	path_dist(l, p, -1, false, &d);
 	return d.median;
 }
 
@@ -352,7 +370,7 @@ int job_latency(int argc, char **argv)
 	void *(*const mains[])(void *) = { uevent_main, uevent_sysfs_main, raw_main, lib_main,
 					   wake_filtered_main, wake_unfiltered_main };
 	pthread_t th[6];
-	char path[PATH_MAX];
+	char path[PATH_MAX], orig[NAME_LEN];
 	int nth = 6, done = 0, werr = 0;
 	uint64_t raw_group_events;
 
@@ -362,6 +380,12 @@ int job_latency(int argc, char **argv)
 	l.other_group = opt_long(argc, argv, "--other-group", -1);
 	if (!l.dev || !l.drv || l.n < 2 || l.other_group < 0) {
 		fprintf(stderr, "usage: vgbench latency --dev BDF --driver DRV --other-group G [--n N]\n");
+		return 1;
+	}
+	werr = use_driver(l.dev, l.drv, orig, sizeof(orig));
+	if (werr) {
+		result(false, "bench latency: %s on %s: %s", l.dev, l.drv, strerror(-werr));
+		restore_driver(l.dev, orig);
 		return 1;
 	}
 	l.group = group_of(l.dev);
@@ -391,10 +415,11 @@ int job_latency(int argc, char **argv)
 	atomic_store(&l.stop, true);
 	for (int i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
-	if (done % 2) {	/* leave it bound */
+	if (done % 2) {	/* bound again, then as it was */
 		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", l.drv);
 		write_file(path, l.dev);
 	}
+	restore_driver(l.dev, orig);
 
 	for (int p = 0; p < NPATHS; p++) {
 		if (l.path[p].error)
@@ -404,9 +429,9 @@ int job_latency(int argc, char **argv)
 	/* Per 1,000 events of the measured group: what the raw path read. */
 	raw_group_events = l.path[P_RAW].messages;
 	for (int i = 0; i < 2; i++)
-		printf("# bench: wakeups ctx=%s other_group=%ld group_events=%llu wakeups=%llu "
+		printf("# bench: wakeups driver=%s ctx=%s other_group=%ld group_events=%llu wakeups=%llu "
 		       "callbacks=%llu per_1000_events=%.1f\n",
-		       i ? "no-kernel-filter" : "kernel-filter", l.other_group,
+		       l.drv, i ? "no-kernel-filter" : "kernel-filter", l.other_group,
 		       (unsigned long long)raw_group_events, (unsigned long long)l.wake[i].wakeups,
 		       (unsigned long long)l.wake[i].callbacks,
 		       raw_group_events ? 1000.0 * (double)l.wake[i].wakeups / (double)raw_group_events
@@ -415,8 +440,8 @@ int job_latency(int argc, char **argv)
 		diag("latency: write %s: %s", path, strerror(-werr));
 	for (int p = 0; p < NPATHS; p++)
 		result(atomic_load(&l.path[p].got) == l.n,
-		       "bench latency: path %s got %d of %d transitions of %s", path_name[p],
-		       atomic_load(&l.path[p].got), l.n, l.dev);
+		       "bench latency: path %s got %d of %d transitions of %s on %s", path_name[p],
+		       atomic_load(&l.path[p].got), l.n, l.dev, l.drv);
 	result(!l.wake[0].error && !l.wake[1].error && !l.wake[0].callbacks && !l.wake[1].callbacks,
 	       "bench latency: the contexts filtered to group %ld got no callback of group %ld",
 	       l.other_group, l.group);

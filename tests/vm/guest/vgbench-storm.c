@@ -122,6 +122,7 @@ int job_storm(int argc, char **argv)
 	pthread_t tw, tr, tl;
 	uint64_t seq0 = 0, seq1 = 0;
 	int64_t deadline;
+	char orig[NAME_LEN] = "";
 	int r, diffs = -1;
 	bool raw_done = false, lib_done = false;
 
@@ -132,13 +133,17 @@ int job_storm(int argc, char **argv)
 		fprintf(stderr, "usage: vgbench storm --dev BDF --driver DRV [--seconds S]\n");
 		return 1;
 	}
-	r = raw_open(&s.raw, 4 << 20);
+	r = use_driver(s.dev, s.drv, orig, sizeof(orig));
+	if (!r)
+		r = raw_open(&s.raw, 4 << 20);
 	if (!r)
 		r = vfiogroup_ctx_new(&s.ctx, 0);
 	if (!r)
 		r = vfiogroup_subscribe(s.ctx, NULL, VFIOGROUP_EVMASK_ALL, storm_cb, &s, &sub);
 	if (r || raw_module_seq(&seq0)) {
-		result(false, "bench storm: set up: %s", strerror(r < 0 ? -r : EIO));
+		result(false, "bench storm: set up (%s on %s): %s", s.dev, s.drv,
+		       strerror(r < 0 ? -r : EIO));
+		restore_driver(s.dev, orig);
 		return 1;
 	}
 	pthread_create(&tr, NULL, raw_main, &s);
@@ -147,6 +152,7 @@ int job_storm(int argc, char **argv)
 	sleep_ms(s.seconds * 1000);
 	atomic_store(&s.stop_writer, true);
 	pthread_join(tw, NULL);
+	restore_driver(s.dev, orig);
 	raw_module_seq(&seq1);
 	deadline = now_ns() + 60 * 1000000000LL;
 	while (now_ns() < deadline && !(raw_done && lib_done)) {
@@ -162,11 +168,11 @@ int job_storm(int argc, char **argv)
 	diffs = cache_diff_sysfs(s.ctx);
 	vfiogroup_stats(s.ctx, &st, sizeof(st));
 
-	printf("# bench: storm seconds=%d transitions=%ld transitions_per_s=%.1f module_events=%llu "
+	printf("# bench: storm driver=%s seconds=%d transitions=%ld transitions_per_s=%.1f module_events=%llu "
 	       "raw_events=%llu raw_per_s=%.1f raw_enobufs=%llu raw_gaps=%llu "
 	       "lib_callbacks=%llu lib_per_s=%.1f lib_overruns=%llu lib_resyncs=%llu "
 	       "lib_synthesized=%llu cache_equals_sysfs=%d\n",
-	       s.seconds, s.transitions, (double)s.transitions / s.seconds,
+	       s.drv, s.seconds, s.transitions, (double)s.transitions / s.seconds,
 	       (unsigned long long)(seq1 - seq0), (unsigned long long)s.raw.events,
 	       rate(s.raw.events, s.raw_first_ns, s.raw_last_ns, s.seconds),
 	       (unsigned long long)s.raw.enobufs, (unsigned long long)s.raw.gaps,

@@ -159,6 +159,40 @@ int bind_dev(const char *dev, const char *drv)
 	return r ? r : strcmp(now, drv) ? -ENODEV : 0;
 }
 
+int use_driver(const char *dev, const char *drv, char *orig, size_t len)
+{
+	char p[PATH_MAX], now[NAME_LEN];
+	int r;
+
+	driver_of(dev, orig, len);
+	if (!strcmp(orig, drv))
+		return 0;
+	r = unbind_dev(dev);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", dev);
+	if (!r)
+		r = write_file(p, drv);
+	if (!r)
+		r = write_file("/sys/bus/pci/drivers_probe", dev);
+	driver_of(dev, now, sizeof(now));
+	return r ? r : strcmp(now, drv) ? -ENODEV : 0;
+}
+
+void restore_driver(const char *dev, const char *orig)
+{
+	char p[PATH_MAX], now[NAME_LEN];
+
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", dev);
+	write_file(p, "\n");
+	driver_of(dev, now, sizeof(now));
+	if (!strcmp(now, orig))
+		return;
+	unbind_dev(dev);
+	if (*orig) {
+		snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s/bind", orig);
+		write_file(p, dev);
+	}
+}
+
 /* One group of sysfs against the cache: differences found. */
 static int group_diff(struct vfiogroup_ctx *ctx, uint32_t id, int shown)
 {

@@ -87,6 +87,13 @@ long group_of(const char *dev);
 /* Unbind dev from its driver (if any) / bind it to drv (driver_override). */
 int unbind_dev(const char *dev);
 int bind_dev(const char *dev, const char *drv);
+/*
+ * Put dev on drv through driver_override, which stays set so that
+ * drivers/DRV/bind takes it back (vfio-pci has no id of its own); orig
+ * gets the driver it had ("" none).  restore_driver() undoes it.
+ */
+int use_driver(const char *dev, const char *drv, char *orig, size_t len);
+void restore_driver(const char *dev, const char *orig);
 
 /*
  * Does the context's cache say what /sys/kernel/iommu_groups says (groups,
