@@ -61,7 +61,7 @@ edu_devices() {
 	for ((k = 0; k < n; k++)); do
 		slot=$((8 + k / 8)) fn=$((k % 8)) mf=''
 		[ "$fn" != 0 ] || mf=,multifunction=on
-		printf -- '-device pcie-root-port,id=brp%d,chassis=%d,slot=%d,bus=pcie.0,addr=%x.%d%s,io-reserve=0,pref32-reserve=0,pref64-reserve=0 -device edu,bus=brp%d ' \
+		printf -- '-device pcie-root-port,id=brp%d,chassis=%d,slot=%d,bus=pcie.0,addr=%x.%d%s,io-reserve=0,pref64-reserve=0 -device edu,bus=brp%d ' \
 			"$k" $((k + 10)) $((k + 10)) "$slot" "$fn" "$mf" "$k"
 	done
 }
