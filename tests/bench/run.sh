@@ -22,6 +22,7 @@
 #                    most 184: 23 free slots of pcie.0 with 8 root ports
 #                    each (docs/performance.md says why not more)
 #   --outdir DIR     default BUILDDIR/bench
+#   --only-scale     the scale boots alone (a size measured again)
 #
 # Exit status 0 only when every boot passed: every path got every event,
 # every cache equalled sysfs, every job ran.  Figures are never judged.
@@ -29,7 +30,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
-builddir=$PWD kernels=${BENCH_KERNELS:-6.1} short=${BENCH_SHORT:-0} scale=${BENCH_SCALE-unset} outdir=''
+builddir=$PWD kernels=${BENCH_KERNELS:-6.1} short=${BENCH_SHORT:-0} scale=${BENCH_SCALE-unset} outdir='' only_scale=0
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--short) short=1; shift ;;
 	--scale) scale=$2; shift 2 ;;
 	--outdir) outdir=$2; shift 2 ;;
+	--only-scale) only_scale=1; shift ;;
 	-h|--help) usage ;;
 	*) echo "bench: unknown argument $1" >&2; usage ;;
 	esac
@@ -70,7 +72,8 @@ append="vgbench.short=$short"
 rc=0
 : >"$outdir/results.txt"
 for k in $kernels; do
-	boots=(bench)
+	boots=()
+	[ "$only_scale" = 1 ] || boots=(bench)
 	for n in $scale; do
 		if [ "$n" -gt 184 ]; then
 			say "scale $n: does not fit (at most 184 edu devices, see docs/performance.md): not run"
