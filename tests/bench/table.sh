@@ -42,9 +42,13 @@ END {
 			for (i = 1; i <= nc; i++)
 				if (length(cell[j, i]) > w[i]) w[i] = length(cell[j, i])
 		printf "== %s\n", job
-		for (i = 1; i <= nc; i++) printf "%-*s%s", w[i], c[i], i < nc ? "  " : "\n"
-		for (j = 1; j <= n; j++)
-			for (i = 1; i <= nc; i++) printf "%-*s%s", w[i], cell[j, i], i < nc ? "  " : "\n"
+		# no padding after the last column: no trailing blanks
+		for (i = 1; i < nc; i++) printf "%-*s  ", w[i], c[i]
+		print c[nc]
+		for (j = 1; j <= n; j++) {
+			for (i = 1; i < nc; i++) printf "%-*s  ", w[i], cell[j, i]
+			print cell[j, nc]
+		}
 		print ""
 	}
 }' "$1"
