@@ -43,14 +43,16 @@ if [ -s "$tmp/latency.dat" ]; then
 	gnuplot <<GP
 set terminal svg size 900,500 dynamic font "sans,11"
 set output "$out/latency.svg"
+set termoption noenhanced
+set bmargin 10
 set title "Time from the sysfs write to the receipt (kernel:driver/path)"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set logscale y
 set ylabel "µs (log)"
-set xtics rotate by -35
-set key top left
+set xtics rotate by 45 right
+set key top right
 plot "$tmp/latency.dat" using 2:xtic(1) title "median", '' using 3 title "p90", '' using 4 title "p99", '' using 5 title "max"
 GP
 fi
@@ -58,6 +60,7 @@ if [ -s "$tmp/scale.dat" ]; then
 	gnuplot <<GP
 set terminal svg size 800,500 dynamic font "sans,11"
 set output "$out/scale.svg"
+set termoption noenhanced
 set title "Learning every group's state against the number of groups (medians)"
 set xlabel "IOMMU groups"
 set ylabel "ms"
@@ -69,6 +72,7 @@ if [ -s "$tmp/storm.dat" ]; then
 	gnuplot <<GP
 set terminal svg size 700,450 dynamic font "sans,11"
 set output "$out/storm.svg"
+set termoption noenhanced
 set title "Storm: a tight unbind/bind loop (kernel:driver)"
 set style data histogram
 set style histogram clustered gap 1
