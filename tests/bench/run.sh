@@ -90,7 +90,7 @@ for k in $kernels; do
 		# The scale boots: SeaBIOS and the kernel enumerate every root
 		# port under TCG before /init, minutes with 184 of them.  Their
 		# config space writes under pci_lock (boot's resource assignment,
-		# the burst's rescan) run 20-30 s with interrupts off on a loaded
+		# the burst's rescan) run 20-30 s without a reschedule on a loaded
 		# host, which the default soft-lockup threshold (20 s) reports
 		# as a BUG; watchdog_thresh=60 makes it 120 s.
 		case $b in
