@@ -10,6 +10,7 @@
 
 #include <linux/rcupdate.h>
 #include <linux/user_namespace.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
@@ -310,10 +311,13 @@ static bool vg_net_listens(struct net *net)
 }
 
 /*
- * Notifications built under vg_lock, in sequence order, waiting to be sent
- * by whoever holds vg_deliver_lock: building them under the lock makes each
- * carry the state right after its own event, sending them after it keeps a
- * slow listener from holding up other groups' binds, gets and dumps.
+ * Notifications built under vg_lock, in sequence order, waiting for
+ * vg_deliver_work to send them: building them under the lock makes each
+ * carry the state right after its own event; sending them from a work item
+ * keeps the bind or unbind that made them, and every other group's, from
+ * waiting for the listeners (each subscribed socket costs a filter run and
+ * a clone).  A work item never runs on two CPUs at once, so they go out in
+ * the order they were queued.
  */
 static struct sk_buff_head vg_pending = {
 	/* Empty from the start: vg_nl_deliver() runs before vg_nl_init(). */
@@ -321,8 +325,6 @@ static struct sk_buff_head vg_pending = {
 	.prev = (struct sk_buff *)&vg_pending,
 	.lock = __SPIN_LOCK_UNLOCKED(vg_pending.lock),
 };
-
-static DEFINE_MUTEX(vg_deliver_lock);
 
 /**
  * vg_nl_notify() - queue an event for every namespace that may see it
@@ -392,27 +394,25 @@ static void vg_multicast(struct sk_buff *skb)
 		vg_note_loss();
 }
 
-/**
- * vg_nl_deliver() - send the queued notifications, in order
- *
- * Called after releasing vg_lock by whoever may have queued one.  If
- * another caller is already sending, it sends ours too: it looks at the
- * queue again after letting go of vg_deliver_lock, which it let go of
- * after we queued.
- */
-void vg_nl_deliver(void)
+static void vg_deliver(struct work_struct *work)
 {
 	struct sk_buff *skb;
 
-	do {
-		if (!mutex_trylock(&vg_deliver_lock))
-			return;
-		while ((skb = skb_dequeue(&vg_pending)))
-			vg_multicast(skb);
-		mutex_unlock(&vg_deliver_lock);
-		/* Pairs with the queue's lock in our caller's enqueue. */
-		smp_mb();
-	} while (!skb_queue_empty_lockless(&vg_pending));
+	while ((skb = skb_dequeue(&vg_pending)))
+		vg_multicast(skb);
+}
+
+static DECLARE_WORK(vg_deliver_work, vg_deliver);
+
+/**
+ * vg_nl_deliver() - have the queued notifications sent, in order
+ *
+ * Called after releasing vg_lock by whoever may have queued one.
+ */
+void vg_nl_deliver(void)
+{
+	if (!skb_queue_empty_lockless(&vg_pending))
+		queue_work(system_wq, &vg_deliver_work);
 }
 
 /**
@@ -466,10 +466,10 @@ void vg_nl_exit(void)
 	WRITE_ONCE(vg_nl_ready, false);
 	mutex_unlock(&vg_lock);
 	/*
-	 * Every caller that queued sent before returning from its notifier,
-	 * and the buses let go of us already: this finds nothing, normally.
+	 * The buses let go of us already, so nothing is queued any more: what
+	 * was is sent before the family goes.
 	 */
-	vg_nl_deliver();
+	flush_work(&vg_deliver_work);
 
 	/*
 	 * Unregistering silently drops every subscription: a listener

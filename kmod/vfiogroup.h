@@ -8,8 +8,8 @@
  * registers or unregisters a notifier, while holding vg_lock; notifier
  * callbacks take vg_lock under their chain's rwsem.  So the order is always
  * device_lock -> bus/group notifier rwsem -> vg_lock.  Notifications are
- * built under vg_lock and sent after it is released (netlink.c), under
- * vg_deliver_lock, which is never held while taking vg_lock.
+ * built under vg_lock and sent by a work item (netlink.c), which takes no
+ * lock of ours.
  */
 #ifndef VFIOGROUP_H
 #define VFIOGROUP_H
