@@ -1,7 +1,7 @@
 #!/bin/bash
 # The whole test suite, as CI runs it: dependencies, build, unit tests,
 # protocol spec, kernel style gates, the debug kernels' config, the VM suite
-# on real kernels, distcheck.
+# on real kernels, the short performance bench, distcheck.
 #
 #   tests/run-all.sh                 # everything
 #   KERNELS="6.1 debug" tests/run-all.sh
@@ -239,6 +239,15 @@ vm_suite() {
 	return "$rc"
 }
 
+# The short performance bench (docs/performance.md), one guest boot of
+# each kind on 6.1, 2-4 minutes: it fails only when a job could not run, a
+# listening path missed an event or a cache differed from sysfs; its
+# figures are printed (bench/table.txt), never judged.
+bench_short() {
+	make -C "$build" bench BENCH_SHORT=1 BENCH_KERNELS=6.1 2>&1 | tee "$log_dir/bench.log"
+	return "${PIPESTATUS[0]}"
+}
+
 # The closing lines, also when a first gate stops the run.
 summary() {
 	say "summary ($((SECONDS - start)) s)"
@@ -276,6 +285,7 @@ if gate "build" make -C "$build" -j"$(nproc)"; then
 	# The README's first command, so that it can never break unnoticed.
 	gate "the demo (tests/vm/demo.sh)" "$top/tests/vm/demo.sh" --builddir "$build"
 	gate "VM suite on: $kernels" vm_suite
+	gate "performance bench, short (make bench BENCH_SHORT=1, 6.1)" bench_short
 fi
 gate "netlink spec: the kernel's ynl-gen-c in every mode, UAPI header generated" \
 	"$top/tests/spec/ynl.sh" check
@@ -283,7 +293,7 @@ gate "checkpatch --strict" "$top/tests/style/checkpatch.sh"
 gate "debug kernel 6.1: config fragment kept by Kconfig" debug_kernel_config
 gate "shellcheck" shellcheck -x "$top"/tests/*.sh "$top"/tests/vm/*.sh \
 	"$top"/tests/vm/ynl/*.sh "$top"/tests/style/*.sh "$top"/tests/spec/*.sh \
-	"$top"/tests/vm/guest/*.sh "$top"/tests/vm/demo/*.sh \
+	"$top"/tests/vm/guest/*.sh "$top"/tests/vm/demo/*.sh "$top"/tests/bench/*.sh \
 	"$top"/tests/packaging/hand-install.sh "$top"/tests/packaging/test-hand-install.sh \
 	"$top"/tests/packaging/hide-hand-install.sh "$top"/completion/vfiogroup.bash \
 	"$top"/bindings/go/*.sh \

@@ -29,6 +29,8 @@
 #   e1000 (no backend), e1000e behind a PCIe root port, a two-function e1000
 #   at 00:06.0/00:06.1 (one group of two, both on the e1000 driver), and
 #   q35's own: host bridge, VGA, the 00:1f.x group of three.
+#   $VG_QEMU_EXTRA_DEVICES: more qemu arguments, split on blanks (the
+#   performance bench's edu devices behind root ports, tests/bench/run.sh).
 set -euo pipefail
 
 kernel='' initrd='' console='' results='' timeout=600 mem=1024 append='' minimal=0 live=0 within=0
@@ -68,6 +70,11 @@ if [ $minimal = 0 ]; then
 		-device e1000,id=nic1,romfile=
 		-device e1000,id=mf0,addr=06.0,multifunction=on,romfile= -device e1000,id=mf1,addr=06.1,romfile=
 	)
+fi
+
+if [ -n "${VG_QEMU_EXTRA_DEVICES:-}" ]; then
+	read -ra extra_devices <<<"$VG_QEMU_EXTRA_DEVICES"
+	devices+=("${extra_devices[@]}")
 fi
 
 rm -f "$console" "$results"

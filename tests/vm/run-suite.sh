@@ -28,6 +28,11 @@
 #                    KVER/console.log, KVER/results.tap, KVER/initrd.gz
 #   --live           show the guest console while it runs
 #
+# Environment: VG_QEMU_EXTRA_DEVICES (more qemu arguments for every guest,
+# boot.sh), VG_MEM (guest memory in MB), VG_USERSPACE_WITHIN (seconds a
+# guest may take to reach its /init before it counts as stalled and is
+# booted once more; default 120, 300 on KASAN kernels).
+#
 # Prints a summary per kernel and, last, exactly "N passed, N failed, N
 # skipped" (skipped: the guests' SKIP lines plus each kernel not run).
 # Exit status 0 only when every kernel booted, finished (marker), had no
@@ -183,6 +188,9 @@ boot_and_judge() {
 	if grep -q '^CONFIG_KASAN=y' "$kdir/config" 2>/dev/null; then
 		mem=${VG_MEM:-2048} ktimeout=4000 within=300
 	fi
+	# A guest with hundreds of devices (the bench's scale boots) spends
+	# minutes in firmware and PCI enumeration before its /init.
+	within=${VG_USERSPACE_WITHIN:-$within}
 	# The budgets were measured with a core to each guest; other work on
 	# the machine stretches them by the slowness measured now (a slower
 	# run, not a red one).  A --timeout given by hand is taken as it is.

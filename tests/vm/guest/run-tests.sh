@@ -92,6 +92,11 @@
 #             three ways, host driver, PCI remove, rescan, pcieport) checked
 #             after each step against sysfs, VFIO, raw dump/get, the
 #             library's cache and callbacks.  VG_WALK_STEPS, VG_WALK_SEED.
+# Only when named (want_explicit; "make bench", tests/bench/run.sh):
+#   bench     (bench.sh) the performance bench: latency of four listening
+#             paths, CPU per event, wakeups, storm, idle sockets
+#   scale     (bench.sh) the same bench's boot with many edu devices: dump,
+#             ctx_new, sysfs walk, memory per device, a rescan burst
 #
 # Expected events are derived from sysfs with the kernel >= 5.19 rule
 # (helpers-sysfs.sh's rule_viable, held against VFIO): a group is viable
@@ -150,6 +155,12 @@ want() { # want SECTION: selected on the command line / $VG_TEST?
 		case $1 in $_p) return 0 ;; esac
 	done
 	return 1
+}
+# want_explicit SECTION: named by the selection; never part of a run of
+# all sections (the bench's sections measure, they do not test).
+want_explicit() {
+	[ -n "$SELECT" ] || return 1
+	want "$1"
 }
 SELECT="$*"
 [ -n "$SELECT" ] || SELECT=$(echo "${VG_TEST:-}" | tr ',' ' ')
@@ -219,10 +230,10 @@ E_DRV=e1000
 # shellcheck source=qemu.sh source-path=SCRIPTDIR
 . "$HERE/qemu.sh"
 
-# ---------------------------------------------------------------- qemu-walk, ynl, kunit, faults, order, stress, walk
+# ---------------------------------------------------------------- qemu-walk, ynl, kunit, faults, order, stress, walk, bench
 # (qemu-walk before walk: on 5.10 a device walk removes and rescans can no
 # longer be given to VFIO, see qemu-walk.sh)
-for _sec in qemu-walk ynl kunit faults order stress walk; do
+for _sec in qemu-walk ynl kunit faults order stress walk bench; do
 	# shellcheck source=/dev/null
 	. "$HERE/$_sec.sh"
 done
