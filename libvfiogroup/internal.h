@@ -69,13 +69,24 @@ struct vfiogroup_group {
 	int8_t in_use;
 	uint64_t seq;
 	size_t ndev;
+	/* devs, or an array of its own once it outgrew them (add_device) */
 	struct vfiogroup_device *dev;
+	size_t ndevs;			/* room in devs */
 	char node[24];			/* "/dev/vfio/N", or "" */
+	/*
+	 * Allocated with the group, one block for the decoder, which counts
+	 * the devices before it allocates (no realloc per device).
+	 */
+	struct vfiogroup_device devs[];
 };
 
+/* A group with room for ndevs devices, zeroed, in one allocation. */
+struct vfiogroup_group *vg_group_alloc(uint32_t id, size_t ndevs);
 struct vfiogroup_group *vg_group_new(uint32_t id);
 int vg_group_add_device(struct vfiogroup_group *g,
 			const struct vfiogroup_device *d);
+/* The group's node, "/dev/vfio/<id>": it exists while VFIO has a device. */
+void vg_group_set_node(struct vfiogroup_group *g);
 const struct vfiogroup_device *vg_group_find_dev(const struct vfiogroup_group *g,
 						 const char *name);
 /*
