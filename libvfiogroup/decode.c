@@ -123,7 +123,7 @@ static inline const void *attr_data(const struct nlattr *a)
 }
 
 /* The next attribute that fits whole (nla_ok()), or NULL: the end. */
-static const struct nlattr *attr_next(struct attr_iter *it)
+static inline const struct nlattr *attr_next(struct attr_iter *it)
 {
 	const struct nlattr *a = (const void *)it->p;
 	size_t step;
@@ -140,7 +140,7 @@ static const struct nlattr *attr_next(struct attr_iter *it)
 	return a;
 }
 
-static bool rule_ok(const struct rule *r, const struct nlattr *a)
+static inline bool rule_ok(const struct rule *r, const struct nlattr *a)
 {
 	size_t len = attr_len(a);
 
@@ -151,11 +151,15 @@ static bool rule_ok(const struct rule *r, const struct nlattr *a)
 
 /*
  * Walk [head, head + len) by the rules of a table of max + 1 types into
- * out; attributes of type rep (0: none) are counted, the first kept.
- * -EBADMSG when one breaks its rule.
+ * out; attributes of type rep (NO_REP: none) are counted, the first kept.
+ * -EBADMSG when one breaks its rule.  Inlined into each caller: with max
+ * and rep constant it is the tightest loop of the decoder.
  */
-static int walk(const void *head, size_t len, const struct rule *rules,
-		unsigned max, unsigned rep, struct attrs *out)
+#define NO_REP	0x10000u	/* above every type (16 bits) */
+
+static inline __attribute__((always_inline))
+int walk(const void *head, size_t len, const struct rule *rules,
+	 unsigned max, unsigned rep, struct attrs *out)
 {
 	struct attr_iter it = { head, len };
 	const struct nlattr *a;
@@ -171,16 +175,17 @@ static int walk(const void *head, size_t len, const struct rule *rules,
 		if (!rule_ok(&rules[type], a))
 			return -EBADMSG;
 		out->tb[type] = a;
-		if (type == rep && rep && !out->nrep++)
+		if (type == rep && !out->nrep++)
 			out->rep = a;
 	}
 	return 0;
 }
 
-static int walk_nested(const struct nlattr *nest, const struct rule *rules,
+static inline __attribute__((always_inline))
+int walk_nested(const struct nlattr *nest, const struct rule *rules,
 		       unsigned max, struct attrs *out)
 {
-	return walk(attr_data(nest), attr_len(nest), rules, max, 0, out);
+	return walk(attr_data(nest), attr_len(nest), rules, max, NO_REP, out);
 }
 
 /* memcpy: attributes are only 4-byte aligned, u64s would not be. */
@@ -380,7 +385,7 @@ static int parse_info(const void *head, size_t len,
 	const struct nlattr **tb = at.tb;
 	uint8_t reach;
 
-	if (walk(head, len, info_rules, VFIOGROUP_A_INFO_MAX, 0, &at))
+	if (walk(head, len, info_rules, VFIOGROUP_A_INFO_MAX, NO_REP, &at))
 		return -EBADMSG;
 	if (get_u64(tb[VFIOGROUP_A_INFO_SEQ], &info->seq))
 		return -EBADMSG;
@@ -413,7 +418,7 @@ static int decode_ctrl(const struct genlmsghdr *gh, const void *head,
 
 	if (gh->cmd != CTRL_CMD_NEWFAMILY && gh->cmd != CTRL_CMD_DELFAMILY)
 		return 0;	/* VG_MSG_IGNORE: mcast group news and such */
-	if (walk(head, len, ctrl_rules, CTRL_ATTR_MAX, 0, &at) ||
+	if (walk(head, len, ctrl_rules, CTRL_ATTR_MAX, NO_REP, &at) ||
 	    get_str(at.tb[CTRL_ATTR_FAMILY_NAME], out->ctrl_family,
 		    sizeof(out->ctrl_family)) ||
 	    get_u16(at.tb[CTRL_ATTR_FAMILY_ID], &out->ctrl_family_id))
