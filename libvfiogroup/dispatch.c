@@ -83,6 +83,8 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 
 	for (;;) {
 		pthread_mutex_lock(&ctx->cache_lock);
+		if (!tries)	/* counted here: one lock per event, not two */
+			ctx->stats.messages++;
 		if (!ctx->connected || !ctx->synced || ctx->need_resync) {
 			pthread_mutex_unlock(&ctx->cache_lock);
 			return 0;
@@ -163,14 +165,10 @@ static int handle_ctrl(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 {
 	struct vfiogroup_ctx *ctx = arg;
+	/* Written only with dispatch_lock held, as it is here (internal.h). */
+	uint16_t family = ctx->fam.id;
 	struct vg_msg m;
-	uint16_t family;
 	int r;
-
-	pthread_mutex_lock(&ctx->cache_lock);
-	ctx->stats.messages++;
-	family = ctx->fam.id;
-	pthread_mutex_unlock(&ctx->cache_lock);
 
 	r = vg_decode(nlh, avail, family, &m);
 	if (r == -EBADMSG) {
@@ -185,6 +183,7 @@ static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 		 * no gap may show (a filter hides them): resync.
 		 */
 		pthread_mutex_lock(&ctx->cache_lock);
+		ctx->stats.messages++;
 		ctx->stats.malformed++;
 		if (event && ctx->connected)
 			ctx->need_resync = true;
@@ -193,18 +192,21 @@ static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 	}
 	if (r) {	/* -ENOMEM: we lost it, resync later */
 		pthread_mutex_lock(&ctx->cache_lock);
+		ctx->stats.messages++;
 		ctx->need_resync = true;
 		pthread_mutex_unlock(&ctx->cache_lock);
 		return 0;
 	}
 	switch (m.kind) {
 	case VG_MSG_EVENT:
-		r = handle_event(ctx, &m);
+		r = handle_event(ctx, &m);	/* counts it */
 		break;
 	case VG_MSG_CTRL:
+		VG_STAT_ADD(ctx, messages, 1);
 		r = handle_ctrl(ctx, &m);
 		break;
 	default:
+		VG_STAT_ADD(ctx, messages, 1);
 		break;	/* nothing else is expected on the event socket */
 	}
 	vg_msg_release(&m);
@@ -222,14 +224,19 @@ int vg_handle_datagram(struct vfiogroup_ctx *ctx, const void *buf, size_t len)
 	return r < 0 ? r : 0;
 }
 
-static bool pending_resync(struct vfiogroup_ctx *ctx)
+/*
+ * What the top of the loop owes, in one look under cache_lock: a resync
+ * (decided since, here or by another thread), or a refresh of groups the
+ * filter lets through that are not known yet (vg_refresh_pending() looks
+ * again itself).
+ */
+static void owed(struct vfiogroup_ctx *ctx, bool *resync, bool *refresh)
 {
-	bool need;
-
 	pthread_mutex_lock(&ctx->cache_lock);
-	need = ctx->connected && ctx->need_resync;
+	*resync = ctx->connected && ctx->need_resync;
+	*refresh = ctx->connected && ctx->synced && !ctx->need_resync &&
+		   vg_refresh_needed(ctx);
 	pthread_mutex_unlock(&ctx->cache_lock);
-	return need;
 }
 
 /* Events were lost (ENOBUFS, or a datagram cut short): reload, drained. */
@@ -353,18 +360,22 @@ static int dispatch_locked(struct vfiogroup_ctx *ctx)
 	int n = 0, r = 0;
 
 	while (n < MAX_DATAGRAMS) {
+		bool resync_due, refresh_due;
 		long len;
 
+		owed(ctx, &resync_due, &refresh_due);
 		/* A resync owed (failed before, or decided since) first. */
-		if (ctx->sync_owed || pending_resync(ctx)) {
+		if (ctx->sync_owed || resync_due) {
 			r = resync(ctx, &n);
 			if (r == -EBUSY)	/* still draining: next call */
 				break;
 			if (r && r != -ENOENT && r != -EPROTONOSUPPORT)
 				return r;
+			refresh_due = true;	/* the cover may have moved */
 		}
 		/* Groups the filter lets through that are not known yet. */
-		vg_refresh_pending(ctx);
+		if (refresh_due)
+			vg_refresh_pending(ctx);
 
 		len = ctx->t->ops->recv(ctx->t, ctx->rxbuf, ctx->rxcap);
 

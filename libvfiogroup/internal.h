@@ -411,6 +411,10 @@ struct vfiogroup_ctx {
 	/* cache_lock: everything below until subs_lock */
 	pthread_mutex_t cache_lock;
 	struct vg_cache cache;
+	/*
+	 * Written only by vg_sync(), which holds dispatch_lock too: the
+	 * dispatcher reads it without cache_lock.
+	 */
 	struct vg_family fam;
 	bool connected;
 	bool synced;		/* cache loaded at least once */
@@ -428,7 +432,7 @@ struct vfiogroup_ctx {
 	bool attaching;		/* a filter is being attached right now */
 	uint64_t cover_gen;	/* bumped by every change of the cover */
 	uint64_t reload_gen;	/* bumped by every vg_sync() reload */
-	struct vfiogroup_stats stats;
+	struct vfiogroup_stats stats;	/* but for delivered: */
 	char err[256];
 
 	/* log.lock: fn and data (a leaf); priority is read without it */
@@ -451,6 +455,11 @@ struct vfiogroup_ctx {
 	uint64_t subs_gen;
 	size_t nsubs_all;	/* live subscriptions wanting every group */
 	size_t nsubs;		/* live subscriptions */
+	/*
+	 * stats.delivered, kept here: vg_deliver() counts each call in the
+	 * subs_lock it takes anyway after a callback.
+	 */
+	uint64_t delivered;
 };
 
 /* ctx.c */
