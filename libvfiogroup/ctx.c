@@ -34,6 +34,7 @@ static void ctx_free(struct vfiogroup_ctx *ctx)
 	if (ctx->t)
 		ctx->t->ops->destroy(ctx->t);
 	vg_cache_clear(&ctx->cache);
+	vfiogroup_group_unref(ctx->spare);
 	free(ctx->cover.ids.ids);
 	free(ctx->cover.since);
 	free(ctx->known.ids);

@@ -308,8 +308,24 @@ static int parse_devices(const struct attrs *at, const void *head, size_t len,
 	return 0;
 }
 
+/* A group with room for ndevs devices: the spare if it has it. */
+static struct vfiogroup_group *group_for(struct vfiogroup_group **spare,
+					 size_t ndevs)
+{
+	struct vfiogroup_group *g = NULL;
+
+	if (spare && *spare) {
+		g = vg_group_renew(*spare, ndevs);
+		if (!g)	/* too small: make room for a bigger one */
+			vfiogroup_group_unref(*spare);
+		*spare = NULL;
+	}
+	return g ? g : vg_group_alloc(0, ndevs);
+}
+
 /* The group state shared by replies and notifications. */
 static int parse_group(const struct attrs *at, const void *head, size_t len,
+		       struct vfiogroup_group **spare,
 		       struct vfiogroup_group **out)
 {
 	const struct nlattr *const *tb = at->tb;
@@ -317,7 +333,7 @@ static int parse_group(const struct attrs *at, const void *head, size_t len,
 	uint8_t viable, flag;
 
 	/* Sized once: the walk counted the device nests. */
-	g = vg_group_alloc(0, at->nrep);
+	g = group_for(spare, at->nrep);
 	if (!g)
 		return -ENOMEM;
 	if (get_u32(tb[VFIOGROUP_A_GROUP_ID], &g->id) ||
@@ -429,7 +445,8 @@ static int decode_ctrl(const struct genlmsghdr *gh, const void *head,
 }
 
 static int decode_family(const struct genlmsghdr *gh, const void *head,
-			 size_t len, struct vg_msg *out)
+			 size_t len, struct vfiogroup_group **spare,
+			 struct vg_msg *out)
 {
 	struct attrs at;
 	int r;
@@ -449,7 +466,7 @@ static int decode_family(const struct genlmsghdr *gh, const void *head,
 	switch (gh->cmd) {
 	case VFIOGROUP_CMD_GROUP_GET:
 		out->kind = VG_MSG_GROUP;
-		r = parse_group(&at, head, len, &out->group);
+		r = parse_group(&at, head, len, spare, &out->group);
 		if (!r)
 			out->group_id = out->group->id;
 		return r;
@@ -462,7 +479,7 @@ static int decode_family(const struct genlmsghdr *gh, const void *head,
 	    !at.tb[VFIOGROUP_A_GROUP_EVENT] ||
 	    parse_event(at.tb[VFIOGROUP_A_GROUP_EVENT], &out->ev))
 		return -EBADMSG;
-	r = parse_group(&at, head, len, &out->group);
+	r = parse_group(&at, head, len, spare, &out->group);
 	if (r)
 		return r;
 	/*
@@ -476,6 +493,13 @@ static int decode_family(const struct genlmsghdr *gh, const void *head,
 
 int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
 	      struct vg_msg *out)
+{
+	return vg_decode_into(nlh, avail, family_id, NULL, out);
+}
+
+int vg_decode_into(const struct nlmsghdr *nlh, size_t avail,
+		   uint16_t family_id, struct vfiogroup_group **spare,
+		   struct vg_msg *out)
 {
 	const size_t hdrs = NLMSG_HDRLEN + GENL_HDRLEN;
 	const struct genlmsghdr *gh;
@@ -524,7 +548,7 @@ int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
 	if (nlh->nlmsg_type == GENL_ID_CTRL)
 		r = decode_ctrl(gh, head, len - hdrs, out);
 	else
-		r = decode_family(gh, head, len - hdrs, out);
+		r = decode_family(gh, head, len - hdrs, spare, out);
 	if (r) {
 		vg_msg_release(out);
 		out->kind = VG_MSG_IGNORE;

@@ -33,6 +33,18 @@ static void deliver_kernel_event(struct vfiogroup_ctx *ctx,
 	vg_deliver(ctx, &ev);
 }
 
+/*
+ * Done with a group: kept as the next event's to decode into when nobody
+ * else holds it and there is no spare yet, else dropped.  dispatch_lock.
+ */
+static void drop_group(struct vfiogroup_ctx *ctx, struct vfiogroup_group *g)
+{
+	if (g && !ctx->spare && vg_group_sole(g))
+		ctx->spare = g;
+	else
+		vfiogroup_group_unref(g);
+}
+
 enum verdict { APPLY, SKIP, GAP, REFRESH };
 
 /*
@@ -77,6 +89,7 @@ static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 
 static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 {
+	struct vfiogroup_group *old;
 	uint64_t last;
 	enum verdict v;
 	int tries = 0, r;
@@ -122,10 +135,11 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 		break;
 	}
 	ctx->stats.events++;
-	r = vg_cache_put(&ctx->cache, vfiogroup_group_ref(m->group));
+	r = vg_cache_put_take(&ctx->cache, vfiogroup_group_ref(m->group), &old);
 	if (r)	/* the cache could not follow: start over from a dump */
 		ctx->need_resync = true;
 	pthread_mutex_unlock(&ctx->cache_lock);
+	drop_group(ctx, old);
 	vg_dbg(ctx, "event seq %llu: group %u, kind %u, device %s, driver %s",
 	       (unsigned long long)m->ev.seq, m->group_id, m->ev.kind,
 	       m->ev.has_dev ? m->ev.dev_name : "-",
@@ -170,7 +184,7 @@ static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 	struct vg_msg m;
 	int r;
 
-	r = vg_decode(nlh, avail, family, &m);
+	r = vg_decode_into(nlh, avail, family, &ctx->spare, &m);
 	if (r == -EBADMSG) {
 		const struct genlmsghdr *gh = (const void *)((const char *)nlh +
 							    NLMSG_HDRLEN);
@@ -209,7 +223,7 @@ static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 		VG_STAT_ADD(ctx, messages, 1);
 		break;	/* nothing else is expected on the event socket */
 	}
-	vg_msg_release(&m);
+	drop_group(ctx, m.group);
 	return r < 0 && r != -ENOMEM ? r : 0;
 }
 

@@ -4,6 +4,7 @@
  * cache, the events in flight and the application.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,29 @@ struct vfiogroup_group *vg_group_alloc(uint32_t id, size_t ndevs)
 	g->dev = g->devs;
 	g->ndevs = ndevs;
 	return g;
+}
+
+struct vfiogroup_group *vg_group_renew(struct vfiogroup_group *g,
+				       size_t ndevs)
+{
+	size_t room;
+
+	if (!g || g->dev != g->devs || g->ndevs < ndevs)
+		return NULL;
+	room = g->ndevs;
+	memset(g, 0, offsetof(struct vfiogroup_group, devs));
+	memset(g->devs, 0, ndevs * sizeof(g->devs[0]));
+	atomic_init(&g->refs, 1);
+	g->in_use = -1;
+	g->dev = g->devs;
+	g->ndevs = room;
+	return g;
+}
+
+bool vg_group_sole(struct vfiogroup_group *g)
+{
+	/* acquire: the other holders' reads of it are over (their unref) */
+	return atomic_load_explicit(&g->refs, memory_order_acquire) == 1;
 }
 
 struct vfiogroup_group *vg_group_new(uint32_t id)

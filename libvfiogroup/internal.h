@@ -82,6 +82,15 @@ struct vfiogroup_group {
 
 /* A group with room for ndevs devices, zeroed, in one allocation. */
 struct vfiogroup_group *vg_group_alloc(uint32_t id, size_t ndevs);
+/*
+ * g made a new, zeroed group with room for ndevs devices, when it has the
+ * room; NULL (g untouched) otherwise.  The caller holds g's only
+ * reference (vg_group_sole()).
+ */
+struct vfiogroup_group *vg_group_renew(struct vfiogroup_group *g,
+				       size_t ndevs);
+/* Nobody but the caller holds g (nor can get it: it is in no cache). */
+bool vg_group_sole(struct vfiogroup_group *g);
 struct vfiogroup_group *vg_group_new(uint32_t id);
 int vg_group_add_device(struct vfiogroup_group *g,
 			const struct vfiogroup_device *d);
@@ -149,6 +158,15 @@ struct vg_msg {
  */
 int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
 	      struct vg_msg *out);
+/*
+ * The same, decoding a group into *spare (vg_group_renew()) rather than a
+ * new allocation when it has the room: then *spare becomes NULL.  A spare
+ * too small is dropped (*spare NULL) so that a bigger one can take its
+ * place.
+ */
+int vg_decode_into(const struct nlmsghdr *nlh, size_t avail,
+		   uint16_t family_id, struct vfiogroup_group **spare,
+		   struct vg_msg *out);
 void vg_msg_release(struct vg_msg *m);
 
 /*
@@ -249,6 +267,12 @@ void vg_cache_clear(struct vg_cache *c);
 struct vg_cache_entry *vg_cache_find(struct vg_cache *c, uint32_t id);
 /* Takes over the reference g; returns -ENOMEM (g dropped) on failure. */
 int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g);
+/*
+ * The same, handing over the group it replaces or removes instead of
+ * dropping it: *old is a reference for the caller, or NULL.
+ */
+int vg_cache_put_take(struct vg_cache *c, struct vfiogroup_group *g,
+		      struct vfiogroup_group **old);
 /* A tombstone: id does not exist as of seq.  -ENOMEM on failure. */
 int vg_cache_put_absent(struct vg_cache *c, uint32_t id, uint64_t seq);
 void vg_cache_remove(struct vg_cache *c, uint32_t id);
@@ -404,6 +428,12 @@ struct vfiogroup_ctx {
 	 * vg_sync(), connected or not (dispatch.c).
 	 */
 	bool sync_owed;
+	/*
+	 * The group the last event replaced in the cache, when nobody else
+	 * held it: the next event is decoded into it (dispatch.c), which
+	 * saves a calloc() and a free() per event.
+	 */
+	struct vfiogroup_group *spare;
 
 	/* req_lock: one request on the request socket at a time */
 	pthread_mutex_t req_lock;
