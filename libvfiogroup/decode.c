@@ -140,15 +140,6 @@ static inline const struct nlattr *attr_next(struct attr_iter *it)
 	return a;
 }
 
-static inline bool rule_ok(const struct rule *r, const struct nlattr *a)
-{
-	size_t len = attr_len(a);
-
-	if (len < r->min)
-		return false;
-	return !r->str || ((const char *)attr_data(a))[len - 1] == '\0';
-}
-
 /*
  * Walk [head, head + len) by the rules of a table of max + 1 types into
  * out; attributes of type rep (NO_REP: none) are counted, the first kept.
@@ -161,22 +152,35 @@ static inline __attribute__((always_inline))
 int walk(const void *head, size_t len, const struct rule *rules,
 	 unsigned max, unsigned rep, struct attrs *out)
 {
-	struct attr_iter it = { head, len };
-	const struct nlattr *a;
+	const char *p = head;
+	size_t rem = len;
 
 	memset(out->tb, 0, (max + 1) * sizeof(out->tb[0]));
 	out->nrep = 0;
 	out->rep = NULL;
-	while ((a = attr_next(&it))) {
-		unsigned type = attr_type(a);
+	/* attr_next()'s steps, with each header read once */
+	while (rem >= NLA_HDRLEN) {
+		const struct nlattr *a = (const void *)p;
+		size_t alen = a->nla_len, step;
+		unsigned type = a->nla_type & NLA_TYPE_MASK;
 
-		if (type > max)
-			continue;
-		if (!rule_ok(&rules[type], a))
-			return -EBADMSG;
-		out->tb[type] = a;
-		if (type == rep && !out->nrep++)
-			out->rep = a;
+		if (alen < NLA_HDRLEN || alen > rem)
+			break;
+		if (type <= max) {
+			const struct rule *r = &rules[type];
+
+			if (alen - NLA_HDRLEN < r->min ||
+			    (r->str && p[alen - 1] != '\0'))
+				return -EBADMSG;
+			out->tb[type] = a;
+			if (type == rep && !out->nrep++)
+				out->rep = a;
+		}
+		step = NLA_ALIGN(alen);
+		if (step >= rem)
+			break;
+		p += step;
+		rem -= step;
 	}
 	return 0;
 }
@@ -222,7 +226,7 @@ static int get_u64(const struct nlattr *a, uint64_t *v)
 }
 
 /* A NUL-terminated string that fits size with its NUL, not empty. */
-static int get_str(const struct nlattr *a, char *buf, size_t size)
+static inline int get_str(const struct nlattr *a, char *buf, size_t size)
 {
 	size_t len = a ? attr_len(a) : 0;
 	const char *s;
@@ -238,13 +242,19 @@ static int get_str(const struct nlattr *a, char *buf, size_t size)
 	return 0;
 }
 
-/* Into d, zeroed by the caller (the group is allocated so). */
+/*
+ * Into d, every field set: the devices of a renewed group are not zeroed
+ * (their strings are read up to the NUL, nothing reads further).
+ */
 static int parse_device(const struct nlattr *nest, struct vfiogroup_device *d)
 {
 	struct attrs at;
 	const struct nlattr **tb = at.tb;
 	uint8_t viable, vfio;
 
+	d->bus[0] = d->driver[0] = d->vfio_dev[0] = '\0';
+	d->is_pci = false;
+	d->vendor = d->device = 0;
 	if (walk_nested(nest, dev_rules, VFIOGROUP_A_DEV_MAX, &at))
 		return -EBADMSG;
 	if (get_str(tb[VFIOGROUP_A_DEV_NAME], d->name, sizeof(d->name)) ||

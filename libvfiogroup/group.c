@@ -36,8 +36,8 @@ struct vfiogroup_group *vg_group_renew(struct vfiogroup_group *g,
 	if (!g || g->dev != g->devs || g->ndevs < ndevs)
 		return NULL;
 	room = g->ndevs;
+	/* the devices are written whole by the decoder (parse_device()) */
 	memset(g, 0, offsetof(struct vfiogroup_group, devs));
-	memset(g->devs, 0, ndevs * sizeof(g->devs[0]));
 	atomic_init(&g->refs, 1);
 	g->in_use = -1;
 	g->dev = g->devs;

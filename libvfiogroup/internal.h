@@ -83,8 +83,9 @@ struct vfiogroup_group {
 /* A group with room for ndevs devices, zeroed, in one allocation. */
 struct vfiogroup_group *vg_group_alloc(uint32_t id, size_t ndevs);
 /*
- * g made a new, zeroed group with room for ndevs devices, when it has the
- * room; NULL (g untouched) otherwise.  The caller holds g's only
+ * g made a new group with room for ndevs devices, when it has the room;
+ * NULL (g untouched) otherwise.  Its devices are not zeroed: the decoder
+ * writes every field.  The caller holds g's only
  * reference (vg_group_sole()).
  */
 struct vfiogroup_group *vg_group_renew(struct vfiogroup_group *g,
