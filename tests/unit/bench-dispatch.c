@@ -13,6 +13,16 @@
  * and one callback.  Prints "events=N groups=G" for the caller to divide
  * callgrind's total by.  Not a test: nothing here can fail but a broken
  * library, which then says so.
+ *
+ *   valgrind --tool=callgrind --toggle-collect=vg_ctx_new_transport \
+ *       ./bench-dispatch --ctx-new [CONTEXTS]
+ *
+ * makes CONTEXTS contexts (default 20) on the same eight groups, one after
+ * the other, and prints "contexts=N groups=8".  vg_ctx_new_transport() is
+ * vfiogroup_ctx_new() once the socket is made: resolve, join, filter, INFO
+ * and the dump.  tests/unit/bench-dispatch.sh runs both and also leaves
+ * out the fake kernel's own work (its transport functions, f_*, but for
+ * the library's reply callback they call).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,29 +42,59 @@ static void count_cb(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
 	++*(unsigned long *)ud;
 }
 
-int main(int argc, char **argv)
+/* Eight groups, as on the VM bench: the events are group 1's. */
+static struct fake *eight_groups(void)
 {
-	unsigned long want = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000;
-	unsigned long sent = 0, seen = 0;
-	struct vfiogroup_ctx *ctx;
-	struct vfiogroup_sub *sub;
-	struct fake *fk;
-	int ret, i;
+	struct fake *fk = fake_new();
 
-	fk = fake_new();
 	if (!fk) {
 		fprintf(stderr, "bench-dispatch: no fake kernel\n");
-		return 1;
+		exit(1);
 	}
-	/* Eight groups, as on the VM bench: the events are group 1's. */
 	fake_add_device(fk, 1, "0000:01:00.0", "vfio-pci", false);
 	fake_add_device(fk, 1, "0000:01:00.1", NULL, false);
-	for (i = 2; i <= 8; i++) {
+	for (int i = 2; i <= 8; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "0000:%02x:00.0", i);
 		fake_add_device(fk, (uint32_t)i, name, "e1000", true);
 	}
+	return fk;
+}
+
+static int bench_ctx_new(unsigned long n)
+{
+	struct fake *fk = eight_groups();
+
+	for (unsigned long i = 0; i < n; i++) {
+		struct vfiogroup_ctx *ctx;
+		int ret = fake_ctx(fk, 0, &ctx);
+
+		if (ret) {
+			fprintf(stderr, "bench-dispatch: ctx_new: %s\n",
+				strerror(-ret));
+			return 1;
+		}
+		vfiogroup_ctx_unref(ctx);
+	}
+	printf("contexts=%lu groups=8\n", n);
+	fake_free(fk);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long want, sent = 0, seen = 0;
+	struct vfiogroup_ctx *ctx;
+	struct vfiogroup_sub *sub;
+	struct fake *fk;
+	int ret, i;
+
+	if (argc > 1 && !strcmp(argv[1], "--ctx-new"))
+		return bench_ctx_new(argc > 2 ? strtoul(argv[2], NULL, 10)
+					      : 20);
+	want = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000;
+	fk = eight_groups();
 	ret = fake_ctx(fk, 0, &ctx);
 	if (!ret)
 		ret = vfiogroup_subscribe(ctx, NULL, ~0u, count_cb, &seen, &sub);
