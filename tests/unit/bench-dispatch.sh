@@ -21,10 +21,15 @@ if [ -z "$bench" ]; then
 		[ -x "$b" ] && { bench=$b; break; }
 	done
 fi
-[ -n "$bench" ] && [ -x "$bench" ] ||
-	{ echo "bench-dispatch.sh: no bench-dispatch program (make check builds it)" >&2; exit 1; }
-command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1 ||
-	{ echo "bench-dispatch.sh: SKIP: valgrind (callgrind) is not installed" >&2; exit 77; }
+if ! command -v valgrind >/dev/null 2>&1 ||
+   ! command -v callgrind_annotate >/dev/null 2>&1; then
+	echo "bench-dispatch.sh: SKIP: valgrind (callgrind) is not installed" >&2
+	exit 77
+fi
+if [ -z "$bench" ] || [ ! -x "$bench" ]; then
+	echo "bench-dispatch.sh: no bench-dispatch program (make check builds it)" >&2
+	exit 1
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
