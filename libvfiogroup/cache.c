@@ -115,6 +115,18 @@ int vg_cache_put_take(struct vg_cache *c, struct vfiogroup_group *g,
 	return 0;
 }
 
+int vg_cache_put_at(struct vg_cache *c, struct vg_cache_entry *e,
+		    struct vfiogroup_group *g, struct vfiogroup_group **old)
+{
+	/* Only a group that stays replaces in place; the rest moves entries. */
+	if (!e || !g->ndev)
+		return vg_cache_put_take(c, g, old);
+	*old = e->group;
+	e->group = g;
+	e->seq = g->seq;
+	return 0;
+}
+
 int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g)
 {
 	struct vfiogroup_group *old;

@@ -58,9 +58,10 @@ enum verdict { APPLY, SKIP, GAP, REFRESH };
  * module's netlink_set_err() when it cannot build or send an event).
  * Either way an event not newer than the group's cache entry is old news.
  */
-static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
+static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m,
+			  struct vg_cache_entry **entry)
 {
-	const struct vg_cache_entry *e;
+	struct vg_cache_entry *e;
 	uint64_t seq = m->ev.seq;
 
 	/* Queued before the filter narrowed, or let through regardless. */
@@ -81,6 +82,7 @@ static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 	/* not in the cache: newer than what the last dump knew? */
 	if (seq <= (e ? e->seq : ctx->sync_seq))
 		return SKIP;
+	*entry = e;	/* spares vg_cache_put_at() a second lookup */
 	return APPLY;
 }
 
@@ -90,6 +92,7 @@ static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 {
 	struct vfiogroup_group *old;
+	struct vg_cache_entry *e = NULL;
 	uint64_t last;
 	enum verdict v;
 	int tries = 0, r;
@@ -102,7 +105,7 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 			pthread_mutex_unlock(&ctx->cache_lock);
 			return 0;
 		}
-		v = judge(ctx, m);
+		v = judge(ctx, m, &e);
 		if (v != REFRESH || tries++ == MAX_REFRESH)
 			break;
 		pthread_mutex_unlock(&ctx->cache_lock);
@@ -135,7 +138,8 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 		break;
 	}
 	ctx->stats.events++;
-	r = vg_cache_put_take(&ctx->cache, vfiogroup_group_ref(m->group), &old);
+	r = vg_cache_put_at(&ctx->cache, e, vfiogroup_group_ref(m->group),
+			    &old);
 	if (r)	/* the cache could not follow: start over from a dump */
 		ctx->need_resync = true;
 	pthread_mutex_unlock(&ctx->cache_lock);

@@ -274,6 +274,12 @@ int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g);
  */
 int vg_cache_put_take(struct vg_cache *c, struct vfiogroup_group *g,
 		      struct vfiogroup_group **old);
+/*
+ * The same, given e: the entry of g's id, just found under the same
+ * cache_lock (vg_cache_find()), or NULL if it has none.
+ */
+int vg_cache_put_at(struct vg_cache *c, struct vg_cache_entry *e,
+		    struct vfiogroup_group *g, struct vfiogroup_group **old);
 /* A tombstone: id does not exist as of seq.  -ENOMEM on failure. */
 int vg_cache_put_absent(struct vg_cache *c, uint32_t id, uint64_t seq);
 void vg_cache_remove(struct vg_cache *c, uint32_t id);
