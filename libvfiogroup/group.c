@@ -11,6 +11,20 @@
 
 #include "internal.h"
 
+/*
+ * A group whose last reference is given up is freed, or renewed for the
+ * next event (vg_group_sole(), dispatch.c): helgrind knows free() but not
+ * the C11 atomics that order the other holders' reads before the reuse,
+ * so the refcount tells it.
+ */
+#ifdef HAVE_VALGRIND_HELGRIND_H
+#include <valgrind/helgrind.h>
+#else
+#define ANNOTATE_HAPPENS_BEFORE(obj)		((void)(obj))
+#define ANNOTATE_HAPPENS_AFTER(obj)		((void)(obj))
+#define ANNOTATE_HAPPENS_BEFORE_FORGET_ALL(obj)	((void)(obj))
+#endif
+
 struct vfiogroup_group *vg_group_alloc(uint32_t id, size_t ndevs)
 {
 	struct vfiogroup_group *g;
@@ -36,9 +50,18 @@ struct vfiogroup_group *vg_group_renew(struct vfiogroup_group *g,
 	if (!g || g->dev != g->devs || g->ndevs < ndevs)
 		return NULL;
 	room = g->ndevs;
-	/* the devices are written whole by the decoder (parse_device()) */
-	memset(g, 0, offsetof(struct vfiogroup_group, devs));
-	atomic_init(&g->refs, 1);
+	/* a new group: what its old holders did is ordered before already */
+	ANNOTATE_HAPPENS_BEFORE_FORGET_ALL(&g->refs);
+	/*
+	 * All but refs, which stays 1 (ours: vg_group_sole()) and is not
+	 * written, to touch nothing the others' last unref touched; the
+	 * devices are written whole by the decoder (parse_device()).
+	 */
+	_Static_assert(offsetof(struct vfiogroup_group, refs) == 0 &&
+		       offsetof(struct vfiogroup_group, id) ==
+		       sizeof(atomic_uint), "refs first, then the rest");
+	memset(&g->id, 0, offsetof(struct vfiogroup_group, devs) -
+		offsetof(struct vfiogroup_group, id));
 	g->in_use = -1;
 	g->dev = g->devs;
 	g->ndevs = room;
@@ -48,7 +71,10 @@ struct vfiogroup_group *vg_group_renew(struct vfiogroup_group *g,
 bool vg_group_sole(struct vfiogroup_group *g)
 {
 	/* acquire: the other holders' reads of it are over (their unref) */
-	return atomic_load_explicit(&g->refs, memory_order_acquire) == 1;
+	if (atomic_load_explicit(&g->refs, memory_order_acquire) != 1)
+		return false;
+	ANNOTATE_HAPPENS_AFTER(&g->refs);
+	return true;
 }
 
 struct vfiogroup_group *vg_group_new(uint32_t id)
@@ -133,8 +159,12 @@ VG_EXPORT struct vfiogroup_group *vfiogroup_group_ref(struct vfiogroup_group *g)
 
 VG_EXPORT struct vfiogroup_group *vfiogroup_group_unref(struct vfiogroup_group *g)
 {
+	if (!g)
+		return NULL;
+	ANNOTATE_HAPPENS_BEFORE(&g->refs);
 	/* acq_rel: the freeing thread must see every other user's reads done */
-	if (g && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1) {
+	if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1) {
+		ANNOTATE_HAPPENS_AFTER(&g->refs);
 		if (g->dev != g->devs)
 			free(g->dev);
 		free(g);
