@@ -13,16 +13,15 @@
 
 /*
  * A group whose last reference is given up is freed, or renewed for the
- * next event (vg_group_sole(), dispatch.c): helgrind knows free() but not
- * the C11 atomics that order the other holders' reads before the reuse,
- * so the refcount tells it.
+ * next event (vg_group_sole(), dispatch.c).  helgrind knows that memory
+ * malloc() hands out again is new, but not the C11 atomics that order the
+ * other holders' last reads before a renewal: it is told the group is new
+ * (one client request per renewal; a no-op without valgrind's header).
  */
 #ifdef HAVE_VALGRIND_HELGRIND_H
 #include <valgrind/helgrind.h>
 #else
-#define ANNOTATE_HAPPENS_BEFORE(obj)		((void)(obj))
-#define ANNOTATE_HAPPENS_AFTER(obj)		((void)(obj))
-#define ANNOTATE_HAPPENS_BEFORE_FORGET_ALL(obj)	((void)(obj))
+#define VALGRIND_HG_CLEAN_MEMORY(start, len)	((void)(start), (void)(len))
 #endif
 
 struct vfiogroup_group *vg_group_alloc(uint32_t id, size_t ndevs)
@@ -50,8 +49,8 @@ struct vfiogroup_group *vg_group_renew(struct vfiogroup_group *g,
 	if (!g || g->dev != g->devs || g->ndevs < ndevs)
 		return NULL;
 	room = g->ndevs;
-	/* a new group: what its old holders did is ordered before already */
-	ANNOTATE_HAPPENS_BEFORE_FORGET_ALL(&g->refs);
+	VALGRIND_HG_CLEAN_MEMORY(g, offsetof(struct vfiogroup_group, devs) +
+				 ndevs * sizeof(g->devs[0]));
 	/*
 	 * All but refs, which stays 1 (ours: vg_group_sole()) and is not
 	 * written, to touch nothing the others' last unref touched; the
@@ -71,10 +70,7 @@ struct vfiogroup_group *vg_group_renew(struct vfiogroup_group *g,
 bool vg_group_sole(struct vfiogroup_group *g)
 {
 	/* acquire: the other holders' reads of it are over (their unref) */
-	if (atomic_load_explicit(&g->refs, memory_order_acquire) != 1)
-		return false;
-	ANNOTATE_HAPPENS_AFTER(&g->refs);
-	return true;
+	return atomic_load_explicit(&g->refs, memory_order_acquire) == 1;
 }
 
 struct vfiogroup_group *vg_group_new(uint32_t id)
@@ -159,12 +155,8 @@ VG_EXPORT struct vfiogroup_group *vfiogroup_group_ref(struct vfiogroup_group *g)
 
 VG_EXPORT struct vfiogroup_group *vfiogroup_group_unref(struct vfiogroup_group *g)
 {
-	if (!g)
-		return NULL;
-	ANNOTATE_HAPPENS_BEFORE(&g->refs);
 	/* acq_rel: the freeing thread must see every other user's reads done */
-	if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1) {
-		ANNOTATE_HAPPENS_AFTER(&g->refs);
+	if (g && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1) {
 		if (g->dev != g->devs)
 			free(g->dev);
 		free(g);
