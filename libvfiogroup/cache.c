@@ -76,13 +76,31 @@ static struct vg_cache_entry *insert(struct vg_cache *c, uint32_t id)
 	return &c->e[i];
 }
 
-int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g)
+/* Out of the cache, its reference handed to the caller. */
+static struct vfiogroup_group *take(struct vg_cache *c, uint32_t id)
+{
+	struct vg_cache_entry *e = vg_cache_find(c, id);
+	struct vfiogroup_group *g;
+	size_t i;
+
+	if (!e)
+		return NULL;
+	i = (size_t)(e - c->e);
+	g = e->group;
+	memmove(&c->e[i], &c->e[i + 1], (c->n - i - 1) * sizeof(*c->e));
+	c->n--;
+	return g;
+}
+
+int vg_cache_put_take(struct vg_cache *c, struct vfiogroup_group *g,
+		      struct vfiogroup_group **old)
 {
 	struct vg_cache_entry *e;
 
+	*old = NULL;
 	/* A group with no device is a group that is gone. */
 	if (!g->ndev) {
-		vg_cache_remove(c, g->id);
+		*old = take(c, g->id);
 		vfiogroup_group_unref(g);
 		return 0;
 	}
@@ -91,10 +109,31 @@ int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g)
 		vfiogroup_group_unref(g);
 		return -ENOMEM;
 	}
-	vfiogroup_group_unref(e->group);
+	*old = e->group;
 	e->group = g;
 	e->seq = g->seq;
 	return 0;
+}
+
+int vg_cache_put_at(struct vg_cache *c, struct vg_cache_entry *e,
+		    struct vfiogroup_group *g, struct vfiogroup_group **old)
+{
+	/* Only a group that stays replaces in place; the rest moves entries. */
+	if (!e || !g->ndev)
+		return vg_cache_put_take(c, g, old);
+	*old = e->group;
+	e->group = g;
+	e->seq = g->seq;
+	return 0;
+}
+
+int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g)
+{
+	struct vfiogroup_group *old;
+	int r = vg_cache_put_take(c, g, &old);
+
+	vfiogroup_group_unref(old);
+	return r;
 }
 
 int vg_cache_put_absent(struct vg_cache *c, uint32_t id, uint64_t seq)
@@ -110,15 +149,7 @@ int vg_cache_put_absent(struct vg_cache *c, uint32_t id, uint64_t seq)
 
 void vg_cache_remove(struct vg_cache *c, uint32_t id)
 {
-	struct vg_cache_entry *e = vg_cache_find(c, id);
-	size_t i;
-
-	if (!e)
-		return;
-	i = (size_t)(e - c->e);
-	vfiogroup_group_unref(e->group);
-	memmove(&c->e[i], &c->e[i + 1], (c->n - i - 1) * sizeof(*c->e));
-	c->n--;
+	vfiogroup_group_unref(take(c, id));
 }
 
 /* ------------------------------------------------------------------ */

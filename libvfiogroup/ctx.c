@@ -34,6 +34,7 @@ static void ctx_free(struct vfiogroup_ctx *ctx)
 	if (ctx->t)
 		ctx->t->ops->destroy(ctx->t);
 	vg_cache_clear(&ctx->cache);
+	vfiogroup_group_unref(ctx->spare);
 	free(ctx->cover.ids.ids);
 	free(ctx->cover.since);
 	free(ctx->known.ids);
@@ -219,6 +220,10 @@ VG_EXPORT int vfiogroup_stats(struct vfiogroup_ctx *ctx,
 	pthread_mutex_lock(&ctx->cache_lock);
 	s = ctx->stats;
 	pthread_mutex_unlock(&ctx->cache_lock);
+	/* counted where the callbacks are, not under cache_lock */
+	pthread_mutex_lock(&ctx->subs_lock);
+	s.delivered = ctx->delivered;
+	pthread_mutex_unlock(&ctx->subs_lock);
 	vg_copy_sized(out, size, &s, sizeof(s));
 	return 0;
 }

@@ -9,117 +9,253 @@
 #include <string.h>
 
 #include <linux/genetlink.h>
-#include <netlink/attr.h>
-#include <netlink/msg.h>
 
 #include "internal.h"
 
 /*
- * Policies give libnl's nla_parse() the minimum sizes; the getters below
- * re-check every length anyway so that a policy slip cannot turn into an
- * out-of-bounds read.
+ * The attribute walker.  libnl's nla_parse() with policies did this at
+ * about half the cost of decoding an event (issue 14); this one keeps its
+ * rules exactly, so that what is accepted or refused does not change:
+ *
+ *  - an attribute is taken while at least a header is left and its
+ *    nla_len covers the header and stays within what is left (nla_ok());
+ *    the first that does not ends the walk quietly, as in nla_parse();
+ *  - the next one starts NLA_ALIGN(nla_len) further on;
+ *  - its type is nla_type without the NLA_F_* flags; a type above the
+ *    table is skipped unchecked (a newer module's attribute);
+ *  - any other one must pass its rule -- at least min bytes, and for a
+ *    string a NUL as its last byte -- or the message is malformed, even
+ *    when it is not the instance kept;
+ *  - the last of a repeated type is the one kept.
+ *
+ * The getters further down re-check every length anyway, so that a slip
+ * in a table cannot turn into an out-of-bounds read.
  */
-static struct nla_policy group_policy[VFIOGROUP_A_MAX + 1] = {
-	[VFIOGROUP_A_GROUP_ID]		= { .type = NLA_U32 },
-	[VFIOGROUP_A_GROUP_VIABLE]	= { .type = NLA_U8 },
-	[VFIOGROUP_A_GROUP_SEQ]		= { .type = NLA_U64 },
-	[VFIOGROUP_A_GROUP_DEVICE]	= { .type = NLA_NESTED },
-	[VFIOGROUP_A_GROUP_DEV_NAME]	= { .type = NLA_STRING },
-	[VFIOGROUP_A_GROUP_EVENT]	= { .type = NLA_NESTED },
-	[VFIOGROUP_A_GROUP_READY]	= { .type = NLA_U8 },
-	[VFIOGROUP_A_GROUP_IN_USE]	= { .type = NLA_U8 },
+struct rule {
+	uint8_t min;	/* payload bytes at least */
+	bool str;	/* a string: ends in a NUL (so min is 1) */
 };
 
-static struct nla_policy info_policy[VFIOGROUP_A_INFO_MAX + 1] = {
-	[VFIOGROUP_A_INFO_SEQ]		= { .type = NLA_U64 },
-	[VFIOGROUP_A_INFO_DROPPED]	= { .type = NLA_U64 },
-	[VFIOGROUP_A_INFO_NOTIFIER]	= { .type = NLA_U32 },
-	[VFIOGROUP_A_INFO_GROUPS]	= { .type = NLA_U32 },
-	[VFIOGROUP_A_INFO_VERSION]	= { .type = NLA_STRING },
-	[VFIOGROUP_A_INFO_EVENTS]	= { .type = NLA_U8 },
+#define U8	{ .min = 1 }
+#define U16	{ .min = 2 }
+#define U32	{ .min = 4 }
+#define U64	{ .min = 8 }
+#define STR	{ .min = 1, .str = true }
+#define NEST	{ .min = 0 }	/* its content is walked on its own */
+
+static const struct rule group_rules[VFIOGROUP_A_MAX + 1] = {
+	[VFIOGROUP_A_GROUP_ID]		= U32,
+	[VFIOGROUP_A_GROUP_VIABLE]	= U8,
+	[VFIOGROUP_A_GROUP_SEQ]		= U64,
+	[VFIOGROUP_A_GROUP_DEVICE]	= NEST,
+	[VFIOGROUP_A_GROUP_DEV_NAME]	= STR,
+	[VFIOGROUP_A_GROUP_EVENT]	= NEST,
+	[VFIOGROUP_A_GROUP_READY]	= U8,
+	[VFIOGROUP_A_GROUP_IN_USE]	= U8,
 };
 
-static struct nla_policy dev_policy[VFIOGROUP_A_DEV_MAX + 1] = {
-	[VFIOGROUP_A_DEV_NAME]		= { .type = NLA_STRING },
-	[VFIOGROUP_A_DEV_BUS]		= { .type = NLA_STRING },
-	[VFIOGROUP_A_DEV_DRIVER]	= { .type = NLA_STRING },
-	[VFIOGROUP_A_DEV_VIABLE]	= { .type = NLA_U8 },
-	[VFIOGROUP_A_DEV_VENDOR]	= { .type = NLA_U16 },
-	[VFIOGROUP_A_DEV_DEVICE]	= { .type = NLA_U16 },
-	[VFIOGROUP_A_DEV_VFIO]		= { .type = NLA_U8 },
-	[VFIOGROUP_A_DEV_VFIO_DEV]	= { .type = NLA_STRING },
+static const struct rule info_rules[VFIOGROUP_A_INFO_MAX + 1] = {
+	[VFIOGROUP_A_INFO_SEQ]		= U64,
+	[VFIOGROUP_A_INFO_DROPPED]	= U64,
+	[VFIOGROUP_A_INFO_NOTIFIER]	= U32,
+	[VFIOGROUP_A_INFO_GROUPS]	= U32,
+	[VFIOGROUP_A_INFO_VERSION]	= STR,
+	[VFIOGROUP_A_INFO_EVENTS]	= U8,
 };
 
-static struct nla_policy event_policy[VFIOGROUP_A_EVENT_MAX + 1] = {
-	[VFIOGROUP_A_EVENT_KIND]	= { .type = NLA_U32 },
-	[VFIOGROUP_A_EVENT_SEQ]		= { .type = NLA_U64 },
-	[VFIOGROUP_A_EVENT_TIME_NS]	= { .type = NLA_U64 },
-	[VFIOGROUP_A_EVENT_DEV_NAME]	= { .type = NLA_STRING },
-	[VFIOGROUP_A_EVENT_DRIVER]	= { .type = NLA_STRING },
+static const struct rule dev_rules[VFIOGROUP_A_DEV_MAX + 1] = {
+	[VFIOGROUP_A_DEV_NAME]		= STR,
+	[VFIOGROUP_A_DEV_BUS]		= STR,
+	[VFIOGROUP_A_DEV_DRIVER]	= STR,
+	[VFIOGROUP_A_DEV_VIABLE]	= U8,
+	[VFIOGROUP_A_DEV_VENDOR]	= U16,
+	[VFIOGROUP_A_DEV_DEVICE]	= U16,
+	[VFIOGROUP_A_DEV_VFIO]		= U8,
+	[VFIOGROUP_A_DEV_VFIO_DEV]	= STR,
 };
 
-static struct nla_policy ctrl_policy[CTRL_ATTR_MAX + 1] = {
-	[CTRL_ATTR_FAMILY_ID]		= { .type = NLA_U16 },
-	[CTRL_ATTR_FAMILY_NAME]		= { .type = NLA_STRING },
+static const struct rule event_rules[VFIOGROUP_A_EVENT_MAX + 1] = {
+	[VFIOGROUP_A_EVENT_KIND]	= U32,
+	[VFIOGROUP_A_EVENT_SEQ]		= U64,
+	[VFIOGROUP_A_EVENT_TIME_NS]	= U64,
+	[VFIOGROUP_A_EVENT_DEV_NAME]	= STR,
+	[VFIOGROUP_A_EVENT_DRIVER]	= STR,
 };
+
+static const struct rule ctrl_rules[CTRL_ATTR_MAX + 1] = {
+	[CTRL_ATTR_FAMILY_ID]		= U16,
+	[CTRL_ATTR_FAMILY_NAME]		= STR,
+};
+
+/* The largest of the tables above, for the one tb[] type below. */
+#define MAX_OF(a, b)	((int)(a) > (int)(b) ? (int)(a) : (int)(b))
+#define TB_MAX	MAX_OF(MAX_OF(VFIOGROUP_A_MAX, VFIOGROUP_A_INFO_MAX), \
+		       MAX_OF(MAX_OF(VFIOGROUP_A_DEV_MAX, \
+				     VFIOGROUP_A_EVENT_MAX), CTRL_ATTR_MAX))
+
+/* One level of attributes, walked. */
+struct attrs {
+	const struct nlattr *tb[TB_MAX + 1];	/* the last of each type */
+	/* the repeated type asked for: how many, and the first of them */
+	size_t nrep;
+	const struct nlattr *rep;
+};
+
+/* Where an iteration over [p, p + rem) is: p never passes the end. */
+struct attr_iter {
+	const char *p;
+	size_t rem;
+};
+
+static inline uint16_t attr_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
+}
+
+static inline size_t attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+static inline const void *attr_data(const struct nlattr *a)
+{
+	return (const char *)a + NLA_HDRLEN;
+}
+
+/* The next attribute that fits whole (nla_ok()), or NULL: the end. */
+static inline const struct nlattr *attr_next(struct attr_iter *it)
+{
+	const struct nlattr *a = (const void *)it->p;
+	size_t step;
+
+	if (it->rem < NLA_HDRLEN || a->nla_len < NLA_HDRLEN ||
+	    a->nla_len > it->rem)
+		return NULL;
+	/* The padding of the last one may be missing: then that is all. */
+	step = NLA_ALIGN(a->nla_len);
+	if (step > it->rem)
+		step = it->rem;
+	it->p += step;
+	it->rem -= step;
+	return a;
+}
+
+/*
+ * Walk [head, head + len) by the rules of a table of max + 1 types into
+ * out; attributes of type rep (NO_REP: none) are counted, the first kept.
+ * -EBADMSG when one breaks its rule.  Inlined into each caller: with max
+ * and rep constant it is the tightest loop of the decoder.
+ */
+#define NO_REP	0x10000u	/* above every type (16 bits) */
+
+static inline __attribute__((always_inline))
+int walk(const void *head, size_t len, const struct rule *rules,
+	 unsigned max, unsigned rep, struct attrs *out)
+{
+	const char *p = head;
+	size_t rem = len;
+
+	memset(out->tb, 0, (max + 1) * sizeof(out->tb[0]));
+	out->nrep = 0;
+	out->rep = NULL;
+	/* attr_next()'s steps, with each header read once */
+	while (rem >= NLA_HDRLEN) {
+		const struct nlattr *a = (const void *)p;
+		size_t alen = a->nla_len, step;
+		unsigned type = a->nla_type & NLA_TYPE_MASK;
+
+		if (alen < NLA_HDRLEN || alen > rem)
+			break;
+		if (type <= max) {
+			const struct rule *r = &rules[type];
+
+			if (alen - NLA_HDRLEN < r->min ||
+			    (r->str && p[alen - 1] != '\0'))
+				return -EBADMSG;
+			out->tb[type] = a;
+			if (type == rep && !out->nrep++)
+				out->rep = a;
+		}
+		step = NLA_ALIGN(alen);
+		if (step >= rem)
+			break;
+		p += step;
+		rem -= step;
+	}
+	return 0;
+}
+
+static inline __attribute__((always_inline))
+int walk_nested(const struct nlattr *nest, const struct rule *rules,
+		       unsigned max, struct attrs *out)
+{
+	return walk(attr_data(nest), attr_len(nest), rules, max, NO_REP, out);
+}
 
 /* memcpy: attributes are only 4-byte aligned, u64s would not be. */
 static int get_u8(const struct nlattr *a, uint8_t *v)
 {
-	if (!a || nla_len(a) < (int)sizeof(*v))
+	if (!a || attr_len(a) < sizeof(*v))
 		return -EBADMSG;
-	memcpy(v, nla_data(a), sizeof(*v));
+	memcpy(v, attr_data(a), sizeof(*v));
 	return 0;
 }
 
 static int get_u16(const struct nlattr *a, uint16_t *v)
 {
-	if (!a || nla_len(a) < (int)sizeof(*v))
+	if (!a || attr_len(a) < sizeof(*v))
 		return -EBADMSG;
-	memcpy(v, nla_data(a), sizeof(*v));
+	memcpy(v, attr_data(a), sizeof(*v));
 	return 0;
 }
 
 static int get_u32(const struct nlattr *a, uint32_t *v)
 {
-	if (!a || nla_len(a) < (int)sizeof(*v))
+	if (!a || attr_len(a) < sizeof(*v))
 		return -EBADMSG;
-	memcpy(v, nla_data(a), sizeof(*v));
+	memcpy(v, attr_data(a), sizeof(*v));
 	return 0;
 }
 
 static int get_u64(const struct nlattr *a, uint64_t *v)
 {
-	if (!a || nla_len(a) < (int)sizeof(*v))
+	if (!a || attr_len(a) < sizeof(*v))
 		return -EBADMSG;
-	memcpy(v, nla_data(a), sizeof(*v));
+	memcpy(v, attr_data(a), sizeof(*v));
 	return 0;
 }
 
 /* A NUL-terminated string that fits size with its NUL, not empty. */
-static int get_str(const struct nlattr *a, char *buf, size_t size)
+static inline int get_str(const struct nlattr *a, char *buf, size_t size)
 {
-	int len = a ? nla_len(a) : 0;
+	size_t len = a ? attr_len(a) : 0;
 	const char *s;
 	size_t n;
 
 	if (len < 1)
 		return -EBADMSG;
-	s = nla_data(a);
-	n = strnlen(s, (size_t)len);
-	if (n == (size_t)len || n == 0 || n >= size)
+	s = attr_data(a);
+	n = strnlen(s, len);
+	if (n == len || n == 0 || n >= size)
 		return -EBADMSG;
 	memcpy(buf, s, n + 1);
 	return 0;
 }
 
-static int parse_device(struct nlattr *nest, struct vfiogroup_device *d)
+/*
+ * Into d, every field set: the devices of a renewed group are not zeroed
+ * (their strings are read up to the NUL, nothing reads further).
+ */
+static int parse_device(const struct nlattr *nest, struct vfiogroup_device *d)
 {
-	struct nlattr *tb[VFIOGROUP_A_DEV_MAX + 1];
+	struct attrs at;
+	const struct nlattr **tb = at.tb;
 	uint8_t viable, vfio;
 
-	memset(d, 0, sizeof(*d));
-	if (nla_parse_nested(tb, VFIOGROUP_A_DEV_MAX, nest, dev_policy) < 0)
+	d->bus[0] = d->driver[0] = d->vfio_dev[0] = '\0';
+	d->is_pci = false;
+	d->vendor = d->device = 0;
+	if (walk_nested(nest, dev_rules, VFIOGROUP_A_DEV_MAX, &at))
 		return -EBADMSG;
 	if (get_str(tb[VFIOGROUP_A_DEV_NAME], d->name, sizeof(d->name)) ||
 	    get_u8(tb[VFIOGROUP_A_DEV_VIABLE], &viable))
@@ -152,16 +288,62 @@ static int parse_device(struct nlattr *nest, struct vfiogroup_device *d)
 	return 0;
 }
 
+/*
+ * Every device nest of the walk in at, in order, into g (room for them
+ * all: at counted them).  The walk already went over these bytes, so the
+ * iteration from the first device meets the same attributes.
+ */
+static int parse_devices(const struct attrs *at, const void *head, size_t len,
+			 struct vfiogroup_group *g)
+{
+	struct attr_iter it = { (const char *)at->rep,
+				len - (size_t)((const char *)at->rep -
+					       (const char *)head) };
+	const struct nlattr *a;
+
+	while (g->ndev < at->nrep && (a = attr_next(&it))) {
+		struct vfiogroup_device *d = &g->dev[g->ndev];
+
+		if (attr_type(a) != VFIOGROUP_A_GROUP_DEVICE)
+			continue;
+		if (parse_device(a, d))
+			return -EBADMSG;
+		/* Names identify devices in diffs: they must be unique. */
+		if (vg_group_find_dev(g, d->name))
+			return -EBADMSG;
+		g->ndev++;
+		if (d->vfio && !g->node[0])
+			vg_group_set_node(g);
+	}
+	return 0;
+}
+
+/* A group with room for ndevs devices: the spare if it has it. */
+static struct vfiogroup_group *group_for(struct vfiogroup_group **spare,
+					 size_t ndevs)
+{
+	struct vfiogroup_group *g = NULL;
+
+	if (spare && *spare) {
+		g = vg_group_renew(*spare, ndevs);
+		if (!g)	/* too small: make room for a bigger one */
+			vfiogroup_group_unref(*spare);
+		*spare = NULL;
+	}
+	return g ? g : vg_group_alloc(0, ndevs);
+}
+
 /* The group state shared by replies and notifications. */
-static int parse_group(struct nlattr **tb, struct nlattr *head, int len,
+static int parse_group(const struct attrs *at, const void *head, size_t len,
+		       struct vfiogroup_group **spare,
 		       struct vfiogroup_group **out)
 {
+	const struct nlattr *const *tb = at->tb;
 	struct vfiogroup_group *g;
-	struct nlattr *a;
 	uint8_t viable, flag;
-	int rem;
 
-	g = vg_group_new(0);
+	/* Sized once: the walk counted the device nests. */
+	g = group_for(spare, at->nrep);
 	if (!g)
 		return -ENOMEM;
 	if (get_u32(tb[VFIOGROUP_A_GROUP_ID], &g->id) ||
@@ -169,25 +351,8 @@ static int parse_group(struct nlattr **tb, struct nlattr *head, int len,
 	    get_u64(tb[VFIOGROUP_A_GROUP_SEQ], &g->seq))
 		goto bad;
 	g->viable = viable != 0;
-
-	/* nla_parse() keeps only the last of a repeated attribute. */
-	nla_for_each_attr(a, head, len, rem) {
-		struct vfiogroup_device d;
-		int r;
-
-		if (nla_type(a) != VFIOGROUP_A_GROUP_DEVICE)
-			continue;
-		if (parse_device(a, &d))
-			goto bad;
-		/* Names identify devices in diffs: they must be unique. */
-		if (vg_group_find_dev(g, d.name))
-			goto bad;
-		r = vg_group_add_device(g, &d);
-		if (r) {
-			vfiogroup_group_unref(g);
-			return r;
-		}
-	}
+	if (at->nrep && parse_devices(at, head, len, g))
+		goto bad;
 	if (tb[VFIOGROUP_A_GROUP_READY]) {
 		if (get_u8(tb[VFIOGROUP_A_GROUP_READY], &flag) || flag > 1)
 			goto bad;
@@ -208,11 +373,12 @@ bad:
 	return -EBADMSG;
 }
 
-static int parse_event(struct nlattr *nest, struct vg_event_raw *ev)
+static int parse_event(const struct nlattr *nest, struct vg_event_raw *ev)
 {
-	struct nlattr *tb[VFIOGROUP_A_EVENT_MAX + 1];
+	struct attrs at;
+	const struct nlattr **tb = at.tb;
 
-	if (nla_parse_nested(tb, VFIOGROUP_A_EVENT_MAX, nest, event_policy) < 0)
+	if (walk_nested(nest, event_rules, VFIOGROUP_A_EVENT_MAX, &at))
 		return -EBADMSG;
 	if (get_u32(tb[VFIOGROUP_A_EVENT_KIND], &ev->kind) ||
 	    get_u64(tb[VFIOGROUP_A_EVENT_SEQ], &ev->seq))
@@ -238,13 +404,14 @@ static int parse_event(struct nlattr *nest, struct vg_event_raw *ev)
 	return 0;
 }
 
-static int parse_info(struct nlattr *head, int len,
+static int parse_info(const void *head, size_t len,
 		      struct vfiogroup_info *info, int *events)
 {
-	struct nlattr *tb[VFIOGROUP_A_INFO_MAX + 1];
+	struct attrs at;
+	const struct nlattr **tb = at.tb;
 	uint8_t reach;
 
-	if (nla_parse(tb, VFIOGROUP_A_INFO_MAX, head, len, info_policy) < 0)
+	if (walk(head, len, info_rules, VFIOGROUP_A_INFO_MAX, NO_REP, &at))
 		return -EBADMSG;
 	if (get_u64(tb[VFIOGROUP_A_INFO_SEQ], &info->seq))
 		return -EBADMSG;
@@ -270,27 +437,28 @@ static int parse_info(struct nlattr *head, int len,
 	return 0;
 }
 
-static int decode_ctrl(const struct genlmsghdr *gh, struct nlattr *head,
-		       int len, struct vg_msg *out)
+static int decode_ctrl(const struct genlmsghdr *gh, const void *head,
+		       size_t len, struct vg_msg *out)
 {
-	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	struct attrs at;
 
 	if (gh->cmd != CTRL_CMD_NEWFAMILY && gh->cmd != CTRL_CMD_DELFAMILY)
 		return 0;	/* VG_MSG_IGNORE: mcast group news and such */
-	if (nla_parse(tb, CTRL_ATTR_MAX, head, len, ctrl_policy) < 0 ||
-	    get_str(tb[CTRL_ATTR_FAMILY_NAME], out->ctrl_family,
+	if (walk(head, len, ctrl_rules, CTRL_ATTR_MAX, NO_REP, &at) ||
+	    get_str(at.tb[CTRL_ATTR_FAMILY_NAME], out->ctrl_family,
 		    sizeof(out->ctrl_family)) ||
-	    get_u16(tb[CTRL_ATTR_FAMILY_ID], &out->ctrl_family_id))
+	    get_u16(at.tb[CTRL_ATTR_FAMILY_ID], &out->ctrl_family_id))
 		return -EBADMSG;
 	out->kind = VG_MSG_CTRL;
 	out->ctrl_cmd = gh->cmd;
 	return 0;
 }
 
-static int decode_family(const struct genlmsghdr *gh, struct nlattr *head,
-			 int len, struct vg_msg *out)
+static int decode_family(const struct genlmsghdr *gh, const void *head,
+			 size_t len, struct vfiogroup_group **spare,
+			 struct vg_msg *out)
 {
-	struct nlattr *tb[VFIOGROUP_A_MAX + 1];
+	struct attrs at;
 	int r;
 
 	if (gh->cmd == VFIOGROUP_CMD_INFO_GET) {
@@ -300,13 +468,15 @@ static int decode_family(const struct genlmsghdr *gh, struct nlattr *head,
 	if (gh->cmd != VFIOGROUP_CMD_GROUP_GET &&
 	    gh->cmd != VFIOGROUP_CMD_EVENT_NTF)
 		return 0;
-	if (nla_parse(tb, VFIOGROUP_A_MAX, head, len, group_policy) < 0)
+	/* One walk: the group's attributes, its devices counted. */
+	if (walk(head, len, group_rules, VFIOGROUP_A_MAX,
+		 VFIOGROUP_A_GROUP_DEVICE, &at))
 		return -EBADMSG;
 
 	switch (gh->cmd) {
 	case VFIOGROUP_CMD_GROUP_GET:
 		out->kind = VG_MSG_GROUP;
-		r = parse_group(tb, head, len, &out->group);
+		r = parse_group(&at, head, len, spare, &out->group);
 		if (!r)
 			out->group_id = out->group->id;
 		return r;
@@ -315,11 +485,11 @@ static int decode_family(const struct genlmsghdr *gh, struct nlattr *head,
 	}
 
 	out->kind = VG_MSG_EVENT;
-	if (get_u32(tb[VFIOGROUP_A_GROUP_ID], &out->group_id) ||
-	    !tb[VFIOGROUP_A_GROUP_EVENT] ||
-	    parse_event(tb[VFIOGROUP_A_GROUP_EVENT], &out->ev))
+	if (get_u32(at.tb[VFIOGROUP_A_GROUP_ID], &out->group_id) ||
+	    !at.tb[VFIOGROUP_A_GROUP_EVENT] ||
+	    parse_event(at.tb[VFIOGROUP_A_GROUP_EVENT], &out->ev))
 		return -EBADMSG;
-	r = parse_group(tb, head, len, &out->group);
+	r = parse_group(&at, head, len, spare, &out->group);
 	if (r)
 		return r;
 	/*
@@ -334,9 +504,16 @@ static int decode_family(const struct genlmsghdr *gh, struct nlattr *head,
 int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
 	      struct vg_msg *out)
 {
+	return vg_decode_into(nlh, avail, family_id, NULL, out);
+}
+
+int vg_decode_into(const struct nlmsghdr *nlh, size_t avail,
+		   uint16_t family_id, struct vfiogroup_group **spare,
+		   struct vg_msg *out)
+{
 	const size_t hdrs = NLMSG_HDRLEN + GENL_HDRLEN;
 	const struct genlmsghdr *gh;
-	struct nlattr *head;
+	const void *head;
 	size_t len;
 	int r;
 
@@ -377,11 +554,11 @@ int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
 		return -EBADMSG;
 
 	gh = (const struct genlmsghdr *)((const char *)nlh + NLMSG_HDRLEN);
-	head = (struct nlattr *)((char *)nlh + hdrs);
+	head = (const char *)nlh + hdrs;
 	if (nlh->nlmsg_type == GENL_ID_CTRL)
-		r = decode_ctrl(gh, head, (int)(len - hdrs), out);
+		r = decode_ctrl(gh, head, len - hdrs, out);
 	else
-		r = decode_family(gh, head, (int)(len - hdrs), out);
+		r = decode_family(gh, head, len - hdrs, spare, out);
 	if (r) {
 		vg_msg_release(out);
 		out->kind = VG_MSG_IGNORE;

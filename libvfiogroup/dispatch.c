@@ -33,6 +33,18 @@ static void deliver_kernel_event(struct vfiogroup_ctx *ctx,
 	vg_deliver(ctx, &ev);
 }
 
+/*
+ * Done with a group: kept as the next event's to decode into when nobody
+ * else holds it and there is no spare yet, else dropped.  dispatch_lock.
+ */
+static void drop_group(struct vfiogroup_ctx *ctx, struct vfiogroup_group *g)
+{
+	if (g && !ctx->spare && vg_group_sole(g))
+		ctx->spare = g;
+	else
+		vfiogroup_group_unref(g);
+}
+
 enum verdict { APPLY, SKIP, GAP, REFRESH };
 
 /*
@@ -46,9 +58,10 @@ enum verdict { APPLY, SKIP, GAP, REFRESH };
  * module's netlink_set_err() when it cannot build or send an event).
  * Either way an event not newer than the group's cache entry is old news.
  */
-static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
+static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m,
+			  struct vg_cache_entry **entry)
 {
-	const struct vg_cache_entry *e;
+	struct vg_cache_entry *e;
 	uint64_t seq = m->ev.seq;
 
 	/* Queued before the filter narrowed, or let through regardless. */
@@ -69,6 +82,7 @@ static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 	/* not in the cache: newer than what the last dump knew? */
 	if (seq <= (e ? e->seq : ctx->sync_seq))
 		return SKIP;
+	*entry = e;	/* spares vg_cache_put_at() a second lookup */
 	return APPLY;
 }
 
@@ -77,17 +91,21 @@ static enum verdict judge(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 
 static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 {
+	struct vfiogroup_group *old;
+	struct vg_cache_entry *e = NULL;
 	uint64_t last;
 	enum verdict v;
 	int tries = 0, r;
 
 	for (;;) {
 		pthread_mutex_lock(&ctx->cache_lock);
+		if (!tries)	/* counted here: one lock per event, not two */
+			ctx->stats.messages++;
 		if (!ctx->connected || !ctx->synced || ctx->need_resync) {
 			pthread_mutex_unlock(&ctx->cache_lock);
 			return 0;
 		}
-		v = judge(ctx, m);
+		v = judge(ctx, m, &e);
 		if (v != REFRESH || tries++ == MAX_REFRESH)
 			break;
 		pthread_mutex_unlock(&ctx->cache_lock);
@@ -120,10 +138,12 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 		break;
 	}
 	ctx->stats.events++;
-	r = vg_cache_put(&ctx->cache, vfiogroup_group_ref(m->group));
+	r = vg_cache_put_at(&ctx->cache, e, vfiogroup_group_ref(m->group),
+			    &old);
 	if (r)	/* the cache could not follow: start over from a dump */
 		ctx->need_resync = true;
 	pthread_mutex_unlock(&ctx->cache_lock);
+	drop_group(ctx, old);
 	vg_dbg(ctx, "event seq %llu: group %u, kind %u, device %s, driver %s",
 	       (unsigned long long)m->ev.seq, m->group_id, m->ev.kind,
 	       m->ev.has_dev ? m->ev.dev_name : "-",
@@ -163,16 +183,12 @@ static int handle_ctrl(struct vfiogroup_ctx *ctx, const struct vg_msg *m)
 static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 {
 	struct vfiogroup_ctx *ctx = arg;
+	/* Written only with dispatch_lock held, as it is here (internal.h). */
+	uint16_t family = ctx->fam.id;
 	struct vg_msg m;
-	uint16_t family;
 	int r;
 
-	pthread_mutex_lock(&ctx->cache_lock);
-	ctx->stats.messages++;
-	family = ctx->fam.id;
-	pthread_mutex_unlock(&ctx->cache_lock);
-
-	r = vg_decode(nlh, avail, family, &m);
+	r = vg_decode_into(nlh, avail, family, &ctx->spare, &m);
 	if (r == -EBADMSG) {
 		const struct genlmsghdr *gh = (const void *)((const char *)nlh +
 							    NLMSG_HDRLEN);
@@ -185,6 +201,7 @@ static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 		 * no gap may show (a filter hides them): resync.
 		 */
 		pthread_mutex_lock(&ctx->cache_lock);
+		ctx->stats.messages++;
 		ctx->stats.malformed++;
 		if (event && ctx->connected)
 			ctx->need_resync = true;
@@ -193,21 +210,24 @@ static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 	}
 	if (r) {	/* -ENOMEM: we lost it, resync later */
 		pthread_mutex_lock(&ctx->cache_lock);
+		ctx->stats.messages++;
 		ctx->need_resync = true;
 		pthread_mutex_unlock(&ctx->cache_lock);
 		return 0;
 	}
 	switch (m.kind) {
 	case VG_MSG_EVENT:
-		r = handle_event(ctx, &m);
+		r = handle_event(ctx, &m);	/* counts it */
 		break;
 	case VG_MSG_CTRL:
+		VG_STAT_ADD(ctx, messages, 1);
 		r = handle_ctrl(ctx, &m);
 		break;
 	default:
+		VG_STAT_ADD(ctx, messages, 1);
 		break;	/* nothing else is expected on the event socket */
 	}
-	vg_msg_release(&m);
+	drop_group(ctx, m.group);
 	return r < 0 && r != -ENOMEM ? r : 0;
 }
 
@@ -222,14 +242,19 @@ int vg_handle_datagram(struct vfiogroup_ctx *ctx, const void *buf, size_t len)
 	return r < 0 ? r : 0;
 }
 
-static bool pending_resync(struct vfiogroup_ctx *ctx)
+/*
+ * What the top of the loop owes, in one look under cache_lock: a resync
+ * (decided since, here or by another thread), or a refresh of groups the
+ * filter lets through that are not known yet (vg_refresh_pending() looks
+ * again itself).
+ */
+static void owed(struct vfiogroup_ctx *ctx, bool *resync, bool *refresh)
 {
-	bool need;
-
 	pthread_mutex_lock(&ctx->cache_lock);
-	need = ctx->connected && ctx->need_resync;
+	*resync = ctx->connected && ctx->need_resync;
+	*refresh = ctx->connected && ctx->synced && !ctx->need_resync &&
+		   vg_refresh_needed(ctx);
 	pthread_mutex_unlock(&ctx->cache_lock);
-	return need;
 }
 
 /* Events were lost (ENOBUFS, or a datagram cut short): reload, drained. */
@@ -353,18 +378,22 @@ static int dispatch_locked(struct vfiogroup_ctx *ctx)
 	int n = 0, r = 0;
 
 	while (n < MAX_DATAGRAMS) {
+		bool resync_due, refresh_due;
 		long len;
 
+		owed(ctx, &resync_due, &refresh_due);
 		/* A resync owed (failed before, or decided since) first. */
-		if (ctx->sync_owed || pending_resync(ctx)) {
+		if (ctx->sync_owed || resync_due) {
 			r = resync(ctx, &n);
 			if (r == -EBUSY)	/* still draining: next call */
 				break;
 			if (r && r != -ENOENT && r != -EPROTONOSUPPORT)
 				return r;
+			refresh_due = true;	/* the cover may have moved */
 		}
 		/* Groups the filter lets through that are not known yet. */
-		vg_refresh_pending(ctx);
+		if (refresh_due)
+			vg_refresh_pending(ctx);
 
 		len = ctx->t->ops->recv(ctx->t, ctx->rxbuf, ctx->rxcap);
 

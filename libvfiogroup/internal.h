@@ -69,13 +69,34 @@ struct vfiogroup_group {
 	int8_t in_use;
 	uint64_t seq;
 	size_t ndev;
+	/* devs, or an array of its own once it outgrew them (add_device) */
 	struct vfiogroup_device *dev;
+	size_t ndevs;			/* room in devs */
 	char node[24];			/* "/dev/vfio/N", or "" */
+	/*
+	 * Allocated with the group, one block for the decoder, which counts
+	 * the devices before it allocates (no realloc per device).
+	 */
+	struct vfiogroup_device devs[];
 };
 
+/* A group with room for ndevs devices, zeroed, in one allocation. */
+struct vfiogroup_group *vg_group_alloc(uint32_t id, size_t ndevs);
+/*
+ * g made a new group with room for ndevs devices, when it has the room;
+ * NULL (g untouched) otherwise.  Its devices are not zeroed: the decoder
+ * writes every field.  The caller holds g's only
+ * reference (vg_group_sole()).
+ */
+struct vfiogroup_group *vg_group_renew(struct vfiogroup_group *g,
+				       size_t ndevs);
+/* Nobody but the caller holds g (nor can get it: it is in no cache). */
+bool vg_group_sole(struct vfiogroup_group *g);
 struct vfiogroup_group *vg_group_new(uint32_t id);
 int vg_group_add_device(struct vfiogroup_group *g,
 			const struct vfiogroup_device *d);
+/* The group's node, "/dev/vfio/<id>": it exists while VFIO has a device. */
+void vg_group_set_node(struct vfiogroup_group *g);
 const struct vfiogroup_device *vg_group_find_dev(const struct vfiogroup_group *g,
 						 const char *name);
 /*
@@ -138,6 +159,15 @@ struct vg_msg {
  */
 int vg_decode(const struct nlmsghdr *nlh, size_t avail, uint16_t family_id,
 	      struct vg_msg *out);
+/*
+ * The same, decoding a group into *spare (vg_group_renew()) rather than a
+ * new allocation when it has the room: then *spare becomes NULL.  A spare
+ * too small is dropped (*spare NULL) so that a bigger one can take its
+ * place.
+ */
+int vg_decode_into(const struct nlmsghdr *nlh, size_t avail,
+		   uint16_t family_id, struct vfiogroup_group **spare,
+		   struct vg_msg *out);
 void vg_msg_release(struct vg_msg *m);
 
 /*
@@ -238,6 +268,18 @@ void vg_cache_clear(struct vg_cache *c);
 struct vg_cache_entry *vg_cache_find(struct vg_cache *c, uint32_t id);
 /* Takes over the reference g; returns -ENOMEM (g dropped) on failure. */
 int vg_cache_put(struct vg_cache *c, struct vfiogroup_group *g);
+/*
+ * The same, handing over the group it replaces or removes instead of
+ * dropping it: *old is a reference for the caller, or NULL.
+ */
+int vg_cache_put_take(struct vg_cache *c, struct vfiogroup_group *g,
+		      struct vfiogroup_group **old);
+/*
+ * The same, given e: the entry of g's id, just found under the same
+ * cache_lock (vg_cache_find()), or NULL if it has none.
+ */
+int vg_cache_put_at(struct vg_cache *c, struct vg_cache_entry *e,
+		    struct vfiogroup_group *g, struct vfiogroup_group **old);
 /* A tombstone: id does not exist as of seq.  -ENOMEM on failure. */
 int vg_cache_put_absent(struct vg_cache *c, uint32_t id, uint64_t seq);
 void vg_cache_remove(struct vg_cache *c, uint32_t id);
@@ -393,6 +435,12 @@ struct vfiogroup_ctx {
 	 * vg_sync(), connected or not (dispatch.c).
 	 */
 	bool sync_owed;
+	/*
+	 * The group the last event replaced in the cache, when nobody else
+	 * held it: the next event is decoded into it (dispatch.c), which
+	 * saves a calloc() and a free() per event.
+	 */
+	struct vfiogroup_group *spare;
 
 	/* req_lock: one request on the request socket at a time */
 	pthread_mutex_t req_lock;
@@ -400,6 +448,10 @@ struct vfiogroup_ctx {
 	/* cache_lock: everything below until subs_lock */
 	pthread_mutex_t cache_lock;
 	struct vg_cache cache;
+	/*
+	 * Written only by vg_sync(), which holds dispatch_lock too: the
+	 * dispatcher reads it without cache_lock.
+	 */
 	struct vg_family fam;
 	bool connected;
 	bool synced;		/* cache loaded at least once */
@@ -417,7 +469,7 @@ struct vfiogroup_ctx {
 	bool attaching;		/* a filter is being attached right now */
 	uint64_t cover_gen;	/* bumped by every change of the cover */
 	uint64_t reload_gen;	/* bumped by every vg_sync() reload */
-	struct vfiogroup_stats stats;
+	struct vfiogroup_stats stats;	/* but for delivered: */
 	char err[256];
 
 	/* log.lock: fn and data (a leaf); priority is read without it */
@@ -440,6 +492,11 @@ struct vfiogroup_ctx {
 	uint64_t subs_gen;
 	size_t nsubs_all;	/* live subscriptions wanting every group */
 	size_t nsubs;		/* live subscriptions */
+	/*
+	 * stats.delivered, kept here: vg_deliver() counts each call in the
+	 * subs_lock it takes anyway after a callback.
+	 */
+	uint64_t delivered;
 };
 
 /* ctx.c */

@@ -247,7 +247,7 @@ static bool sub_wants(const struct vfiogroup_sub *s,
 void vg_deliver(struct vfiogroup_ctx *ctx, const struct vfiogroup_ev *ev)
 {
 	struct vfiogroup_sub *s;
-	uint64_t gen, calls = 0;
+	uint64_t gen;
 
 	pthread_mutex_lock(&ctx->subs_lock);
 	gen = ctx->subs_gen;
@@ -264,9 +264,9 @@ void vg_deliver(struct vfiogroup_ctx *ctx, const struct vfiogroup_ev *ev)
 		pthread_mutex_unlock(&ctx->subs_lock);
 
 		s->cb(s, ev, s->userdata);
-		calls++;
 
 		pthread_mutex_lock(&ctx->subs_lock);
+		ctx->delivered++;
 		s->running = false;
 		next = s->next;
 		if (s->dead) {
@@ -284,8 +284,6 @@ void vg_deliver(struct vfiogroup_ctx *ctx, const struct vfiogroup_ev *ev)
 		s = next;
 	}
 	pthread_mutex_unlock(&ctx->subs_lock);
-	if (calls)
-		VG_STAT_ADD(ctx, delivered, calls);
 }
 
 void vg_deliver_notice(struct vfiogroup_ctx *ctx, unsigned kind)

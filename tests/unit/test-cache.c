@@ -197,6 +197,47 @@ START_TEST(strerror_texts)
 }
 END_TEST
 
+/* put_take hands back what it replaces or removes; add_device grows. */
+START_TEST(put_take_and_growth)
+{
+	struct vg_cache c;
+	struct vfiogroup_group *a = grp(3, 1, true, "x"), *b, *old, *g;
+	struct vfiogroup_device d = { .viable = true, .vfio = true };
+
+	vg_cache_init(&c);
+	ck_assert_int_eq(vg_cache_put_take(&c, vfiogroup_group_ref(a), &old), 0);
+	ck_assert_ptr_null(old);
+	b = grp(3, 2, true, "x y");
+	ck_assert_int_eq(vg_cache_put_take(&c, b, &old), 0);
+	ck_assert_ptr_eq(old, a);
+	ck_assert(!vg_group_sole(a));	/* the cache's, handed back, and ours */
+	vfiogroup_group_unref(old);
+	ck_assert(vg_group_sole(a));
+	/* a group with no device removes the entry, handed back */
+	ck_assert_int_eq(vg_cache_put_take(&c, grp(3, 3, true, ""), &old), 0);
+	ck_assert_ptr_eq(old, b);
+	ck_assert_ptr_null(vg_cache_find(&c, 3));
+	vfiogroup_group_unref(old);
+	vfiogroup_group_unref(a);
+	vg_cache_clear(&c);
+
+	/* room for one in the block, then an array of its own */
+	g = vg_group_alloc(12, 1);
+	for (int i = 0; i < 4; i++) {
+		snprintf(d.name, sizeof(d.name), "d%d", i);
+		ck_assert_int_eq(vg_group_add_device(g, &d), 0);
+	}
+	ck_assert_uint_eq(g->ndev, 4);
+	ck_assert_ptr_ne(g->dev, g->devs);
+	ck_assert_str_eq(g->dev[0].name, "d0");
+	ck_assert_str_eq(g->dev[3].name, "d3");
+	ck_assert_str_eq(vfiogroup_group_node(g), "/dev/vfio/12");
+	/* not renewed into: its devices are not in the block any more */
+	ck_assert_ptr_null(vg_group_renew(g, 1));
+	vfiogroup_group_unref(g);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cache");
@@ -207,6 +248,7 @@ int main(void)
 	tcase_add_test(tc, group_appears_vanishes);
 	tcase_add_test(tc, cache_diff_merge);
 	tcase_add_test(tc, refcounts);
+	tcase_add_test(tc, put_take_and_growth);
 	tcase_add_test(tc, strerror_texts);
 	suite_add_tcase(s, tc);
 	return run_suite(s);

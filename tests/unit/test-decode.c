@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -310,6 +311,210 @@ START_TEST(truncated_prefixes)
 }
 END_TEST
 
+/* A group reply for id with n devices dev0..dev<n-1>, the last one on VFIO. */
+static struct nl_msg *group_of(uint32_t id, int n)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	genlmsg_put(msg, 0, 0, FAM, 0, 0, VFIOGROUP_CMD_GROUP_GET, 1);
+	nla_put_u32(msg, VFIOGROUP_A_GROUP_ID, id);
+	nla_put_u8(msg, VFIOGROUP_A_GROUP_VIABLE, 1);
+	nla_put_u64(msg, VFIOGROUP_A_GROUP_SEQ, 4);
+	for (int i = 0; i < n; i++) {
+		struct nlattr *nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_DEVICE);
+		char name[16];
+
+		snprintf(name, sizeof(name), "dev%d", i);
+		nla_put_string(msg, VFIOGROUP_A_DEV_NAME, name);
+		nla_put_u8(msg, VFIOGROUP_A_DEV_VIABLE, 1);
+		nla_put_u8(msg, VFIOGROUP_A_DEV_VFIO, i == n - 1);
+		nla_nest_end(msg, nest);
+	}
+	return msg;
+}
+
+/* Bytes appended to a message as they are, its length fixed up. */
+static void append_raw(struct nl_msg *msg, const void *raw, size_t len)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	void *p = nlmsg_reserve(msg, len, 1);
+
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, raw, len);
+	nlh = nlmsg_hdr(msg);
+	nlh->nlmsg_len = nlh->nlmsg_len - (uint32_t)NLMSG_ALIGN(len) +
+			 (uint32_t)len;
+}
+
+/*
+ * The decoder's own attribute walker keeps libnl's nla_parse() rules (it
+ * replaced it): flags stripped from types, unknown types skipped unseen,
+ * every instance of a known type checked though only the last is kept,
+ * a string's last byte its NUL, and the walk ended quietly by what does
+ * not fit a whole attribute.
+ */
+START_TEST(walker_rules)
+{
+	struct nl_msg *msg;
+	struct nlattr *nest;
+	struct vg_msg m;
+
+	/* NLA_F_NESTED on the device nest: still a device */
+	msg = nlmsg_alloc();
+	genlmsg_put(msg, 0, 0, FAM, 0, 0, VFIOGROUP_CMD_GROUP_GET, 1);
+	nla_put_u32(msg, VFIOGROUP_A_GROUP_ID, 3);
+	nla_put_u8(msg, VFIOGROUP_A_GROUP_VIABLE, 1);
+	nla_put_u64(msg, VFIOGROUP_A_GROUP_SEQ, 4);
+	nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_DEVICE | NLA_F_NESTED);
+	nla_put_string(msg, VFIOGROUP_A_DEV_NAME, "dev0");
+	nla_put_u8(msg, VFIOGROUP_A_DEV_VIABLE, 1);
+	nla_put(msg, 200, 0, NULL);	/* a newer module's, empty */
+	nla_nest_end(msg, nest);
+	nla_put(msg, 300, 1, "");	/* unknown at the top too */
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_uint_eq(m.group->ndev, 1);
+	ck_assert_str_eq(m.group->dev[0].name, "dev0");
+	vg_msg_release(&m);
+
+	/* trailing bytes too few for a header: the walk ends, no error */
+	append_raw(msg, "\x01\x02", 2);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_uint_eq(m.group->ndev, 1);
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+
+	/* a header claiming more than is left ends the walk the same way */
+	msg = group_of(3, 1);
+	append_raw(msg, "\x40\x00\x05\x00", 4);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_uint_eq(m.group->ndev, 1);
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+
+	/* the last attribute's padding missing: it still counts */
+	msg = group_of(3, 1);
+	append_raw(msg, "\x05\x00\x08\x00\x01", 5);	/* READY = 1, unpadded */
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert(m.group->ready);
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+
+	/* an empty VIABLE before the good one: checked though not kept */
+	msg = nlmsg_alloc();
+	genlmsg_put(msg, 0, 0, FAM, 0, 0, VFIOGROUP_CMD_GROUP_GET, 1);
+	nla_put_u32(msg, VFIOGROUP_A_GROUP_ID, 3);
+	nla_put(msg, VFIOGROUP_A_GROUP_VIABLE, 0, NULL);
+	nla_put_u8(msg, VFIOGROUP_A_GROUP_VIABLE, 1);
+	nla_put_u64(msg, VFIOGROUP_A_GROUP_SEQ, 4);
+	ck_assert_int_eq(decode_msg(msg, &m), -EBADMSG);
+	ck_assert_ptr_null(m.group);
+	nlmsg_free(msg);
+
+	/* a string with a NUL, but not as its last byte */
+	msg = group_of(3, 1);
+	nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_DEVICE);
+	nla_put_string(msg, VFIOGROUP_A_DEV_NAME, "dev9");
+	nla_put_u8(msg, VFIOGROUP_A_DEV_VIABLE, 1);
+	nla_put(msg, VFIOGROUP_A_DEV_BUS, 4, "pc\0i");
+	nla_nest_end(msg, nest);
+	ck_assert_int_eq(decode_msg(msg, &m), -EBADMSG);
+	nlmsg_free(msg);
+
+	/* a repeated string keeps the last, and checks the first too */
+	msg = group_of(3, 0);
+	nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_DEVICE);
+	nla_put_string(msg, VFIOGROUP_A_DEV_NAME, "first");
+	nla_put_string(msg, VFIOGROUP_A_DEV_NAME, "second");
+	nla_put_u8(msg, VFIOGROUP_A_DEV_VIABLE, 1);
+	nla_nest_end(msg, nest);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_str_eq(m.group->dev[0].name, "second");
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+}
+END_TEST
+
+/* The devices are counted before the group is allocated: many fit. */
+START_TEST(many_devices)
+{
+	struct nl_msg *msg = group_of(4294967295u, 40);
+	struct nlattr *nest;
+	struct vg_msg m;
+	char name[16];
+
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_uint_eq(m.group->ndev, 40);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "dev%d", i);
+		ck_assert_str_eq(m.group->dev[i].name, name);
+	}
+	ck_assert_str_eq(vfiogroup_group_node(m.group), "/dev/vfio/4294967295");
+	vg_msg_release(&m);
+
+	/* one more, a duplicate of the first: refused */
+	nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_DEVICE);
+	nla_put_string(msg, VFIOGROUP_A_DEV_NAME, "dev0");
+	nla_put_u8(msg, VFIOGROUP_A_DEV_VIABLE, 1);
+	nla_nest_end(msg, nest);
+	ck_assert_int_eq(decode_msg(msg, &m), -EBADMSG);
+	ck_assert_ptr_null(m.group);
+	nlmsg_free(msg);
+
+	msg = group_of(0, 1);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_str_eq(vfiogroup_group_node(m.group), "/dev/vfio/0");
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+}
+END_TEST
+
+/* vg_decode_into(): the spare is used when it has the room, else dropped. */
+START_TEST(decode_into_spare)
+{
+	struct nl_msg *two = group_of(7, 2), *three = group_of(8, 3);
+	struct nlmsghdr *h2 = nlmsg_hdr(two), *h3 = nlmsg_hdr(three);
+	struct vfiogroup_group *spare, *was;
+	struct vg_msg m;
+
+	/* a used group with room for 3, renewed whole for a 2-device one */
+	ck_assert_int_eq(vg_decode(h3, h3->nlmsg_len, FAM, &m), 0);
+	spare = was = m.group;
+	m.group = NULL;
+	ck_assert_int_eq(vg_decode_into(h2, h2->nlmsg_len, FAM, &spare, &m), 0);
+	ck_assert_ptr_eq(m.group, was);
+	ck_assert_ptr_null(spare);
+	ck_assert_uint_eq(m.group->id, 7);
+	ck_assert_uint_eq(m.group->ndev, 2);
+	ck_assert_str_eq(m.group->dev[1].name, "dev1");
+	ck_assert_str_eq(vfiogroup_group_node(m.group), "/dev/vfio/7");
+	ck_assert_uint_eq(atomic_load(&m.group->refs), 1);
+
+	/* room for 2 is too little for 3: dropped, a new one made */
+	spare = m.group;
+	m.group = NULL;
+	ck_assert_int_eq(vg_decode_into(h3, h3->nlmsg_len, FAM, &spare, &m), 0);
+	ck_assert_ptr_null(spare);
+	ck_assert_uint_eq(m.group->ndev, 3);
+	ck_assert_str_eq(m.group->dev[2].name, "dev2");
+
+	/* a malformed message uses the spare up (freed: ASan sees no leak) */
+	spare = m.group;
+	m.group = NULL;
+	{
+		struct nl_msg *dup = broken(B_DUP_DEV);
+		struct nlmsghdr *hd = nlmsg_hdr(dup);
+
+		ck_assert_int_eq(vg_decode_into(hd, hd->nlmsg_len, FAM, &spare,
+						&m), -EBADMSG);
+		ck_assert_ptr_null(spare);
+		ck_assert_ptr_null(m.group);
+		nlmsg_free(dup);
+	}
+	nlmsg_free(two);
+	nlmsg_free(three);
+}
+END_TEST
+
 static int count_cb(const struct nlmsghdr *nlh, size_t avail, void *arg)
 {
 	size_t *seen = arg;
@@ -392,6 +597,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, truncated_prefixes);
 	tcase_add_test(tc, datagram_walk);
 	tcase_add_test(tc, random_bytes);
+	tcase_add_test(tc, walker_rules);
+	tcase_add_test(tc, many_devices);
+	tcase_add_test(tc, decode_into_spare);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
