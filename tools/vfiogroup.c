@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "print.h"
 
 #ifndef PACKAGE_VERSION
@@ -50,6 +51,7 @@ static void usage(FILE *f)
 	      "  wait --ready --device DEVICE [--timeout SECONDS]\n"
 	      "                            wait until a VMM can open GROUP, or\n"
 	      "                            DEVICE on its group, now\n"
+	      "  metrics                   the groups in Prometheus text format\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json                JSON output\n"
@@ -398,6 +400,7 @@ static const struct {
 	{ "info", cmd_info },
 	{ "monitor", cmd_monitor },
 	{ "wait", cmd_wait },
+	{ "metrics", cmd_metrics },
 };
 
 int main(int argc, char **argv)
