@@ -72,7 +72,7 @@ void hook_env_free(char **env)
 	free(env);
 }
 
-#define ENV_VARS 10	/* the VFIOGROUP_* below, and PATH */
+#define ENV_VARS 11	/* the ten VFIOGROUP_* below, and PATH */
 
 static int add(char **env, size_t *n, const char *name, const char *value)
 {
