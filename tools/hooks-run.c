@@ -142,6 +142,10 @@ int hook_run(const char *path, char *const *env, int timeout_ms,
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	/* a timed-out hook's children that outlived it (or ignore SIGTERM)
+	 * must not run on unseen: the whole group goes */
+	if (term_sent && !kill_sent)
+		kill(-pid, SIGKILL);
 	res->ms = now_ms() - start;
 	if (term_sent) {
 		res->outcome = HOOK_TIMEOUT;
