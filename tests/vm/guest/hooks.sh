@@ -139,9 +139,9 @@ HOOK
 		-n "$(grep "17-slow: driver-unbound seq $slow_seq: timed out after 2 s, killed" "$T/hooks.err")"
 	check "hooks: after the timed-out hook, 20-second still ran for seq ${slow_seq:-none}" \
 		grep -q "^name=20-second seq=${slow_seq:-x} " "$T/hooks.log"
-	nfail=$(grep -c '15-fail: .*: exit status 3$' "$T/hooks.err")
-	check "hooks: the failing hook logged each time ($nfail), the hooks after it ran" \
-		test "$nfail" -ge "$(wc -l <"$T/hooks.expect")"
+	hk_failed=$(grep -c '15-fail: .*: exit status 3$' "$T/hooks.err")
+	check "hooks: the failing hook logged each time ($hk_failed), the hooks after it ran" \
+		test "$hk_failed" -ge "$(wc -l <"$T/hooks.expect")"
 	check "hooks: README, dotfile, backup~, .dpkg-old, not executable, directory: never run" \
 		test -z "$(grep '^name=BAD' "$T/hooks.log")"
 	kill -TERM "$pid_HK"
