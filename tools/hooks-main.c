@@ -6,7 +6,8 @@
  *
  * Exit status: 0 stopped by SIGTERM or SIGINT, 1 usage error (bad option,
  * missing hooks directory, textfile directory not writable), 4 the
- * library failed (no netlink, events not reachable from this namespace).
+ * library failed at start (no netlink, events not reachable from this
+ * namespace).  Later failures are logged, never an exit.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -52,6 +53,7 @@ static struct hook_queue queue;
 static struct metrics_counters counters;
 static bool metrics_dirty = true;
 static int textfile_errno;	/* last write error logged, not repeated */
+static int dispatch_err;	/* last read error logged, not repeated */
 
 static void usage(FILE *f)
 {
@@ -68,7 +70,7 @@ static void usage(FILE *f)
 	      "  -V, --version            version\n"
 	      "\n"
 	      "Exit status: 0 stopped by SIGTERM/SIGINT, 1 usage error,\n"
-	      "4 other failure.  See vfiogroup-hooks(8).\n", f);
+	      "4 failure at start.  See vfiogroup-hooks(8).\n", f);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -111,9 +113,17 @@ static void on_event(struct vfiogroup_sub *s, const struct vfiogroup_ev *ev,
 		e.seq = counters.last_seq;
 	hook_queue_push(&queue, &e);
 	counters.queue_dropped = queue.dropped;
+	/* a module loaded again numbers its events from 1 */
+	if (ev->kind == VFIOGROUP_EV_DISCONNECTED)
+		counters.last_seq = 0;
 }
 
-/* Read what the socket holds: events into the queue. */
+/*
+ * Read what the socket holds: events into the queue.  A failure (a
+ * resync that could not finish, memory) is logged once and tried again
+ * on the next wake-up: the daemon outlives it, as the library's own
+ * recovery expects of its caller.  Returns 0, or the error.
+ */
 static int dispatch_all(void)
 {
 	struct vfiogroup_stats st;
@@ -125,14 +135,20 @@ static int dispatch_all(void)
 		counters.resyncs = st.resyncs;
 		counters.losses = st.overruns + st.gaps;
 	}
+	if (n < 0 && n != dispatch_err)
+		hlog(LOG_ERR, "reading events: %s (trying again)",
+		     vfiogroup_ctx_last_error(ctx));
+	else if (!n && dispatch_err)
+		hlog(LOG_NOTICE, "reading events works again");
+	dispatch_err = n < 0 ? n : 0;
+	metrics_dirty |= n < 0;
 	return n;
 }
 
 static void service_socket(void *data)
 {
 	(void)data;
-	if (dispatch_all() < 0)
-		hlog(LOG_ERR, "reading events: %s", vfiogroup_ctx_last_error(ctx));
+	dispatch_all();
 }
 
 /* ---------------------------------------------------------------- metrics */
@@ -377,13 +393,10 @@ int main(int argc, char **argv)
 		}
 		struct pollfd pfd = { .fd = vfiogroup_get_fd(ctx), .events = POLLIN };
 
-		if (poll(&pfd, 1, -1) < 0)
+		/* after a failed read, try again in a second even if quiet */
+		if (poll(&pfd, 1, dispatch_err ? 1000 : -1) < 0)
 			continue;	/* EINTR: look at stop */
-		if (dispatch_all() < 0) {
-			hlog(LOG_ERR, "reading events: %s",
-			     vfiogroup_ctx_last_error(ctx));
-			r = EXIT_FAIL;
-		}
+		dispatch_all();
 	}
 	if (!r)
 		hlog(LOG_INFO, "stopping: %zu event(s) left without hooks",
