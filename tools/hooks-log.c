@@ -38,7 +38,15 @@ void hlog(int priority, const char *fmt, ...)
 void hooks_lib_log(void *data, int priority, const char *file, int line,
 		   const char *fn, const char *format, va_list args)
 {
-	(void)data;
+	struct vfiogroup_ctx *ctx = data;
+
+	/*
+	 * While the module is away the library keeps looking for it and
+	 * logs each miss as a failure; for a daemon that waits for the
+	 * module (and said so at notice) that is its state, not an error.
+	 */
+	if (priority < LOG_NOTICE && ctx && !vfiogroup_ctx_connected(ctx))
+		priority = LOG_INFO;
 	(void)file;
 	(void)line;
 	(void)fn;

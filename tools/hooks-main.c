@@ -342,7 +342,7 @@ static int start(void)
 					: "out of memory");
 		return EXIT_FAIL;
 	}
-	vfiogroup_set_log_fn(ctx, hooks_lib_log, NULL);
+	vfiogroup_set_log_fn(ctx, hooks_lib_log, ctx);
 	vfiogroup_set_log_priority(ctx, hooks_log_level >= LOG_DEBUG ? LOG_DEBUG
 								     : LOG_NOTICE);
 	r = vfiogroup_subscribe(ctx, NULL, VFIOGROUP_EVMASK_ALL, on_event, NULL,

@@ -113,7 +113,10 @@ extern int hooks_log_level;
 /* "<N>vfiogroup-hooks: ...\n" on stderr: journald reads the priority. */
 void hlog(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* The library's messages, the same way (a vfiogroup_log_fn). */
+/*
+ * The library's messages, the same way (a vfiogroup_log_fn; data: the
+ * context, whose failures while the module is away drop to info).
+ */
 void hooks_lib_log(void *data, int priority, const char *file, int line,
 		   const char *fn, const char *format, va_list args);
 
