@@ -12,7 +12,9 @@
 # one event in name order, with the variables the events and sysfs say
 # (the oracle: helpers-transition.sh's expected words, the module's
 # sequence numbers, rule_viable/rule_ready after each step).  The timed
-# out hook is killed and logged, and the hooks after it still run.
+# out hook is killed and logged, and the hooks after it still run.  Then
+# rmmod, an unbind while the module is away, insmod: disconnected, the
+# unbind as a synthesized event, reconnected.
 # Barriers are the module's seq: the log is read once its hooks saw it.
 
 # hk_hook NAME: a hook that appends its variables to the log, one line a run
@@ -30,6 +32,8 @@ hk_seq_done() {
 }
 hx() { echo "$1" >>"$T/hooks.expect"; }
 hk_gone() { ! alive "$pid_HK"; }
+# hk_after LINE REGEX: the log holds a line matching REGEX from LINE on
+hk_after() { sed -n "$1,\$p" "$T/hooks.log" | grep -q "$2"; }
 # hk_step: after a change, the state the group must have been announced in
 hk_step() { echo "$(module_seq) $(rule_viable "$HG") $(rule_ready "$HG")" >>"$T/hooks.steps"; }
 
@@ -144,14 +148,58 @@ HOOK
 		test "$hk_failed" -ge "$(wc -l <"$T/hooks.expect")"
 	check "hooks: README, dotfile, backup~, .dpkg-old, not executable, directory: never run" \
 		test -z "$(grep '^name=BAD' "$T/hooks.log")"
+	# (before the rmmod, at which the library's notices are expected)
+	other=$(grep -v -e '15-fail: .*exit status 3$' -e '17-slow: .*timed out' -e '^<[67]>' "$T/hooks.err")
+	check "hooks: nothing else at notice or worse in its log" test -z "$other"
+	[ -z "$other" ] || echo "$other" | indent
+	hk_err_from=$(($(wc -l <"$T/hooks.err") + 1))
+
+	# The module going away and coming back: the hooks get disconnected;
+	# the e1000 unbound while no module watched comes back as the
+	# resync's synthesized events, then reconnected; the hooks after it
+	# see the new module's events.
+	if [ -z "$MODULE_KO" ]; then
+		skip "hooks: rmmod and insmod under the daemon" "no vfiogroup.ko to insmod again"
+	else
+		hk_from=$(($(wc -l <"$T/hooks.log") + 1))
+		rmmod vfiogroup
+		wait_for 20 grep -q '^name=20-second .*event=disconnected' "$T/hooks.log" ||
+			diag "hooks: no disconnected run within 20 s of rmmod"
+		unbind_dev "$E"
+		hk_v=$(rule_viable "$HG")
+		insmod "$MODULE_KO"
+		wait_for 20 grep -q '^name=20-second .*event=reconnected' "$T/hooks.log" ||
+			diag "hooks: no reconnected run within 20 s of insmod"
+		bind_dev "$E" e1000
+		# (the new module numbers from 1 again: the barrier is the bind's
+		# last event, driver-bound, reaching the last hook)
+		wait_for 20 hk_after "$hk_from" '^name=20-second .*event=driver-bound' ||
+			diag "hooks: no driver-bound run within 20 s of the bind"
+		sed -n "$hk_from,\$p" "$T/hooks.log" | grep '^name=10-env ' >"$T/hooks.rr"
+		hk_words=$(sed 's/^name=10-env seq=[0-9]* event=\([^ ]*\) group=[^ ]* dev=\([^ ]*\) driver=\([^ ]*\) .* synth=\([01]\) .*/\1:\2:\3:\4/' "$T/hooks.rr" | tr '\n' ' ')
+		diag "hooks: around rmmod/insmod: $hk_words"
+		case $hk_words in
+		"disconnected:-:-:0 driver-unbound:$E:e1000:1 "*"reconnected:-:-:0 "*"driver-bound:$E:e1000:0 "*) hk_rr=1 ;;
+		*) hk_rr=0 ;;
+		esac
+		hk_last_v=$(grep -v ' synth=0 ' "$T/hooks.rr" | tail -n 1)
+		check "hooks: rmmod, unbind, insmod, bind: disconnected, the unbind synthesized, reconnected, then the new module's driver-bound" \
+			test "$hk_rr" = 1
+		check "hooks: the resync's last synthesized event says viable $hk_v, as sysfs did" \
+			test "$(vg_field "$hk_last_v" viable)" = "$hk_v"
+		hk_errs=$(sed -n "$hk_err_from,\$p" "$T/hooks.err" | grep '^<[0-3]>')
+		hk_alive=0
+		alive "$pid_HK" && hk_alive=1
+		check "hooks: the daemon outlived the module's absence, logging no error" \
+			test -z "$hk_errs" -a "$hk_alive" = 1
+		[ -z "$hk_errs" ] || echo "$hk_errs" | indent
+		diag "hooks: its log around rmmod/insmod: $(sed -n "$hk_err_from,\$p" "$T/hooks.err" | grep -v -e '^<[67]>' -e '15-fail' | tr '\n' '|')"
+	fi
 	kill -TERM "$pid_HK"
 	wait_for 10 hk_gone
 	wait "$pid_HK"
 	hk_rc=$?
 	check "hooks: SIGTERM: exit 0 (rc=$hk_rc)" test "$hk_rc" -eq 0
-	other=$(grep -v -e '15-fail: .*exit status 3$' -e '17-slow: .*timed out' -e '^<[67]>' "$T/hooks.err")
-	check "hooks: nothing else at notice or worse in its log" test -z "$other"
-	[ -z "$other" ] || echo "$other" | indent
 	restore=$(pdrv "$E")
 	[ "$restore" = e1000 ] || rebind "$E" e1000
 fi
