@@ -4,6 +4,7 @@
 # waits for one, after one run of the hooks with VFIOGROUP_EVENT=resync in
 # which a failing hook and one killed at its --hook-timeout (both logged
 # with their priority) do not stop the next; SIGTERM then exits 0.
+# --dry-run logs the three hooks and their variables and runs none.
 set -u
 : "${top_builddir:=../..}"
 daemon="$top_builddir/tools/vfiogroup-hooks"
@@ -77,4 +78,24 @@ grep -q '^<6>vfiogroup-hooks: .*/30-runs: resync seq [0-9]*: ok' "$tmp/err" ||
 grep -q '^vfiogroup_hook_runs_total{result="timeout"} 1$' "$tmp/tf/vfiogroup.prom" ||
 	{ echo "FAIL: textfile without the timed-out run"; cat "$tmp/tf/vfiogroup.prom"; fail=1; }
 [ "$fail" = 0 ] || { echo "daemon's log:"; cat "$tmp/err"; }
+
+# --dry-run: the hooks and their variables logged, none run
+rm -f "$tmp/log"
+"$daemon" -d "$tmp/h" --dry-run >"$tmp/out" 2>"$tmp/err" </dev/null &
+pid=$!
+i=0
+while [ "$i" -lt 100 ] && ! grep -q '30-runs with:' "$tmp/err" && kill -0 "$pid" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+[ "$rc" = 0 ] || { echo "FAIL: --dry-run: SIGTERM: exit status $rc"; fail=1; }
+[ ! -e "$tmp/log" ] || { echo "FAIL: --dry-run ran hooks:"; cat "$tmp/log"; fail=1; }
+if [ "$(grep -c '^<5>vfiogroup-hooks: dry run: .*/[0-9]*-[a-z]* with:$' "$tmp/err")" != 3 ] ||
+	! grep -q '^<5>vfiogroup-hooks:   VFIOGROUP_EVENT=resync$' "$tmp/err"; then
+	echo "FAIL: --dry-run log:"; cat "$tmp/err"; fail=1
+fi
 exit $fail
