@@ -9,7 +9,9 @@
  * library failed at start (no netlink, events not reachable from this
  * namespace).  Later failures are logged, never an exit.
  */
+#define _GNU_SOURCE	/* pipe2(): the stop pipe close-on-exec, so hooks do not inherit it */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -47,6 +49,8 @@ static struct {
 } opt = { DEFAULT_HOOKS_DIR, NULL, DEFAULT_TIMEOUT_MS, false };
 
 static volatile sig_atomic_t stop;
+/* written by the signal handler: a SIGTERM just before poll() wakes it */
+static int stop_pipe[2] = { -1, -1 };
 static struct vfiogroup_ctx *ctx;
 static struct vfiogroup_sub *sub;
 static struct hook_queue queue;
@@ -83,8 +87,14 @@ static int usage_error(const char *fmt, const char *arg)
 
 static void on_signal(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	stop = 1;
+	if (write(stop_pipe[1], "", 1) < 0) {
+		/* full: a wake-up is pending already */
+	}
+	errno = saved;
 }
 
 /* ---------------------------------------------------------------- events */
@@ -373,6 +383,10 @@ int main(int argc, char **argv)
 
 	if (r)
 		return r;
+	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK)) {
+		hlog(LOG_ERR, "pipe: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
 	/* no SA_RESTART: poll() returns and the loop looks at stop */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -391,11 +405,15 @@ int main(int argc, char **argv)
 			hook_event_clear(&e);
 			continue;
 		}
-		struct pollfd pfd = { .fd = vfiogroup_get_fd(ctx), .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = vfiogroup_get_fd(ctx), .events = POLLIN },
+			{ .fd = stop_pipe[0], .events = POLLIN },
+		};
 
 		/* after a failed read, try again in a second even if quiet */
-		if (poll(&pfd, 1, dispatch_err ? 1000 : -1) < 0)
-			continue;	/* EINTR: look at stop */
+		if (poll(pfd, 2, dispatch_err ? 1000 : -1) < 0 ||
+		    (pfd[1].revents & POLLIN))
+			continue;	/* EINTR or the pipe: look at stop */
 		dispatch_all();
 	}
 	if (!r)
