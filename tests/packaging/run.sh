@@ -270,7 +270,7 @@ step tools-on-host host_runs
 # clean for systemd-analyze verify (man page included), and installed but
 # neither enabled nor started; the hooks directory's README a conffile.
 hooks_installed() {
-	local unit=/lib/systemd/system/vfiogroup-hooks.service
+	local unit=/lib/systemd/system/vfiogroup-hooks.service out conf
 	/usr/sbin/vfiogroup-hooks --help | head -n 2 &&
 	/usr/sbin/vfiogroup-hooks --version &&
 	ls -l "$unit" /usr/share/man/man8/vfiogroup-hooks.8.gz /etc/vfiogroup/hooks.d/README || return 1
@@ -280,8 +280,10 @@ hooks_installed() {
 	if ls /etc/systemd/system/*.wants/vfiogroup-hooks.service 2>/dev/null; then
 		echo "the package enabled the unit"; return 1
 	fi
-	dpkg-query --showformat='${Conffiles}\n' -W vfiogroup-tools | tee /dev/stderr |
-		grep -q '^ /etc/vfiogroup/hooks.d/README ' || { echo "README is no conffile"; return 1; }
+	# (not tee /dev/stderr: reopening the step's log would truncate it)
+	conf=$(dpkg-query --showformat='${Conffiles}\n' -W vfiogroup-tools)
+	echo "conffiles:$conf"
+	grep -q '^ /etc/vfiogroup/hooks.d/README ' <<<"$conf" || { echo "README is no conffile"; return 1; }
 }
 step hooks-installed hooks_installed
 
