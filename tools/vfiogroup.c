@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "parse.h"
+#include "metrics.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.4.0"
@@ -45,6 +46,7 @@ static void usage(FILE *f)
 	      "  -t, --timestamp           wall-clock time on every record\n"
 	      "  -c, --count N             exit 0 after N records\n"
 	      "      --timeout SECONDS     stop then: exit 0, or 2 before --count\n"
+	      "  metrics                   the groups in Prometheus text format\n"
 	      "\n"
 	      "Options:\n"
 	      "  -j, --json[=short|pretty] JSON output (-j: short, a record a line)\n"
@@ -68,6 +70,7 @@ static const struct {
 	{ "info", cmd_info },
 	{ "monitor", cmd_monitor },
 	{ "wait", cmd_wait },
+	{ "metrics", cmd_metrics },
 };
 
 int main(int argc, char **argv)

@@ -6,6 +6,8 @@
 # Pairs (deb -> rpm): libvfiogroup1 -> libvfiogroup, libvfiogroup-dev ->
 # libvfiogroup-devel, vfiogroup-tools and vfiogroup-dkms -> the same names.
 # Normalised: libdir (/usr/lib/x86_64-linux-gnu, /usr/lib64) -> LIBDIR;
+# systemd units (Debian 12 /lib/systemd/system, rpm %{_unitdir}
+# /usr/lib/systemd/system) -> /usr/lib/systemd/system;
 # /usr/share/doc/PACKAGE/ -> DOC/; compression suffixes of man pages and
 # documentation dropped (Debian compresses docs over 4 kB, Fedora does not).
 # Ignored: what only one distribution adds by policy (Debian's
@@ -18,6 +20,7 @@ rc=0
 
 norm() {
 	sed -E -e 's#^/usr/lib/x86_64-linux-gnu/#LIBDIR/#' -e 's#^/usr/lib64/#LIBDIR/#' \
+		-e 's#^/lib/systemd/system/#/usr/lib/systemd/system/#' \
 		-e 's#^/usr/share/doc/[^/]+/#DOC/#' -e 's#(/man/man[0-9]/[^/]+)\.(gz|bz2|xz|zst)$#\1#' \
 		-e 's#^(DOC/.*)\.gz$#\1#' |
 	grep -v -E '^DOC/(changelog\.Debian|copyright)$|^/usr/share/lintian/overrides/|^/usr/lib/\.build-id(/|$)' |

@@ -17,7 +17,9 @@
 #      host's uname -r); dkms status says installed for KVER; nothing is
 #      loaded into the host kernel
 #   6. examples/vmm-wait.c builds against the installed libvfiogroup-dev
-#      with pkg-config; the installed vfiogroup and vmm-wait run on the host
+#      with pkg-config; the installed vfiogroup and vmm-wait run on the host;
+#      vfiogroup-hooks runs, its unit is clean for systemd-analyze verify
+#      and not enabled, the hooks directory's README is a conffile
 #   7. VM: tests/vm/run-suite.sh --module <the DKMS-built .ko>: the VM
 #      suite's sections that use what the packages install (not walk,
 #      stress: the VM suite ran those), its guest programs using the
@@ -266,6 +268,27 @@ host_runs() {
 }
 step tools-on-host host_runs
 
+# vfiogroup-hooks as installed: it runs, its unit is where systemd looks,
+# clean for systemd-analyze verify (man page included), and installed but
+# neither enabled nor started; the hooks directory's README a conffile.
+hooks_installed() {
+	local unit=/lib/systemd/system/vfiogroup-hooks.service out conf
+	/usr/sbin/vfiogroup-hooks --help | head -n 2 &&
+	/usr/sbin/vfiogroup-hooks --version &&
+	ls -l "$unit" /usr/share/man/man8/vfiogroup-hooks.8.gz /etc/vfiogroup/hooks.d/README || return 1
+	out=$(systemd-analyze verify "$unit" 2>&1)
+	echo "systemd-analyze verify: ${out:-clean}"
+	[ -z "$out" ] || return 1
+	if ls /etc/systemd/system/*.wants/vfiogroup-hooks.service 2>/dev/null; then
+		echo "the package enabled the unit"; return 1
+	fi
+	# (not tee /dev/stderr: reopening the step's log would truncate it)
+	conf=$(dpkg-query --showformat='${Conffiles}\n' -W vfiogroup-tools)
+	echo "conffiles:$conf"
+	grep -q '^ /etc/vfiogroup/hooks.d/README ' <<<"$conf" || { echo "README is no conffile"; return 1; }
+}
+step hooks-installed hooks_installed
+
 # --- 7, 8. the VM ---------------------------------------------------------
 if [ $vm -eq 1 ] && [ -n "${ko:-$(dkms_ko)}" ]; then
 	ko=$(dkms_ko)
@@ -352,6 +375,8 @@ nothing_left() {
 	while read -r f; do
 		[ -e "$f" ] || [ -L "$f" ] || continue
 		[ -d "$f" ] && [ ! -L "$f" ] && continue   # shared directories (/usr/lib/..., /usr/include)
+		# merged /usr's aliases (/lib -> usr/lib), listed for the unit's /lib/systemd/system
+		case $f in /lib|/lib64|/bin|/sbin) continue ;; esac
 		echo "left: $f"; left=1
 	done <"$work/installed-files.txt"
 	for p in "${debpkgs[@]}"; do

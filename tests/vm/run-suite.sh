@@ -178,6 +178,19 @@ else
 	sed 's/^/  /' "$outdir/qemu-payload.log" >&2
 fi
 
+# The "hooks-metrics" section's reader of the textfile: Debian's
+# node_exporter; without it that section skips, saying why.
+if ! selected hooks-metrics; then
+	:
+elif "$here/node-exporter-payload.sh" "$outdir/node-exporter-payload/node-exporter" \
+	>"$outdir/node-exporter-payload.log" 2>&1; then
+	say "$(tail -n 1 "$outdir/node-exporter-payload.log")"
+	payload_args+=(--payload "$outdir/node-exporter-payload")
+else
+	say "warning: no node_exporter payload (tests/vm/node-exporter-payload.sh): hooks-metrics will skip:"
+	sed 's/^/  /' "$outdir/node-exporter-payload.log" >&2
+fi
+
 # boot_and_judge: boot the prepared kernel ($spec $kver $kdir $module $out,
 # times $t0 $t1 $tb $t2), judge the run, write "PASSED FAILED BAD" and the
 # summary line to $out/.result.  Runs in the background with --jobs > 1.

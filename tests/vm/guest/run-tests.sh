@@ -81,6 +81,16 @@
 #             VG_QEMU_WALK_STEPS, VG_QEMU_WALK_SEED.
 #   ynl       (ynl.sh) the YNL C client and Python CLI, built from the spec
 #             (/payload/ynl), agree with vgprobe, sysfs and vfiogroup -j
+#   hooks     (hooks.sh) vfiogroup-hooks (next to this script) runs a
+#             hooks directory on the e1000's unbind, vfio-pci, unbind,
+#             e1000: each event once, in seq order, hooks in name order,
+#             VFIOGROUP_* as sysfs says; a hook past --hook-timeout killed
+#             and logged, the next still runs; skipped files never run;
+#             SIGTERM exits 0
+#   hooks-metrics (hooks-metrics.sh) vfiogroup-hooks --textfile read by
+#             Debian's node_exporter (/payload/node-exporter; skipped
+#             without it), scraped with vghttp: groups == sysfs, event
+#             counters grow by exactly the events of a vfio-pci round trip
 #   kunit     (kunit.sh) vfiogroup_kunit.ko's KTAP, one line per case
 #   faults    (faults.sh) failslab fail-nth on load, unbind, bind, get, dump
 #   order     (order.sh) two groups' binds and unbinds at once: the raw
@@ -230,10 +240,10 @@ E_DRV=e1000
 # shellcheck source=qemu.sh source-path=SCRIPTDIR
 . "$HERE/qemu.sh"
 
-# ---------------------------------------------------------------- qemu-walk, ynl, kunit, faults, order, stress, walk, bench
+# ---------------------------------------------------------------- qemu-walk, ynl, hooks, hooks-metrics, kunit, faults, order, stress, walk, bench
 # (qemu-walk before walk: on 5.10 a device walk removes and rescans can no
 # longer be given to VFIO, see qemu-walk.sh)
-for _sec in qemu-walk ynl kunit faults order stress walk bench; do
+for _sec in qemu-walk ynl hooks hooks-metrics kunit faults order stress walk bench; do
 	# shellcheck source=/dev/null
 	. "$HERE/$_sec.sh"
 done
