@@ -22,34 +22,6 @@
 
 #include "vgbench.h"
 
-int nfail;
-
-void result(bool good, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!good)
-		nfail++;
-	printf("%s - ", good ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
 int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -92,32 +64,6 @@ void dist_of(double *v, size_t n, struct dist *out)
 	out->p90 = rank(v, n, 0.9);
 	out->p99 = rank(v, n, 0.99);
 	out->max = v[n - 1];
-}
-
-int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-static void link_base(const char *path, char *out, size_t len)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-	const char *b;
-
-	out[0] = 0;
-	if (n < 0)
-		return;
-	buf[n] = 0;
-	b = strrchr(buf, '/');
-	snprintf(out, len, "%s", b ? b + 1 : buf);
 }
 
 void driver_of(const char *dev, char *out, size_t len)

@@ -12,16 +12,6 @@
 
 #include "vgbench.h"
 
-static void on_alarm(int sig)
-{
-	static const char msg[] = "not ok - vgbench: watchdog: the job hung\n";
-
-	(void)sig;
-	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(4);
-	_exit(3);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -33,6 +23,7 @@ int main(int argc, char **argv)
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	watchdog_msg = "not ok - vgbench: watchdog: the job hung\n";
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned)(getenv("VGBENCH_WATCHDOG") ? atoi(getenv("VGBENCH_WATCHDOG")) : 600));
 	for (size_t i = 0; argc > 1 && i < sizeof(jobs) / sizeof(jobs[0]); i++)

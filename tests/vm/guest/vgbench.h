@@ -23,7 +23,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <vfiogroup.h>
+
+/* TAP lines, nfail, write_file() and link_base(): the guest programs' own. */
+#include "guest-util.h"
 
 #define NAME_LEN 64
 
@@ -64,10 +76,6 @@ int raw_dump_groups(void);
 
 /* --- vgbench-util.c */
 
-extern int nfail;
-void result(bool good, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 int64_t now_ns(void);
 void sleep_ms(int ms);
 
@@ -78,8 +86,6 @@ struct dist {
 };
 void dist_of(double *v, size_t n, struct dist *out);
 
-/* One write of val to path: 0 or -errno. */
-int write_file(const char *path, const char *val);
 /* The device's driver, "" when none. */
 void driver_of(const char *dev, char *out, size_t len);
 /* The device's IOMMU group number, or -1. */
