@@ -97,7 +97,8 @@ fi
 # the group; monitor's filters, JSON records, --snapshot, -t, --count,
 # --timeout and output through a pipe against a known unbind / vfio-pci
 # bind / unbind / e1000 bind (oracle: sysfs and the module's seq); wait's
-# exit statuses 0 reached, 2 timed out, 3 absent or vanished (remove).
+# exit statuses 0 reached, 2 timed out, 3 absent or vanished (the e1000e's
+# remove).
 # shellcheck disable=SC2154 # mon_rc: set by helpers-monitor.sh's mon_wait
 if want lib && [ "$(time_left)" -lt 60 ]; then
 	skip "vfiogroup filters, records, wait statuses" "guest time budget: $(time_left) s left"
@@ -327,20 +328,35 @@ elif want lib && [ -n "$CLI" ] && [ -n "$E" ] && [ "$LIB_VFIO" = 1 ]; then
 	"$CLI" wait --device 0000:7f:1f.7 --ready --timeout 5 >"$T/g.wait" 2>&1
 	rc=$?
 	check "vfiogroup wait --device of no such device: exit 3 at once (rc=$rc: $(cat "$T/g.wait"))" test "$rc" -eq 3
-	cli_mon_start WG wait "$EG" --ready --timeout 60 || notok "vfiogroup wait $EG --ready waits in poll"
-	cli_mon_start WD wait --device "$E" --ready --timeout 60 || notok "vfiogroup wait --device $E --ready waits in poll"
-	echo "$E" >>"$T/rescanned"
-	echo 1 >"$PCI/$E/remove"
-	wait_for 10 test ! -e "$PCI/$E"
-	mon_wait WG 10
-	wg_rc=$mon_rc
-	mon_wait WD 10
-	wd_rc=$mon_rc
-	echo 1 >/sys/bus/pci/rescan
-	wait_for 10 test -e "$PCI/$E/driver"
-	check "vfiogroup wait $EG --ready: exit 3 when its only device is removed (rc=$wg_rc: $(cat "$T/WG.err"))" test "$wg_rc" = 3
-	check "vfiogroup wait --device $E --ready: exit 3 when it is removed (rc=$wd_rc: $(cat "$T/WD.err"))" test "$wd_rc" = 3
-	check "$E back on e1000 after remove and rescan" test "$(pdrv "$E")" = e1000
+	# The device removed is the e1000e, not $E: on 5.10 with the emulated
+	# Intel IOMMU a removed and rescanned device can no longer be given to
+	# VFIO (qemu-walk.sh), and the qemu section needs $E later.  Listed in
+	# $T/rescanned, which qemu-walk leaves out there.
+	LV=
+	for _d in /sys/bus/pci/drivers/e1000e/0000:*; do
+		[ -e "$_d" ] || continue
+		_d=${_d##*/}
+		if [ "$(ndevs "$(grp_of "$_d")")" -eq 1 ]; then LV=$_d; break; fi
+	done
+	if [ -z "$LV" ]; then
+		notok "vfiogroup wait: exit 3 when the device is removed: no e1000e alone in its group"
+	else
+		LVG=$(grp_of "$LV")
+		cli_mon_start WG wait "$LVG" --ready --timeout 60 || notok "vfiogroup wait $LVG --ready waits in poll"
+		cli_mon_start WD wait --device "$LV" --ready --timeout 60 || notok "vfiogroup wait --device $LV --ready waits in poll"
+		echo "$LV" >>"$T/rescanned"
+		echo 1 >"$PCI/$LV/remove"
+		wait_for 10 test ! -e "$PCI/$LV"
+		mon_wait WG 10
+		wg_rc=$mon_rc
+		mon_wait WD 10
+		wd_rc=$mon_rc
+		echo 1 >/sys/bus/pci/rescan
+		wait_for 10 test -e "$PCI/$LV/driver"
+		check "vfiogroup wait $LVG --ready: exit 3 when its only device is removed (rc=$wg_rc: $(cat "$T/WG.err"))" test "$wg_rc" = 3
+		check "vfiogroup wait --device $LV --ready: exit 3 when it is removed (rc=$wd_rc: $(cat "$T/WD.err"))" test "$wd_rc" = 3
+		check "$LV back on e1000e after remove and rescan" test "$(pdrv "$LV")" = e1000e
+	fi
 elif want lib; then
 	skip "vfiogroup filters, records, wait statuses" "needs the tool, an e1000 alone in its group and vfio-pci"
 fi
