@@ -221,7 +221,22 @@ if [ "$kmemleak" = 1 ] && [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan >/sys/kernel/debug/kmemleak
 	sleep 5
 	echo scan >/sys/kernel/debug/kmemleak
-	leaks=$(grep -c '^unreferenced object' /sys/kernel/debug/kmemleak)
+	# 5.10's SLUB leaks a new cache's kobject name when sysfs_slab_add()
+	# fails (fixed in 5.12, "mm/slub: fix a memory leak in
+	# sysfs_slab_add()"): faults.sh's fail-nth on load (vgsys) reaches it
+	# through the module's kmem_cache_create().  Such objects -- vgsys's,
+	# allocated under sysfs_slab_add() -- are counted apart, not as leaks.
+	kl_count() {
+		awk -v want="$1" '
+		function done_obj() { if (inobj && ((vgsys && slab) == want)) n++ }
+		/^unreferenced object/ { done_obj(); inobj = 1; vgsys = 0; slab = 0; next }
+		/^  comm "vgsys",/ { vgsys = 1 }
+		/sysfs_slab_add\+/ { slab = 1 }
+		END { done_obj(); print n + 0 }' /sys/kernel/debug/kmemleak
+	}
+	leaks=$(kl_count 0)
+	slub=$(kl_count 1)
+	[ "$slub" -eq 0 ] || tap "# kmemleak: $slub objects of 5.10's sysfs_slab_add() error path (vgsys's injected faults) not counted"
 	kn=$((kn + 1))
 	if [ "$leaks" -eq 0 ]; then
 		tap "ok $kn - kmemleak: no unreferenced objects"
