@@ -6,8 +6,9 @@
 # events of different groups made at the same time must still arrive in
 # sequence order, with no gap, each carrying its group's state right after
 # itself.  Two loops bind and unbind two devices of two groups at once
-# (VG_ORDER_CYCLES each, default 50) while a raw listener with a huge
-# buffer (vgprobe) records everything; the module's own seq is the barrier.
+# (VG_ORDER_CYCLES each, default 50, 15 on the debug kernels) while a raw
+# listener with a huge buffer (vgprobe) records everything; the module's own
+# seq is the barrier.
 # Checked over the whole stream: seq increases by one each time; every
 # event's group, device and driver are the loops' own; per group, every
 # viability-changed flips the group's viability and every other event

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only OR MIT
 # shellcheck shell=sh
 #
-# Section "stress", sourced by run-tests.sh: VG_STRESS_CYCLES (default 100)
-# rmmod/insmod cycles while two subscribers listen and a loop unbinds and
+# Section "stress", sourced by run-tests.sh: VG_STRESS_CYCLES (default 100,
+# 50 on the debug kernels) rmmod/insmod cycles while two subscribers listen and a loop unbinds and
 # binds the e1000 $E as fast as it can:
 #   A  "vfiogroup monitor" (libvfiogroup): survives every reload, ends
 #      connected, and sees a transition made after the last cycle

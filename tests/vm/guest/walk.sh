@@ -15,7 +15,7 @@
 # vfio-status=K ready=R seconds=T".
 #
 # Knobs (kernel command line, e.g. run-suite.sh --append 'VG_WALK_STEPS=100'):
-#   VG_WALK_STEPS=N     steps (default 500)
+#   VG_WALK_STEPS=N     steps (default 500, 200 on the debug kernels)
 #   VG_WALK_SEED=S      the seed (default: from the clock; every run prints
 #                       its seed and the command line that repeats it)
 #   VG_WALK_DEADLINE=S  how long the library may take to catch up with the
