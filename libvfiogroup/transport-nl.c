@@ -171,40 +171,68 @@ static int t_watch_ctrl(struct vg_transport *t)
 	return nlerr_to_errno(nl_socket_add_membership(T(t)->ev, grp));
 }
 
+struct family_reply {
+	const char *grp_name;
+	struct vg_family *fam;
+	bool has_grp;
+};
+
+/* Is @grp (one CTRL_ATTR_MCAST_GROUPS entry) the group asked for? */
+static void on_mcast_group(struct nlattr *grp, struct family_reply *fr)
+{
+	static struct nla_policy pol[CTRL_ATTR_MCAST_GRP_MAX + 1] = {
+		[CTRL_ATTR_MCAST_GRP_NAME] = { .type = NLA_STRING },
+		[CTRL_ATTR_MCAST_GRP_ID] = { .type = NLA_U32 },
+	};
+	struct nlattr *tb[CTRL_ATTR_MCAST_GRP_MAX + 1];
+
+	if (nla_parse_nested(tb, CTRL_ATTR_MCAST_GRP_MAX, grp, pol) < 0 ||
+	    !tb[CTRL_ATTR_MCAST_GRP_NAME] || !tb[CTRL_ATTR_MCAST_GRP_ID] ||
+	    strcmp(nla_get_string(tb[CTRL_ATTR_MCAST_GRP_NAME]), fr->grp_name))
+		return;
+	fr->fam->events_grp = nla_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+	fr->has_grp = true;
+}
+
 static int on_family(const struct nlmsghdr *nlh, size_t avail, void *arg)
 {
 	static struct nla_policy pol[CTRL_ATTR_MAX + 1] = {
+		[CTRL_ATTR_FAMILY_ID] = { .type = NLA_U16 },
 		[CTRL_ATTR_VERSION] = { .type = NLA_U32 },
+		[CTRL_ATTR_MCAST_GROUPS] = { .type = NLA_NESTED },
 	};
 	struct nlattr *tb[CTRL_ATTR_MAX + 1];
-	uint32_t *version = arg;
+	struct family_reply *fr = arg;
+	struct nlattr *grp;
+	int rem;
 
 	if (avail < NLMSG_HDRLEN + GENL_HDRLEN ||
 	    genlmsg_parse((struct nlmsghdr *)nlh, 0, tb, CTRL_ATTR_MAX, pol) < 0 ||
-	    !tb[CTRL_ATTR_VERSION])
+	    !tb[CTRL_ATTR_FAMILY_ID] || !tb[CTRL_ATTR_VERSION])
 		return -EBADMSG;
-	*version = nla_get_u32(tb[CTRL_ATTR_VERSION]);
+	fr->fam->id = nla_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	fr->fam->version = nla_get_u32(tb[CTRL_ATTR_VERSION]);
+	if (tb[CTRL_ATTR_MCAST_GROUPS])
+		nla_for_each_nested(grp, tb[CTRL_ATTR_MCAST_GROUPS], rem)
+			on_mcast_group(grp, fr);
 	return 0;
 }
 
+/*
+ * One CTRL_CMD_GETFAMILY gives the id, the version and the multicast
+ * groups from one moment: asked in three requests (genl_ctrl_resolve(),
+ * genl_ctrl_resolve_grp(), the version), a family unloaded in between
+ * looked like a family without our group ("unsupported version") rather
+ * than the absent module it is.
+ */
 int vg_nl_resolve(struct vg_transport *t, const char *family,
 		  const char *grp_name, struct vg_family *fam)
 {
-	struct nl_sock *sk = T(t)->req;
+	struct family_reply fr = { .grp_name = grp_name, .fam = fam };
 	struct nl_msg *msg;
-	int id, grp, r;
+	int r;
 
 	memset(fam, 0, sizeof(*fam));
-	id = genl_ctrl_resolve(sk, family);
-	if (id < 0)
-		return nlerr_to_errno(id);
-	grp = genl_ctrl_resolve_grp(sk, family, grp_name);
-	if (grp == -NLE_OBJ_NOTFOUND)
-		return -EPROTONOSUPPORT;	/* family without our group */
-	if (grp < 0)
-		return nlerr_to_errno(grp);
-
-	/* genl_ctrl_resolve() does not tell the version: ask for it. */
 	msg = nlmsg_alloc();
 	if (!msg)
 		return -ENOMEM;
@@ -214,12 +242,16 @@ int vg_nl_resolve(struct vg_transport *t, const char *family,
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	r = do_request(sk, msg, false, on_family, &fam->version);
+	r = do_request(T(t)->req, msg, false, on_family, &fr);
 	nlmsg_free(msg);
-	if (r)
+	if (r) {
+		memset(fam, 0, sizeof(*fam));
 		return r;
-	fam->id = (uint16_t)id;
-	fam->events_grp = (uint32_t)grp;
+	}
+	if (!fr.has_grp) {
+		memset(fam, 0, sizeof(*fam));
+		return -EPROTONOSUPPORT;	/* family without our group */
+	}
 	return 0;
 }
 

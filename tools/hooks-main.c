@@ -29,7 +29,7 @@
 #include "print.h"
 
 #ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.3.0"
+#define PACKAGE_VERSION "0.4.0"
 #endif
 
 #define DEFAULT_HOOKS_DIR	"/etc/vfiogroup/hooks.d"

@@ -17,7 +17,9 @@ check() { # check DESC CONDITION...: ok if the command succeeds
 	if "$@"; then ok "$_d"; else notok "$_d"; fi
 }
 diag() { echo "# $*"; }
-log() { echo "run-tests: $*" >&2; }
+# log MESSAGE: progress on the console, with the guest's uptime so that a
+# run's log shows where its time went.
+log() { echo "run-tests: [$(cut -d' ' -f1 /proc/uptime) s] $*" >&2; }
 indent() { sed 's/^/#   /'; }
 
 # lib_tap CMD...: run a program that prints "ok - ..."/"not ok - ..." and
