@@ -96,6 +96,16 @@ tap() { printf '%s\n' "$*" >&3; }
 watchdog=$!
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# Heartbeat: a kernel line every 30 s, so that the host (boot.sh --silence)
+# can tell a guest whose serial output stopped from one whose tests are
+# quiet; and the magic SysRq keys on, so that it can then ask the kernel
+# for its CPUs' and blocked tasks' stacks from the keyboard.
+echo 1 >/proc/sys/kernel/sysrq
+(
+	exec 3>&-
+	while sleep 30; do echo "<4>vg: alive at $(uptime_s) s" >/dev/kmsg; done
+) &
 msg "userspace at $(uptime_s) s, kernel $VG_KVER, guest budget $timeout s"
 
 # --- bench section: modules, groups -------------------------------------
