@@ -75,9 +75,9 @@ static void *burst_thread(void *arg)
 
 	for (int i = 0; i < b->n; i++) {
 		for (int k = 0; k < 2; k++) {
-			if (unbind(b->dev[k]))
+			if (pci_unbind(b->dev[k]))
 				b->errors++;
-			if (bind_to(b->dev[k], b->drv[k]))
+			if (pci_bind(b->dev[k], b->drv[k]))
 				b->errors++;
 		}
 		b->done++;
@@ -152,8 +152,8 @@ int cmd_filtered(int argc, char **argv)
 		return 2;
 	alarm(180);
 	for (int k = 0; k < 2; k++) {
-		sysfs_driver(b.dev[k], b.drv[k], NAME_LEN);
-		g[k] = group_of(b.dev[k]);
+		pci_driver(b.dev[k], b.drv[k], NAME_LEN);
+		g[k] = pci_group(b.dev[k]);
 		if (!*b.drv[k] || g[k] < 0) {
 			result(false, "%s is bound to a driver and in a group", b.dev[k]);
 			return 1;

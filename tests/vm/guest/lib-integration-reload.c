@@ -69,7 +69,7 @@ int cmd_reload(int argc, char **argv)
 	if (!ko || !dev)
 		return 2;
 	alarm(120);
-	sysfs_driver(dev, drv, sizeof(drv));
+	pci_driver(dev, drv, sizeof(drv));
 	scopy(c.dev, sizeof(c.dev), dev);
 	diag("reload: module %s, device %s on '%s'", ko, dev, drv);
 
@@ -94,7 +94,7 @@ int cmd_reload(int argc, char **argv)
 	free(ids);
 
 	/* 2. A change the library cannot hear about. */
-	r = *drv ? unbind(dev) : -EINVAL;
+	r = *drv ? pci_unbind(dev) : -EINVAL;
 	result(r == 0, "unbind %s from %s while the module is away", dev, drv);
 
 	/* 3. insmod: RECONNECTED, the change reported, synthesized, before. */

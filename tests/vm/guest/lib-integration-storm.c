@@ -31,14 +31,14 @@ static void *storm_thread(void *arg)
 		char now[NAME_LEN];
 		const char *to;
 
-		sysfs_driver(s->dev[k], now, sizeof(now));
+		pci_driver(s->dev[k], now, sizeof(now));
 		if (*now) {
-			r = unbind(s->dev[k]);
+			r = pci_unbind(s->dev[k]);
 			to = "-";
 		} else {
 			to = s->alt[k] && s->alt_next[k]++ % 2 ? "vfio-pci"
 							       : s->orig[k];
-			r = bind_to(s->dev[k], to);
+			r = pci_bind(s->dev[k], to);
 		}
 		if (r && !s->errors++)
 			snprintf(s->first_error, sizeof(s->first_error),
@@ -81,7 +81,7 @@ int cmd_storm(int argc, char **argv)
 		return 2;
 	alarm((unsigned)max_s + 120);
 	for (int k = 0; k < s.ndev; k++) {
-		sysfs_driver(s.dev[k], s.orig[k], NAME_LEN);
+		pci_driver(s.dev[k], s.orig[k], NAME_LEN);
 		s.alt[k] = k == 1 && access("/sys/bus/pci/drivers/vfio-pci", F_OK) == 0;
 		diag("storm device %s on '%s'%s", s.dev[k], s.orig[k],
 		     s.alt[k] ? ", alternating with vfio-pci" : "");
@@ -94,7 +94,7 @@ int cmd_storm(int argc, char **argv)
 	ctx = connect_or_die();
 	/* The storm's groups only: the kernel filter drops the others'. */
 	for (int k = 0; k < s.ndev; k++)
-		groups[k] = group_of(s.dev[k]);
+		groups[k] = pci_group(s.dev[k]);
 	r = subscribe_groups(ctx, groups, s.ndev, count_cb, &c, &sub);
 	if (r) {
 		result(false, "subscribe: %s", vfiogroup_strerror(r));
@@ -186,7 +186,7 @@ int cmd_storm(int argc, char **argv)
 	for (int k = 0; k < s.ndev; k++) {
 		char now[NAME_LEN];
 
-		result(!strcmp(sysfs_driver(s.dev[k], now, sizeof(now)), s.orig[k]),
+		result(!strcmp(pci_driver(s.dev[k], now, sizeof(now)), s.orig[k]),
 		       "%s back on %s", s.dev[k], s.orig[k]);
 	}
 	vfiogroup_unsubscribe(sub);

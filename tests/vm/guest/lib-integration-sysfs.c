@@ -71,60 +71,17 @@ int sysfs_read(struct sysfs_state *s)
 	return 0;
 }
 
-const char *sysfs_driver(const char *dev, char *out, size_t len)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", dev);
-	link_base(p, out, len);
-	return out;
-}
-
-int unbind(const char *dev)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver/unbind", dev);
-	return write_file(p, dev);
-}
-
-/* Bind dev (unbound) to drv through driver_override + drivers_probe. */
-int bind_to(const char *dev, const char *drv)
-{
-	char p[PATH_MAX], now[NAME_LEN];
-	int r;
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", dev);
-	r = write_file(p, drv);
-	if (!r)
-		r = write_file("/sys/bus/pci/drivers_probe", dev);
-	write_file(p, "\n");
-	if (!r && strcmp(sysfs_driver(dev, now, sizeof(now)), drv))
-		r = -ENODEV;
-	return r;
-}
-
 /* Put dev back on drv ("" = unbound). */
 int restore(const char *dev, const char *drv)
 {
 	char now[NAME_LEN];
 
-	sysfs_driver(dev, now, sizeof(now));
+	pci_driver(dev, now, sizeof(now));
 	if (!strcmp(now, drv))
 		return 0;
-	if (*now && unbind(dev))
+	if (*now && pci_unbind(dev))
 		return -EIO;
-	return *drv ? bind_to(dev, drv) : 0;
-}
-
-/* The IOMMU group of a PCI device, or -1. */
-long group_of(const char *dev)
-{
-	char p[PATH_MAX], g[NAME_LEN];
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", dev);
-	link_base(p, g, sizeof(g));
-	return *g ? strtol(g, NULL, 10) : -1;
+	return *drv ? pci_bind(dev, drv) : 0;
 }
 
 /* ------------------------------------------------------------------ */

@@ -133,7 +133,7 @@ static void *toggle_thread(void *arg)
 	struct toggler *tg = arg;
 
 	for (int i = 0; i < tg->n; i++) {
-		if (unbind(tg->dev) || bind_to(tg->dev, tg->drv))
+		if (pci_unbind(tg->dev) || pci_bind(tg->dev, tg->drv))
 			break;
 		tg->done++;
 		usleep(20000);
@@ -161,7 +161,7 @@ int cmd_unsub(int argc, char **argv)
 	if (!tg.dev || tg.n < 4)
 		return 2;
 	alarm(120);
-	sysfs_driver(tg.dev, tg.drv, sizeof(tg.drv));
+	pci_driver(tg.dev, tg.drv, sizeof(tg.drv));
 	if (!*tg.drv) {
 		result(false, "%s is bound to a driver", tg.dev);
 		return 1;

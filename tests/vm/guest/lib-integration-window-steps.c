@@ -17,14 +17,14 @@ static int toggle_dev(struct w_tdev *d, char *what, size_t len)
 	char now[NAME_LEN];
 	int r;
 
-	sysfs_driver(d->name, now, sizeof(now));
+	pci_driver(d->name, now, sizeof(now));
 	if (*now) {
-		r = unbind(d->name);
+		r = pci_unbind(d->name);
 		snprintf(what, len, "unbind %s from %s", d->name, now);
 	} else {
 		const char *to = d->vfio && d->next++ % 2 ? "vfio-pci" : d->orig;
 
-		r = bind_to(d->name, to);
+		r = pci_bind(d->name, to);
 		snprintf(what, len, "bind %s to %s", d->name, to);
 	}
 	return r;
@@ -138,7 +138,7 @@ void step_end(struct win *w, struct w_step *s)
 		for (int k = 0; k < w->ndev; k++) {
 			char now[NAME_LEN];
 
-			sysfs_driver(w->dev[k].name, now, sizeof(now));
+			pci_driver(w->dev[k].name, now, sizeof(now));
 			if (strcmp(now, c->last_drv[k])) {
 				bad++;
 				diag("%s: the callbacks last said %s is on '%s', sysfs says '%s'",

@@ -137,9 +137,9 @@ int cmd_window(int argc, char **argv)
 	t0 = now_ms();
 	for (int k = 0; k < w.ndev; k++) {
 		struct w_tdev *d = &w.dev[k];
-		long g = group_of(d->name);
+		long g = pci_group(d->name);
 
-		sysfs_driver(d->name, d->orig, NAME_LEN);
+		pci_driver(d->name, d->orig, NAME_LEN);
 		d->vfio = access("/sys/bus/pci/drivers/vfio-pci", F_OK) == 0;
 		if (!*d->orig || g < 0) {
 			result(false, "window: %s is bound to a driver and in an IOMMU group",

@@ -36,6 +36,7 @@
 #include <vfiogroup.h>
 
 #include "guest-util.h"
+#include "pci-sysfs.h"
 
 #define NAME_LEN	64
 
@@ -74,12 +75,8 @@ struct sysfs_state {
 
 /* Every device of every IOMMU group, sorted by group and name. */
 int sysfs_read(struct sysfs_state *s);
-/* dev's driver into out ("" when unbound); returns out. */
-const char *sysfs_driver(const char *dev, char *out, size_t len);
-int unbind(const char *dev);
-int bind_to(const char *dev, const char *drv);
+/* Put dev back on drv ("" = unbound); pci-sysfs.h has the rest. */
 int restore(const char *dev, const char *drv);
-long group_of(const char *dev);
 bool in_ids(const uint32_t *ids, int n, uint32_t id);
 
 /* The library's cache against sysfs and against a fresh context. */

@@ -105,10 +105,10 @@ static void read_group_state(const char *dev)
 {
 	char p[PATH_MAX], drv[NAME_LEN], buf[PATH_MAX];
 	struct dirent *de;
-	long g = group_of(dev);
+	long g = pci_group(dev);
 	DIR *d;
 
-	driver_of(dev, drv, sizeof(drv));
+	pci_driver(dev, drv, sizeof(drv));
 	snprintf(p, sizeof(p), "/sys/kernel/iommu_groups/%ld/devices", g);
 	d = opendir(p);
 	while (d && (de = readdir(d))) {
@@ -388,7 +388,7 @@ int job_latency(int argc, char **argv)
 		restore_driver(l.dev, orig);
 		return 1;
 	}
-	l.group = group_of(l.dev);
+	l.group = pci_group(l.dev);
 	l.t0 = calloc((size_t)l.n, sizeof(*l.t0));
 	for (int p = 0; p < NPATHS; p++)
 		l.path[p].at = calloc((size_t)l.n, sizeof(int64_t));

@@ -85,7 +85,7 @@ static int transition_us(const char *dev, int reps, double *unbind_us, double *b
 	double *u = calloc((size_t)reps, sizeof(*u)), *b = calloc((size_t)reps, sizeof(*b));
 	char ov[PATH_MAX];
 	struct dist d;
-	int err = bind_dev(dev, "vfio-pci"), k = 0;
+	int err = pci_bind(dev, "vfio-pci"), k = 0;
 
 	/* the override stays while binding through drivers/vfio-pci/bind */
 	snprintf(ov, sizeof(ov), "/sys/bus/pci/devices/%s/driver_override", dev);
@@ -106,7 +106,7 @@ static int transition_us(const char *dev, int reps, double *unbind_us, double *b
 	*unbind_us = d.median;
 	dist_of(b, b ? (size_t)k : 0, &d);
 	*bind_us = d.median;
-	unbind_dev(dev);
+	pci_unbind(dev);
 	write_file(ov, "\n");
 	free(u);
 	free(b);
@@ -132,14 +132,14 @@ int job_scale(int argc, char **argv)
 	       nctx ? vfiogroup_strerror(nctx) : "ok", ndev);
 	err = transition_us(first, reps, &fu, &fb);
 	result(!err, "bench scale: %d unbind/bind of %s (group %ld) on vfio-pci%s%s", reps, first,
-	       group_of(first), err ? ": " : "", err ? strerror(-err) : "");
+	       pci_group(first), err ? ": " : "", err ? strerror(-err) : "");
 	err = transition_us(last, reps, &lu, &lb);
 	result(!err, "bench scale: %d unbind/bind of %s (group %ld) on vfio-pci%s%s", reps, last,
-	       group_of(last), err ? ": " : "", err ? strerror(-err) : "");
+	       pci_group(last), err ? ": " : "", err ? strerror(-err) : "");
 	printf("# bench: scale groups=%d devices=%d reps=%d dump_ms=%.2f ctx_new_ms=%.2f "
 	       "sysfs_walk_ms=%.2f first_group=%ld first_unbind_us=%.1f first_bind_us=%.1f "
 	       "last_group=%ld last_unbind_us=%.1f last_bind_us=%.1f\n",
-	       ngroups, ndev, reps, dump_ms, ctx_ms, walk_ms, group_of(first), fu, fb,
-	       group_of(last), lu, lb);
+	       ngroups, ndev, reps, dump_ms, ctx_ms, walk_ms, pci_group(first), fu, fb,
+	       pci_group(last), lu, lb);
 	return nfail ? 1 : 0;
 }

@@ -94,7 +94,7 @@ static void *lib_main(void *arg)
 static bool lib_reached(struct storm *s, uint64_t seq)
 {
 	struct vfiogroup_group *g = NULL;
-	long id = group_of(s->dev);
+	long id = pci_group(s->dev);
 	bool ok;
 
 	if (id < 0 || vfiogroup_get_group(s->ctx, (uint32_t)id, &g) < 0)

@@ -66,60 +66,21 @@ void dist_of(double *v, size_t n, struct dist *out)
 	out->max = v[n - 1];
 }
 
-void driver_of(const char *dev, char *out, size_t len)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver", dev);
-	link_base(p, out, len);
-}
-
-long group_of(const char *dev)
-{
-	char p[PATH_MAX], g[NAME_LEN];
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", dev);
-	link_base(p, g, sizeof(g));
-	return *g ? strtol(g, NULL, 10) : -1;
-}
-
-int unbind_dev(const char *dev)
-{
-	char p[PATH_MAX];
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver/unbind", dev);
-	return access(p, F_OK) ? 0 : write_file(p, dev);
-}
-
-int bind_dev(const char *dev, const char *drv)
-{
-	char p[PATH_MAX], now[NAME_LEN];
-	int r;
-
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", dev);
-	r = write_file(p, drv);
-	if (!r)
-		r = write_file("/sys/bus/pci/drivers_probe", dev);
-	write_file(p, "\n");
-	driver_of(dev, now, sizeof(now));
-	return r ? r : strcmp(now, drv) ? -ENODEV : 0;
-}
-
 int use_driver(const char *dev, const char *drv, char *orig, size_t len)
 {
 	char p[PATH_MAX], now[NAME_LEN];
 	int r;
 
-	driver_of(dev, orig, len);
+	pci_driver(dev, orig, len);
 	if (!strcmp(orig, drv))
 		return 0;
-	r = unbind_dev(dev);
+	r = *orig ? pci_unbind(dev) : 0;
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", dev);
 	if (!r)
 		r = write_file(p, drv);
 	if (!r)
 		r = write_file("/sys/bus/pci/drivers_probe", dev);
-	driver_of(dev, now, sizeof(now));
+	pci_driver(dev, now, sizeof(now));
 	return r ? r : strcmp(now, drv) ? -ENODEV : 0;
 }
 
@@ -129,10 +90,11 @@ void restore_driver(const char *dev, const char *orig)
 
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", dev);
 	write_file(p, "\n");
-	driver_of(dev, now, sizeof(now));
+	pci_driver(dev, now, sizeof(now));
 	if (!strcmp(now, orig))
 		return;
-	unbind_dev(dev);
+	if (*now)
+		pci_unbind(dev);
 	if (*orig) {
 		snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s/bind", orig);
 		write_file(p, dev);

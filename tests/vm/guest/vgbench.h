@@ -36,6 +36,7 @@
 
 /* TAP lines, nfail, write_file() and link_base(): the guest programs' own. */
 #include "guest-util.h"
+#include "pci-sysfs.h"
 
 #define NAME_LEN 64
 
@@ -86,13 +87,6 @@ struct dist {
 };
 void dist_of(double *v, size_t n, struct dist *out);
 
-/* The device's driver, "" when none. */
-void driver_of(const char *dev, char *out, size_t len);
-/* The device's IOMMU group number, or -1. */
-long group_of(const char *dev);
-/* Unbind dev from its driver (if any) / bind it to drv (driver_override). */
-int unbind_dev(const char *dev);
-int bind_dev(const char *dev, const char *drv);
 /*
  * Put dev on drv through driver_override, which stays set so that
  * drivers/DRV/bind takes it back (vfio-pci has no id of its own); orig
