@@ -135,3 +135,115 @@ pub(crate) fn resume_callback_panic() {
         panic::resume_unwind(payload);
     }
 }
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").field("sub", &self.sub).finish()
+    }
+}
+
+// The trampoline as the library calls it (the library's own delivery needs
+// the module or its unexported fake kernel): a real subscription of a
+// context without the module, whose callback the library will never call,
+// so these calls are the only ones.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Context, CtxFlags, EventMask};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    fn notice() -> sys::vfiogroup_ev {
+        sys::vfiogroup_ev {
+            kind: sys::VFIOGROUP_EV_RESYNC,
+            flags: 0,
+            group_id: 0,
+            seq: 0,
+            time_ns: 0,
+            dev_name: std::ptr::null(),
+            driver: std::ptr::null(),
+            group: std::ptr::null(),
+        }
+    }
+
+    fn deliver(sub: *mut sys::vfiogroup_sub, slot: *mut Slot) {
+        let ev = notice();
+        // SAFETY: a live subscription's own slot and a valid event.
+        unsafe { trampoline(sub, &ev, slot as *mut c_void) };
+    }
+
+    // Sets its flag when the closure that owns it is freed.
+    struct Freed(Arc<AtomicBool>);
+    impl Drop for Freed {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn dropping_its_own_subscription_frees_the_closure_after_it_returns() {
+        let ctx = Context::new(CtxFlags::WAIT_MODULE).unwrap();
+        let own: Arc<Mutex<Option<Subscription>>> = Arc::new(Mutex::new(None));
+        let freed = Arc::new(AtomicBool::new(false));
+        let (o, f, flag) = (own.clone(), freed.clone(), Freed(freed.clone()));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let sub = ctx
+            .subscribe(None, EventMask::ALL, move |ev| {
+                let _owned = &flag;
+                assert!(ev.kind().is_notice());
+                c.fetch_add(1, Ordering::SeqCst);
+                drop(o.lock().unwrap().take());
+                // Still running: the closure (and `flag`) must be alive.
+                assert!(!f.load(Ordering::SeqCst));
+            })
+            .unwrap();
+        let (raw, slot) = (sub.sub.as_ptr(), sub.slot);
+        *own.lock().unwrap() = Some(sub);
+        deliver(raw, slot);
+        resume_callback_panic();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(freed.load(Ordering::SeqCst), "freed once the callback returned");
+        assert!(own.lock().unwrap().is_none());
+        RUNNING.with(|r| assert!(r.borrow().is_empty()));
+    }
+
+    #[test]
+    fn a_callbacks_panic_is_resumed_after_the_library_returns() {
+        let ctx = Context::new(CtxFlags::WAIT_MODULE).unwrap();
+        let sub = ctx
+            .subscribe(None, EventMask::ALL, |_| panic!("callback panicked"))
+            .unwrap();
+        deliver(sub.sub.as_ptr(), sub.slot);
+        // The trampoline returned normally (no unwinding through C) ...
+        let caught = panic::catch_unwind(resume_callback_panic).unwrap_err();
+        // ... and the panic comes out here, with its message.
+        assert_eq!(caught.downcast_ref::<&str>(), Some(&"callback panicked"));
+        resume_callback_panic(); // nothing left
+        drop(sub);
+    }
+
+    #[test]
+    fn dropping_another_subscription_inside_a_callback_frees_it_at_once() {
+        let ctx = Context::new(CtxFlags::WAIT_MODULE).unwrap();
+        let freed = Arc::new(AtomicBool::new(false));
+        let flag = Freed(freed.clone());
+        let victim = ctx
+            .subscribe(None, EventMask::ALL, move |_| {
+                let _owned = &flag;
+            })
+            .unwrap();
+        let victim = Arc::new(Mutex::new(Some(victim)));
+        let (v, f) = (victim.clone(), freed.clone());
+        let sub = ctx
+            .subscribe(None, EventMask::ALL, move |_| {
+                drop(v.lock().unwrap().take());
+                assert!(f.load(Ordering::SeqCst), "not running: freed by drop");
+            })
+            .unwrap();
+        deliver(sub.sub.as_ptr(), sub.slot);
+        resume_callback_panic();
+        assert!(freed.load(Ordering::SeqCst));
+        assert!(victim.lock().unwrap().is_none());
+    }
+}
