@@ -114,6 +114,11 @@ expect() {	# $1: status wanted; the rest: launch's arguments
 if [ ! -e /sys/module/vfiogroup ]; then
 	expect 1 0000:01:00.0 -- true
 	expect 2 --wait-module --timeout 0.1 0000:01:00.0 -- true
+	if ! grep -q 'not ready after 0.100s: not seen yet' "$work/launch.err"; then
+		echo "test.sh: launch's timeout message:" >&2
+		cat "$work/launch.err" >&2
+		status=1
+	fi
 	expect 1 --timeout x 0000:01:00.0 -- true
 	expect 1 0000:01:00.0
 else

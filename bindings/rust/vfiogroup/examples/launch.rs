@@ -64,12 +64,15 @@ fn parse_args() -> Args {
     }
 }
 
-// What is in the way, in words someone can act on.
+// What is in the way, in words someone can act on.  All zero (the
+// library never got an answer: no module yet, no such device yet) is
+// "not seen", as the CLI does.
 fn explain(r: &Readiness) -> String {
     let dev = r.device.as_deref().unwrap_or("?");
     let drv = r.driver.as_deref().unwrap_or("no driver");
     match r.reason {
-        NotReady::None => "ready".into(),
+        NotReady::None if r.ready => "ready".into(),
+        NotReady::None => "not seen yet (module or device)".into(),
         NotReady::NotViable => format!("group {} not viable: {} bound to {}", r.group_id, dev, drv),
         NotReady::NoVfio => format!("{} not bound to a VFIO driver ({})", dev, drv),
         NotReady::InUse => format!("group {} in use by another user", r.group_id),
