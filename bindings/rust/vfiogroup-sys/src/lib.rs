@@ -80,7 +80,7 @@ pub const VFIOGROUP_WAIT_READY: c_uint = 1 << 0;
 pub const VFIOGROUP_WAIT_GONE: c_uint = 1 << 1;
 
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct vfiogroup_readiness {
     pub ready: c_int,
     pub reason: c_int,
@@ -93,7 +93,7 @@ pub struct vfiogroup_readiness {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct vfiogroup_info {
     pub seq: u64,
     pub dropped: u64,
@@ -105,6 +105,7 @@ pub struct vfiogroup_info {
 /// What a callback receives; valid only during the callback.  The library
 /// may append fields, so never allocate one for the library to fill.
 #[repr(C)]
+#[derive(Debug)]
 pub struct vfiogroup_ev {
     pub kind: c_uint,
     pub flags: c_uint,
@@ -117,7 +118,7 @@ pub struct vfiogroup_ev {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct vfiogroup_stats {
     pub messages: u64,
     pub events: u64,

@@ -79,16 +79,20 @@ impl Drop for Subscription {
         unsafe { sys::vfiogroup_unsubscribe(self.sub.as_ptr()) };
         // It may still be running in this thread, further up the stack:
         // then the trampoline frees the slot when it returns.
-        let deferred = RUNNING.with(|r| {
-            let r = r.borrow();
-            match r.iter().find(|(s, _)| *s == self.slot) {
-                Some((_, dropped)) => {
-                    dropped.set(true);
-                    true
+        // try_with: a subscription kept in a thread-local may be dropped
+        // after RUNNING at thread exit, when no callback runs here.
+        let deferred = RUNNING
+            .try_with(|r| {
+                let r = r.borrow();
+                match r.iter().find(|(s, _)| *s == self.slot) {
+                    Some((_, dropped)) => {
+                        dropped.set(true);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            }
-        });
+            })
+            .unwrap_or(false);
         if !deferred {
             // SAFETY: no call of the callback can happen any more.
             drop(unsafe { Box::from_raw(self.slot) });
