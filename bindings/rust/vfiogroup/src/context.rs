@@ -6,7 +6,7 @@ use std::ptr::NonNull;
 use libc::c_uint;
 use vfiogroup_sys as sys;
 
-use crate::error::{Error, Result};
+use crate::error::{context_error, Error, Result};
 use crate::event::{Event, EventMask};
 use crate::group::Group;
 use crate::readiness::{zeroed_readiness, Info, Readiness, Stats};
@@ -83,14 +83,19 @@ impl Context {
         self.raw.as_ptr()
     }
 
-    // A return value of the library: the value, or an error carrying the
-    // context's explanation.
+    // A return value of the library: the value, or the error.
     fn check(&self, r: i32) -> Result<i32> {
         if r < 0 {
-            Err(Error::with_ctx(r, self.ptr()))
+            Err(Error::from_errno(r))
         } else {
             Ok(r)
         }
+    }
+
+    /// The text of the context's most recent failure (connection, resync,
+    /// query), "" if none: copied, so safe while other threads fail.
+    pub fn last_error(&self) -> String {
+        context_error(self.ptr())
     }
 
     /// true while the family is reachable, false after the module went
@@ -232,7 +237,7 @@ impl Context {
         });
         // The library copied the filter: it is freed here, on any path.
         drop(filter);
-        r.map_err(|e| Error::with_ctx(e, self.ptr()))
+        r.map_err(Error::from_errno)
     }
 
     /// Follow one device across groups (hot-removal, rescan, new group
@@ -245,7 +250,7 @@ impl Context {
         Subscription::new(Box::new(cb), |tramp, data, out| unsafe {
             sys::vfiogroup_subscribe_device(self.ptr(), name.as_ptr(), mask.bits(), tramp, data, out)
         })
-        .map_err(|e| Error::with_ctx(e, self.ptr()))
+        .map_err(Error::from_errno)
     }
 
     pub(crate) fn raw(&self) -> *mut sys::vfiogroup_ctx {

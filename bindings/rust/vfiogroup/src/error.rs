@@ -33,9 +33,11 @@ impl Error {
 
     /// The same, with the context's explanation (vfiogroup_ctx_error()),
     /// which names the cause and the cure ("try 'modprobe vfiogroup'").
-    /// With several threads failing on one context it may be another
-    /// call's text, as the C documentation says; the errno is always
-    /// this call's.
+    /// Only for Context::new(), where the context is still private to the
+    /// call: later, the text is the context's most recent failure, maybe
+    /// an older call's or another thread's (Context::last_error() gives it
+    /// on request), so errors of other calls carry the errno alone, as
+    /// the CLI prints them.
     pub(crate) fn with_ctx(errno: i32, ctx: *const sys::vfiogroup_ctx) -> Error {
         let mut e = Error::from_errno(errno);
         let text = context_error(ctx);
@@ -113,7 +115,7 @@ pub(crate) fn strerror(errno: i32) -> &'static str {
 // The copying accessor, not vfiogroup_ctx_last_error(): the context is
 // shared between threads (it is Sync), and another thread's failure may
 // rewrite the last_error text while it is being read.
-fn context_error(ctx: *const sys::vfiogroup_ctx) -> String {
+pub(crate) fn context_error(ctx: *const sys::vfiogroup_ctx) -> String {
     let mut buf = [0 as c_char; 512];
     // SAFETY: ctx is a live context or NULL (both accepted), buf is
     // writable for its length and comes back NUL-terminated.

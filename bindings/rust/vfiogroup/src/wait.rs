@@ -100,7 +100,7 @@ impl Context {
             0 => Ok(WaitOutcome::Reached(last)),
             r if r == -libc::ETIMEDOUT => Ok(WaitOutcome::TimedOut(last)),
             r if r == -libc::ENODEV && flags.0 & sys::VFIOGROUP_WAIT_GONE != 0 => Ok(WaitOutcome::Gone),
-            r => Err(Error::with_ctx(r, self.raw())),
+            r => Err(Error::from_errno(r)),
         }
     }
 }

@@ -66,7 +66,10 @@ fn waiting_context_without_module() {
     ] {
         assert_eq!(e.errno(), -libc::ENOTCONN, "{}", e);
         assert!(e.is_disconnected());
+        assert_eq!(e.to_string(), e.description(), "no stale detail");
     }
+    // The connection's failure, kept by the context, on request.
+    assert!(ctx.last_error().contains("modprobe vfiogroup"), "{}", ctx.last_error());
     let st = ctx.stats().unwrap();
     assert_eq!((st.messages, st.delivered), (0, 0));
 }
