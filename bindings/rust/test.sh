@@ -38,6 +38,10 @@ if ! ls -d "$registry"/libc-0.2.* >/dev/null 2>&1; then
 fi
 
 if [ -n "${1:-}" ] && [ -z "${VFIOGROUP_LIB_DIR:-}" ]; then
+	if [ ! -d "$1" ]; then
+		echo "test.sh: no build directory $1 (configure and make first)" >&2
+		exit 77
+	fi
 	VFIOGROUP_LIB_DIR=$(cd "$1" && pwd)/libvfiogroup/.libs
 fi
 if [ -n "${VFIOGROUP_LIB_DIR:-}" ]; then
