@@ -20,7 +20,8 @@ xz-utils zstd kmod"
 [ "$mode" = demo ] || pkgs="$pkgs check valgrind sparse linux-source-6.1
 linux-source-6.12 python3-jsonschema python3 python3-yaml shellcheck
 debootstrap clang libclang-rt-14-dev gcc-aarch64-linux-gnu golang-go
-golang-github-mdlayher-genetlink-dev gnuplot-nox prometheus-node-exporter"
+golang-github-mdlayher-genetlink-dev rustc cargo librust-libc-dev rust-clippy
+gnuplot-nox prometheus-node-exporter"
 
 missing=""
 for p in $pkgs; do

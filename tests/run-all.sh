@@ -224,6 +224,16 @@ go_package() {
 	return "$rc"
 }
 
+# The Rust crates (bindings/rust/test.sh: build, cargo test, clippy,
+# offline with Debian's rustc and librust-libc-dev), linked with this
+# build's libvfiogroup.  77 (no toolchain) is a failure here, as for Go.
+rust_crate() {
+	"$top/bindings/rust/test.sh" "$build"
+	local rc=$?
+	[ "$rc" -ne 77 ] || echo "bindings/rust/test.sh skipped (77): counted as a failure"
+	return "$rc"
+}
+
 vm_suite() {
 	make -C "$build" check-vm KERNELS="$kernels" \
 		CHECK_VM_FLAGS="--jobs ${VG_JOBS:-2}" 2>&1 | tee "$log_dir/vm.log"
@@ -275,6 +285,7 @@ if gate "build" make -C "$build" -j"$(nproc)"; then
 	gate "unit tests under TSan" san_unit tsan "-fsanitize=thread"
 	gate "libFuzzer: the decoder" fuzz_decoder
 	gate "Go package (bindings/go): gofmt, vet, tests" go_package
+	gate "Rust crate (bindings/rust): build, tests" rust_crate
 	gate "kmod: W=1 + sparse, no warnings" \
 		"$top/tests/style/kmod-warnings.sh" "$build"
 	gate "kmod: arm64 cross build, every bus compiled" \
@@ -296,7 +307,7 @@ gate "shellcheck" shellcheck -x "$top"/tests/*.sh "$top"/tests/vm/*.sh \
 	"$top"/tests/vm/guest/*.sh "$top"/tests/vm/demo/*.sh "$top"/tests/bench/*.sh \
 	"$top"/tests/packaging/hand-install.sh "$top"/tests/packaging/test-hand-install.sh \
 	"$top"/tests/packaging/hide-hand-install.sh "$top"/completion/vfiogroup.bash \
-	"$top"/bindings/go/*.sh \
+	"$top"/bindings/go/*.sh "$top"/bindings/rust/*.sh \
 	"$top/.ci/run"
 gate "make distcheck" make -C "$build" distcheck
 if [ "${VG_PACKAGING:-1}" = 1 ]; then
