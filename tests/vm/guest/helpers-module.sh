@@ -14,7 +14,15 @@ done
 loaded() { [ -d /sys/module/vfiogroup ]; }
 
 # vg_field LINE KEY -> value of KEY=value in LINE
-vg_field() { echo "$1" | sed -n "s/^/ /; s/.* $2=\\([^ ]*\\).*/\\1/p"; }
+vg_field() {
+	case $1 in
+	*"
+"*)	echo "$1" | sed -n "s/^/ /; s/.* $2=\\([^ ]*\\).*/\\1/p" ;;	# per line, as ever
+	*)	case " $1" in
+		*" $2="*) _vf=" $1"; _vf=${_vf##* "$2"=}; echo "${_vf%% *}" ;;
+		esac ;;
+	esac
+}
 # module_viable GROUP -> 0/1 from "get --id", empty if unknown
 module_viable() { "$VG" get --id "$1" 2>/dev/null | sed -n '1s/.* viable=\([01]\) .*/\1/p'; }
 # module_group GROUP -> the group line of "get --id" (viable, seq, ready, inuse, ndev)

@@ -10,8 +10,16 @@
 # shellcheck disable=SC2034 # INUSE_IDLE: read by the sections
 
 PCI=/sys/bus/pci/devices
+# The helpers below run for every group after every transition: shell
+# expansions instead of basename, wc and sed keep them to one program each
+# (forks and execs are what the debug kernels make slow).
 drv_of() { # drv_of SYSFS-DEVICE-PATH -> driver name or -
-	if [ -e "$1/driver" ]; then basename "$(readlink "$1/driver")"; else echo -; fi
+	if [ -e "$1/driver" ]; then
+		_do=$(readlink "$1/driver")
+		echo "${_do##*/}"
+	else
+		echo -
+	fi
 }
 pdrv() { drv_of "$PCI/$1"; }
 grp_of() { basename "$(readlink "$PCI/$1/iommu_group")"; }
@@ -38,7 +46,13 @@ group_devs() { # group_devs GROUP: device names
 		[ -e "$_d" ] && echo "${_d##*/}"
 	done
 }
-ndevs() { group_devs "$1" | wc -l; }
+ndevs() { # ndevs GROUP: how many devices
+	_nd=0
+	for _d in /sys/kernel/iommu_groups/"$1"/devices/*; do
+		[ -e "$_d" ] && _nd=$((_nd + 1))
+	done
+	echo "$_nd"
+}
 sysfs_listing() { # "GROUP DEV BUS DRIVER", sorted
 	for _g in /sys/kernel/iommu_groups/*; do
 		[ -d "$_g/devices" ] || continue
