@@ -22,7 +22,7 @@ drv_of() { # drv_of SYSFS-DEVICE-PATH -> driver name or -
 	fi
 }
 pdrv() { drv_of "$PCI/$1"; }
-grp_of() { basename "$(readlink "$PCI/$1/iommu_group")"; }
+grp_of() { _go=$(readlink "$PCI/$1/iommu_group"); echo "${_go##*/}"; }
 managed() { # does a device on driver $1 leave its group viable?
 	case $1 in -|vfio-pci|pci-stub|pcieport) return 0 ;; esac
 	return 1
@@ -58,7 +58,8 @@ sysfs_listing() { # "GROUP DEV BUS DRIVER", sorted
 		[ -d "$_g/devices" ] || continue
 		for _d in "$_g"/devices/*; do
 			[ -e "$_d" ] || continue
-			echo "${_g##*/} ${_d##*/} $(basename "$(readlink "$_d/subsystem")") $(drv_of "$_d")"
+			_sb=$(readlink "$_d/subsystem")
+			echo "${_g##*/} ${_d##*/} ${_sb##*/} $(drv_of "$_d")"
 		done
 	done | sort
 }
