@@ -40,11 +40,13 @@ IGNORE=${IGNORE#|}
 # and any other task's report, still counts.  Line numbers are kept.
 # The same for the stack kmem_cache_create() dumps when it fails to make
 # one of the module's own caches, if the task it names on the next line
-# (dump_stack()'s "Comm:") is one of those two.
+# (dump_stack()'s "Comm:") is one of those two: with -ENOMEM, or -EINVAL
+# when SLUB registered the cache's kobject with the name it had failed to
+# allocate (kobject_add_internal() refuses an empty name; 5.10 and 6.1).
 numbered() {
 	tr -d '\r' <"$log" | awk '
 		/(^|[] ])(vgprobe|vgsys): (vmalloc error|page allocation failure):/ { left = 100; next }
-		/(^|[] ])kmem_cache_create(_usercopy)?\(vfiogroup_(group|device)\) failed with error -12$/ { cache = 1; next }
+		/(^|[] ])kmem_cache_create(_usercopy)?\(vfiogroup_(group|device)\) failed with error -(12|22)$/ { cache = 1; next }
 		cache { cache = 0; if (/ Comm: (vgprobe|vgsys) /) left = 100 }
 		left > 0 {
 			left--

@@ -71,10 +71,11 @@ report510() {
 EOF
 }
 
-# kmem_cache_create() failing for one of the module's caches, for COMM.
+# kmem_cache_create() failing for one of the module's caches, for COMM,
+# with error ERRNO (default -12).
 cache_report() {
 	cat <<EOF
-[  901.100000] kmem_cache_create_usercopy(vfiogroup_device) failed with error -12
+[  901.100000] kmem_cache_create_usercopy(vfiogroup_device) failed with error ${2:--12}
 [  901.100100] CPU: 1 PID: 5151 Comm: $1 Tainted: G           O     N 6.1.192-vfiogroup-debug #3
 [  901.100200] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
 [  901.100300] Call Trace:
@@ -103,6 +104,8 @@ for t in vgsys vgprobe; do
 	{ boot; report510 $t; boot; } >"$log"; expect 0 "$t's allocation failure report (5.10 shape)"
 done
 { boot; cache_report vgsys; boot; } >"$log"; expect 0 "vgsys's kmem_cache_create failure report"
+{ boot; cache_report vgsys -22; boot; } >"$log"; expect 0 "vgsys's kmem_cache_create failure report with -EINVAL"
+{ boot; cache_report vgsys -5; boot; } >"$log"; expect 1 "vgsys's kmem_cache_create failure report with another error"
 { boot; cache_report insmod; } >"$log"; expect 1 "another task's kmem_cache_create failure report"
 { cache_report vgsys | sed 's/vfiogroup_device/kmalloc-64/'; } >"$log"
 expect 1 "a failure report for a cache not the module's"
