@@ -166,8 +166,17 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	if (!r)
 		r = vg_req_dump(ctx, &fresh);
 	if (r) {
-		vg_set_error(ctx, "vfiogroup: cannot load the groups: %s",
-			     vfiogroup_strerror(r));
+		/*
+		 * ENOENT: the family went since the resolve, an rmmod under
+		 * way (nlctrl's DELFAMILY follows); an error only for a new
+		 * context, a notice for one that reconnects.
+		 */
+		if (r == -ENOENT && why != VG_SYNC_INITIAL)
+			vg_notice(ctx, "the module went away while its groups "
+				  "were being loaded");
+		else
+			vg_set_error(ctx, "vfiogroup: cannot load the groups: "
+				     "%s", vfiogroup_strerror(r));
 		vg_cache_clear(&fresh);
 		/*
 		 * A reconnection that did not come about (the family went

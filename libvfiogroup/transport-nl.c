@@ -157,6 +157,13 @@ static int do_request(struct nl_sock *sk, struct nl_msg *msg, bool dump,
 	nl_cb_put(cb);
 	if (!st.err && st.intr)
 		st.err = -EINTR;	/* the dump saw changes: redo */
+	/*
+	 * netlink refuses to start a dump of a family whose module is going
+	 * away (try_module_get() fails: EPROTONOSUPPORT); to us that family
+	 * is as good as gone.
+	 */
+	if (dump && st.err == -EPROTONOSUPPORT)
+		st.err = -ENOENT;
 	return st.err;
 }
 
