@@ -311,12 +311,13 @@ if [ $vm -eq 1 ] && [ -n "${ko:-$(dkms_ko)}" ]; then
 		cp tests/vm/guest/vgprobe tests/vm/guest/vgns tests/vm/guest/vgvfio tests/vm/guest/vgsys "$g/" &&
 		cp /usr/bin/vfiogroup "$work/payload/bin/vmm-wait" "$g/" || return 1
 		# lib-integration is main() in lib-integration.c, a file per
-		# scenario beside it, and guest-util.c (walk's too).
+		# scenario beside it, guest-util.c (walk's too) and pci-sysfs.c.
 		src=$top/tests/vm/guest/lib-integration.c
 		if [ -f "$src" ]; then
 			# shellcheck disable=SC2046 # word splitting of pkg-config's output
 			cc -Wall -Wextra -pthread -o "$g/lib-integration" \
 				"$top"/tests/vm/guest/lib-integration*.c "$top/tests/vm/guest/guest-util.c" \
+				"$top/tests/vm/guest/pci-sysfs.c" \
 				$(pkg-config --cflags --libs libvfiogroup) -lpthread || return 1
 		fi
 		# walk is main() in walk.c, walk-*.c beside it, and guest-util.c.
