@@ -1262,40 +1262,6 @@ static void unload_at_info(struct fake *f, enum fake_point at,
 	}
 }
 
-/*
- * ESHUTDOWN read while the family is still registered (the module's exit
- * sends it just before unregistering): the library resolves the family,
- * joins, and its INFO finds it gone.  That attempt must leave the context
- * disconnected without a word, so the DELFAMILY that follows says nothing
- * more: one DISCONNECTED, then one RECONNECTED once the module is back.
- */
-START_TEST(shutdown_before_unregister)
-{
-	connect_all(0);
-	quiesce();
-	record_reset(&rec);
-	acted = 0;
-
-	fk->pending_err = -ESHUTDOWN;	/* still registered */
-	fk->hook = unload_at_info;
-	quiesce();
-	ck_assert_int_eq(acted, 1);
-	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 0);
-	fk->hook = NULL;
-	fake_unbind(fk, 2, "0000:02:00.0");	/* while away */
-	fake_load(fk);
-	quiesce();
-	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 1);
-	ck_assert_str_eq(rec.log,
-			 "DISCONNECTED\n"
-			 "UNBIND 2 0000:02:00.0 e1000 S\n"
-			 "VIA 2 - - viable S\n"
-			 "RECONNECTED\n");
-	ck_assert_uint_eq(stats().disconnects, 1);
-	new_instance_heard();
-}
-END_TEST
-
 /* Counts the library's LOG_ERR lines that say a load of the groups failed. */
 static void count_load_errors(void *data, int priority, const char *file,
 			      int line, const char *fn, const char *format,
@@ -1322,13 +1288,14 @@ static void unload_at_dump(struct fake *f, enum fake_point at,
 }
 
 /*
- * The same, one request later: the INFO is answered and the dump finds the
- * family gone (on a real kernel netlink refuses to start the dump of a
- * module going away, which the transport reports as ENOENT).  A module
- * being unloaded is no failure of the context's: disconnected without a
- * word, and no "cannot load the groups" logged as an error.
+ * ESHUTDOWN read while the family is still registered (the module's exit
+ * sends it just before unregistering): the library resolves the family,
+ * joins, and the request that hook makes find it gone.  That attempt must
+ * leave the context disconnected without a word (and no "cannot load the
+ * groups" logged as an error), so the DELFAMILY that follows says nothing
+ * more: one DISCONNECTED, then one RECONNECTED once the module is back.
  */
-START_TEST(shutdown_before_unregister_at_dump)
+static void shutdown_before_unregister_at(fake_hook_fn hook)
 {
 	int load_errors = 0;
 
@@ -1339,7 +1306,7 @@ START_TEST(shutdown_before_unregister_at_dump)
 	vfiogroup_set_log_fn(ctx, count_load_errors, &load_errors);
 
 	fk->pending_err = -ESHUTDOWN;	/* still registered */
-	fk->hook = unload_at_dump;
+	fk->hook = hook;
 	quiesce();
 	ck_assert_int_eq(acted, 1);
 	ck_assert_int_eq(vfiogroup_ctx_connected(ctx), 0);
@@ -1356,6 +1323,23 @@ START_TEST(shutdown_before_unregister_at_dump)
 			 "RECONNECTED\n");
 	ck_assert_uint_eq(stats().disconnects, 1);
 	new_instance_heard();
+}
+
+/* The INFO finds the family gone. */
+START_TEST(shutdown_before_unregister)
+{
+	shutdown_before_unregister_at(unload_at_info);
+}
+END_TEST
+
+/*
+ * One request later: the INFO is answered and the dump finds the family
+ * gone (on a real kernel netlink refuses to start the dump of a module
+ * going away, which the transport reports as ENOENT).
+ */
+START_TEST(shutdown_before_unregister_at_dump)
+{
+	shutdown_before_unregister_at(unload_at_dump);
 }
 END_TEST
 

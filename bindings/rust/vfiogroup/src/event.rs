@@ -185,6 +185,21 @@ impl std::fmt::Debug for Event<'_> {
     }
 }
 
+/// A RESYNC notice as the C library hands it over: for the unit tests.
+#[cfg(test)]
+pub(crate) fn test_notice() -> sys::vfiogroup_ev {
+    sys::vfiogroup_ev {
+        kind: sys::VFIOGROUP_EV_RESYNC,
+        flags: 0,
+        group_id: 0,
+        seq: 0,
+        time_ns: 0,
+        dev_name: std::ptr::null(),
+        driver: std::ptr::null(),
+        group: std::ptr::null(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,16 +237,7 @@ mod tests {
 
     #[test]
     fn notice_has_no_group() {
-        let raw = sys::vfiogroup_ev {
-            kind: sys::VFIOGROUP_EV_RESYNC,
-            flags: 0,
-            group_id: 0,
-            seq: 0,
-            time_ns: 0,
-            dev_name: std::ptr::null(),
-            driver: std::ptr::null(),
-            group: std::ptr::null(),
-        };
+        let raw = test_notice();
         // SAFETY: a valid event for the test's duration.
         let ev = unsafe { Event::from_raw(&raw) };
         assert_eq!(ev.kind(), EventKind::Resync);

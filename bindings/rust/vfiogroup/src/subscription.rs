@@ -157,21 +157,9 @@ mod tests {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
-    fn notice() -> sys::vfiogroup_ev {
-        sys::vfiogroup_ev {
-            kind: sys::VFIOGROUP_EV_RESYNC,
-            flags: 0,
-            group_id: 0,
-            seq: 0,
-            time_ns: 0,
-            dev_name: std::ptr::null(),
-            driver: std::ptr::null(),
-            group: std::ptr::null(),
-        }
-    }
 
     fn deliver(sub: *mut sys::vfiogroup_sub, slot: *mut Slot) {
-        let ev = notice();
+        let ev = crate::event::test_notice();
         // SAFETY: a live subscription's own slot and a valid event.
         unsafe { trampoline(sub, &ev, slot as *mut c_void) };
     }
