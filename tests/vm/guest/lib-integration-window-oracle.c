@@ -183,9 +183,9 @@ bool w_dispatch(struct win *w, struct wctx *c, int64_t end)
 /*
  * The barrier, by sequence numbers rather than sleeps.  Every writer has
  * returned (the sysfs writes of this process, the armed callbacks, the
- * child reaped): the module sent their notifications inside the writes,
- * so every event is at or before the newest seq S that info-get answers
- * now.  Wait until the raw listener has S (so the ground truth is
+ * child reaped): the module numbered their notifications inside the
+ * writes (and sends them from a work item), so every event is at or before
+ * the newest seq S that info-get answers now.  Wait until the raw listener has S (so the ground truth is
  * complete), then dispatch each context until its socket is not readable
  * and vfiogroup_dispatch() reads nothing more; check that S did not move
  * meanwhile.  Returns S, or 0 when the deadline passed or something

@@ -72,6 +72,25 @@ static void not_raced(struct w_step *s, const char *fmt, ...)
  * drop is a silent one).  Without /proc/net/netlink, a fixed 24.  Returns
  * the transitions made.
  */
+/*
+ * The module sends its notifications from a work item, after the sysfs
+ * write returned: wait until the raw listener heard the newest seq, so that
+ * every event made so far is in the contexts' sockets too (one multicast
+ * reaches every socket) before a context reads them.
+ */
+static void wait_delivered(struct win *w, struct w_step *s)
+{
+	int64_t end = now_ms() + W_DEADLINE_MS;
+	int err = 0;
+	uint64_t seq = raw_info_seq(w, &err);
+
+	while (!err && w->tlast < seq && now_ms() < end)
+		usleep(1000);
+	if (err || w->tlast < seq)
+		not_raced(s, "the raw listener did not hear seq %" PRIu64 " within %d s",
+			  seq, W_DEADLINE_MS / 1000);
+}
+
 static int overflow(struct win *w, int k, struct w_step *s)
 {
 	unsigned long d0[2];
@@ -97,6 +116,7 @@ static int overflow(struct win *w, int k, struct w_step *s)
 	}
 	if (n == W_OVERFLOW_MAX)
 		not_raced(s, "%d transitions did not overflow both contexts", n);
+	wait_delivered(w, s);
 	return n;
 }
 
