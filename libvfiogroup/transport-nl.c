@@ -251,15 +251,11 @@ int vg_nl_resolve(struct vg_transport *t, const char *family,
 	}
 	r = do_request(T(t)->req, msg, false, on_family, &fr);
 	nlmsg_free(msg);
-	if (r) {
+	if (!r && !fr.has_grp)
+		r = -EPROTONOSUPPORT;	/* family without our group */
+	if (r)
 		memset(fam, 0, sizeof(*fam));
-		return r;
-	}
-	if (!fr.has_grp) {
-		memset(fam, 0, sizeof(*fam));
-		return -EPROTONOSUPPORT;	/* family without our group */
-	}
-	return 0;
+	return r;
 }
 
 static int t_resolve(struct vg_transport *t, struct vg_family *fam)
