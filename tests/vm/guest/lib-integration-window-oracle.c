@@ -180,6 +180,17 @@ bool w_dispatch(struct win *w, struct wctx *c, int64_t end)
 	return true;
 }
 
+/* Has the raw listener heard seq (waiting until end, in ms)? */
+bool raw_heard(struct win *w, uint64_t seq, int64_t end)
+{
+	while (w->tlast < seq) {
+		if (now_ms() > end)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
 /*
  * The barrier, by sequence numbers rather than sleeps.  Every writer has
  * returned (the sysfs writes of this process, the armed callbacks, the
@@ -204,14 +215,11 @@ uint64_t quiesce(struct win *w, const char *when)
 			diag("window: %s: info-get: %s", when, strerror(-err));
 			return 0;
 		}
-		while (w->tlast < s) {
-			if (now_ms() > end) {
-				diag("window: %s: QUIESCE DEADLINE: the raw listener did not hear seq %" PRIu64
-				     " within %d s (it has %" PRIu64 ")", when, s,
-				     W_DEADLINE_MS / 1000, (uint64_t)w->tlast);
-				return 0;
-			}
-			usleep(1000);
+		if (!raw_heard(w, s, end)) {
+			diag("window: %s: QUIESCE DEADLINE: the raw listener did not hear seq %" PRIu64
+			     " within %d s (it has %" PRIu64 ")", when, s,
+			     W_DEADLINE_MS / 1000, (uint64_t)w->tlast);
+			return 0;
 		}
 		for (int i = 0; i < 2; i++) {
 			struct wctx *c = &w->c[i];

@@ -80,13 +80,10 @@ static void not_raced(struct w_step *s, const char *fmt, ...)
  */
 static void wait_delivered(struct win *w, struct w_step *s)
 {
-	int64_t end = now_ms() + W_DEADLINE_MS;
 	int err = 0;
 	uint64_t seq = raw_info_seq(w, &err);
 
-	while (!err && w->tlast < seq && now_ms() < end)
-		usleep(1000);
-	if (err || w->tlast < seq)
+	if (err || !raw_heard(w, seq, now_ms() + W_DEADLINE_MS))
 		not_raced(s, "the raw listener did not hear seq %" PRIu64 " within %d s",
 			  seq, W_DEADLINE_MS / 1000);
 }

@@ -121,6 +121,7 @@ void win_cb(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
 	    void *userdata);
 void w_stats(struct wctx *c, struct vfiogroup_stats *st);
 bool w_dispatch(struct win *w, struct wctx *c, int64_t end);
+bool raw_heard(struct win *w, uint64_t seq, int64_t end);
 uint64_t quiesce(struct win *w, const char *when);
 unsigned account(struct win *w, uint64_t upto, unsigned *dl,
 		 unsigned *cv, unsigned *ua);
