@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * vgbench idle: the latency of the sysfs bind write (unbind untimed in
- * between) with no listener, then with K raw genetlink sockets joined to
- * the events group that never read: each notification is cloned to every
+ * between) with no listener and with K raw genetlink sockets joined to
+ * the events group that never read, in alternating blocks: each notification is cloned to every
  * one of them until their buffers are full, and then still looked at.
  * What it costs the writer is what a host with many idle subscribers
  * pays on every bind.
@@ -14,35 +14,86 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <linux/netlink.h>
 
 #include "vgbench.h"
 
-/* n timed binds; their distribution in µs on stdout. */
-static int time_binds(const char *dev, const char *drv, int n, int sockets)
+/* One timed bind (the unbind before it untimed), in µs; < 0: -errno. */
+static double time_bind(const char *unbind, const char *bind, const char *dev)
 {
-	double *v = calloc((size_t)n, sizeof(*v));
-	char unbind[PATH_MAX], bind[PATH_MAX];
+	int64_t t0;
+	int err;
+
+	err = write_file(unbind, dev);
+	if (err)
+		return err;
+	t0 = now_ns();
+	err = write_file(bind, dev);
+	sleep_ms(5);
+	return err ? err : (double)(now_ns() - t0) / 1000.0;
+}
+
+/* Every idle socket joins the events group (on) or leaves it (off). */
+static int set_joined(struct raw_sock *socks, int n, bool on)
+{
+	int opt = on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP;
+
+	for (int i = 0; i < n; i++)
+		if (setsockopt(socks[i].fd, SOL_NETLINK, opt, &socks[i].mcgrp,
+			       sizeof(socks[i].mcgrp)) < 0)
+			return -errno;
+	return 0;
+}
+
+static void print_binds(const char *drv, int sockets, double *v, size_t k)
+{
 	struct dist d;
-	int k = 0, err = 0;
+
+	dist_of(v, k, &d);
+	printf("# bench: bind driver=%s idle_sockets=%d n=%zu median_us=%.1f p90_us=%.1f p99_us=%.1f "
+	       "max_us=%.1f\n", drv, sockets, d.n, d.median, d.p90, d.p99, d.max);
+}
+
+/*
+ * n timed binds with the K sockets out of the events group and n with them
+ * in, interleaved in blocks of BLOCK: the machine's load drifts during a
+ * run, and two series taken one after the other would measure the drift.
+ * The sockets stay open throughout; once joined their buffers fill and
+ * stay full, as an idle subscriber's do.
+ */
+#define BLOCK	5
+static int time_interleaved(const char *dev, const char *drv, int n,
+			    struct raw_sock *socks, int nsock)
+{
+	double *v[2] = { calloc((size_t)n, sizeof(double)), calloc((size_t)n, sizeof(double)) };
+	char unbind[PATH_MAX], bind[PATH_MAX];
+	size_t k[2] = { 0, 0 };
+	int err = v[0] && v[1] ? 0 : -ENOMEM;
 
 	snprintf(unbind, sizeof(unbind), "/sys/bus/pci/drivers/%s/unbind", drv);
 	snprintf(bind, sizeof(bind), "/sys/bus/pci/drivers/%s/bind", drv);
-	for (int i = 0; v && i < n && !err; i++) {
-		int64_t t0;
+	for (int b = 0; !err && ((int)k[0] < n || (int)k[1] < n); b++) {
+		int joined = b % 2;
 
-		err = write_file(unbind, dev);
-		t0 = now_ns();
-		if (!err)
-			err = write_file(bind, dev);
-		if (!err)
-			v[k++] = (double)(now_ns() - t0) / 1000.0;
-		sleep_ms(5);
+		err = set_joined(socks, nsock, joined);
+		for (int i = 0; !err && i < BLOCK && (int)k[joined] < n; i++) {
+			double us = time_bind(unbind, bind, dev);
+
+			if (us < 0)
+				err = (int)us;
+			else
+				v[joined][k[joined]++] = us;
+		}
 	}
-	dist_of(v, (size_t)k, &d);
-	printf("# bench: bind driver=%s idle_sockets=%d n=%zu median_us=%.1f p90_us=%.1f p99_us=%.1f "
-	       "max_us=%.1f\n", drv, sockets, d.n, d.median, d.p90, d.p99, d.max);
-	free(v);
-	return err ? err : k == n ? 0 : -ENOMEM;
+	if (!err) {
+		print_binds(drv, 0, v[0], k[0]);
+		print_binds(drv, nsock, v[1], k[1]);
+	}
+	free(v[0]);
+	free(v[1]);
+	return err;
 }
 
 int job_idle(int argc, char **argv)
@@ -65,9 +116,6 @@ int job_idle(int argc, char **argv)
 		restore_driver(dev, orig);
 		return 1;
 	}
-	err = time_binds(dev, drv, n, 0);
-	result(!err, "bench idle: %d binds of %s with no listener%s%s", n, dev,
-	       err ? ": " : "", err ? strerror(-err) : "");
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		diag("idle: RLIMIT_NOFILE %d: %s", nsock + 256, strerror(errno));
 	socks = calloc((size_t)nsock, sizeof(*socks));
@@ -82,8 +130,9 @@ int job_idle(int argc, char **argv)
 	}
 	result(opened == nsock, "bench idle: %d of %d idle sockets joined the events group",
 	       opened, nsock);
-	err = time_binds(dev, drv, n, opened);
-	result(!err, "bench idle: %d binds of %s with %d idle sockets%s%s", n, dev, opened,
+	err = time_interleaved(dev, drv, n, socks, opened);
+	result(!err, "bench idle: %d binds of %s with no listener and %d with %d idle sockets, "
+	       "interleaved in blocks of %d%s%s", n, dev, n, opened, BLOCK,
 	       err ? ": " : "", err ? strerror(-err) : "");
 	for (int i = 0; i < opened; i++)
 		raw_close(&socks[i]);
