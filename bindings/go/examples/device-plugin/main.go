@@ -11,7 +11,8 @@
 //	0000:01:00.0 Unhealthy not-viable (0000:01:00.1 bound to e1000)
 //
 // one per device at the start, then one whenever a device's health
-// changes.  It exits 0 on SIGINT or SIGTERM, 1 on an error.
+// changes (Healthy to Unhealthy or back: a plugin reports the health
+// only, so a new reason alone is not a change).  It exits 0 on SIGINT or SIGTERM, 1 on an error.
 //
 //	device-plugin [--wait-module] BDF...
 package main
@@ -61,11 +62,14 @@ func main() {
 	}
 
 	// The health last sent for each device: only changes are sent again,
-	// as a plugin sends a new ListAndWatchResponse only when one changed.
-	sent := map[string]string{}
+	// as a plugin sends a new ListAndWatchResponse only when a device's
+	// Health changed.  The reason is for the log (a plugin would log it).
+	healthy := map[string]bool{}
+	sent := map[string]bool{}
 	send := func(dev, health string) {
-		if sent[dev] != health {
-			sent[dev] = health
+		h := health == "Healthy"
+		if !sent[dev] || healthy[dev] != h {
+			sent[dev], healthy[dev] = true, h
 			// Unbuffered: each line reaches the reader at once.
 			fmt.Printf("%s %s\n", dev, health)
 		}
