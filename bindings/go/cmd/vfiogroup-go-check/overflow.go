@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	vfiogroup "vfiogroup/bindings/go"
@@ -32,24 +33,42 @@ func checkOverflow(dev string, toggles int) {
 		return
 	}
 
-	// The storm, with the consumer stalled; bounded in time as well.
+	// The storm, in the background, bounded in time as well.  The
+	// consumer stalls for its first half (in toggles or in time), then
+	// reads during the rest: events after the resync are live ones.
+	var made, errs int32
+	done := make(chan struct{})
 	t0 := time.Now()
-	made, errs := 0, 0
-	for made < toggles && time.Since(t0) < 2*deadline {
-		e1, e2 := unbind(dev), bind(dev, drv)
-		if e1 != nil || e2 != nil {
-			if errs == 0 {
-				diag("overflow: toggle %d: %v %v", made, e1, e2)
+	var took time.Duration
+	go func() {
+		defer close(done)
+		for int(atomic.LoadInt32(&made)) < toggles && time.Since(t0) < 2*deadline {
+			e1, e2 := unbind(dev), bind(dev, drv)
+			if e1 != nil || e2 != nil {
+				if atomic.AddInt32(&errs, 1) == 1 {
+					diag("overflow: toggle %d: %v %v", atomic.LoadInt32(&made), e1, e2)
+				}
 			}
-			errs++
+			atomic.AddInt32(&made, 1)
 		}
-		made++
+		took = time.Since(t0)
+	}()
+	stall := time.NewTimer(deadline)
+	for int(atomic.LoadInt32(&made)) < (toggles+1)/2 {
+		select {
+		case <-done:
+		case <-stall.C:
+		case <-time.After(20 * time.Millisecond):
+			continue
+		}
+		break
 	}
-	result(errs == 0 && (made >= toggles || made >= 10),
-		"overflow: %d of %d toggles of %s in %.1f s, %d sysfs errors", made, toggles, dev, time.Since(t0).Seconds(), errs)
+	stall.Stop()
+	diag("overflow: stalled for %d toggles (%.1f s), reading from now on", atomic.LoadInt32(&made), time.Since(t0).Seconds())
 
-	// Read again until a resync came and everything is quiet, then hold the
-	// cache against sysfs.
+	// Read until the storm is over, a resync came and a second passed
+	// without an event, then hold the cache against sysfs.  Every event
+	// read (synthesized or not) must be whole and consistent.
 	resyncs, events, synth := 0, 0, 0
 	problem := ""
 	bad := func(format string, args ...interface{}) {
@@ -57,28 +76,42 @@ func checkOverflow(dev string, toggles int) {
 			problem = fmt.Sprintf(format, args...)
 		}
 	}
-	afterResync := false
-	end := time.Now().Add(deadline)
-	quiet := time.Time{}
+	stormDone := false
+	end := t0.Add(3 * deadline)
 	for {
 		until := end
-		if !quiet.IsZero() {
-			until = quiet
+		if stormDone && resyncs > 0 {
+			until = time.Now().Add(time.Second)
+			if until.After(end) {
+				until = end
+			}
 		}
-		ev, ok := w.next(until)
+		var ev vfiogroup.Event
+		var ok bool
+		if !stormDone {
+			// Wake when the storm ends, too.
+			select {
+			case <-done:
+				stormDone = true
+				end = time.Now().Add(deadline)
+				continue
+			default:
+			}
+			ev, ok = w.next(minTime(until, time.Now().Add(100*time.Millisecond)))
+			if !ok && !w.closed && time.Now().Before(end) {
+				continue
+			}
+		} else {
+			ev, ok = w.next(until)
+		}
 		if !ok {
 			break
-		}
-		if resyncs > 0 {
-			quiet = time.Now().Add(time.Second)
 		}
 		switch ev.Kind {
 		case vfiogroup.Resync:
 			resyncs++
-			afterResync = true
 			// Sequence numbers are checked again from its baseline.
 			w.seqErr, w.nseq = "", 0
-			quiet = time.Now().Add(time.Second)
 			continue
 		case vfiogroup.Synced, vfiogroup.Disconnected, vfiogroup.Reconnected, vfiogroup.Failed:
 			bad("unexpected %s", describe(ev))
@@ -88,23 +121,27 @@ func checkOverflow(dev string, toggles int) {
 		if ev.Synthesized {
 			synth++
 		}
-		if !afterResync {
-			continue // before the loss was noticed: anything goes
-		}
-		// After the resync: each event whole and consistent.
 		g := ev.Group
 		d := g.Device(dev)
 		switch {
 		case g == nil || g.ID != ev.GroupID:
-			bad("after the resync: %s", describe(ev))
+			bad("%s", describe(ev))
 		case ev.Kind == vfiogroup.DriverBound && (ev.Device != dev || ev.Driver != drv || d == nil || d.Driver != drv):
-			bad("after the resync: %s", describe(ev))
+			bad("%s", describe(ev))
 		case ev.Kind == vfiogroup.DriverUnbound && (ev.Device != dev || ev.Driver != drv || d == nil || d.Driver != ""):
-			bad("after the resync: %s", describe(ev))
+			bad("%s", describe(ev))
 		case ev.Kind == vfiogroup.DeviceAdded || ev.Kind == vfiogroup.DeviceRemoved:
-			bad("after the resync: %s", describe(ev))
+			bad("%s", describe(ev))
 		}
 	}
+	select {
+	case <-done:
+	case <-time.After(deadline):
+		result(false, "overflow: the storm did not end (a sysfs write hangs?)")
+		return
+	}
+	result(errs == 0 && (int(made) >= toggles || made >= 10),
+		"overflow: %d of %d toggles of %s in %.1f s, %d sysfs errors", made, toggles, dev, took.Seconds(), errs)
 	mu.Lock()
 	st := stats
 	mu.Unlock()
@@ -112,7 +149,7 @@ func checkOverflow(dev string, toggles int) {
 		made, st.Lost, st.Resyncs, st.Gaps, st.Drained, st.Synthesized, events)
 	result(resyncs > 0 && (st.Lost > 0 || st.Gaps > 0),
 		"overflow: loss reported (%d resync notices, lost %d, gaps %d)", resyncs, st.Lost, st.Gaps)
-	result(problem == "", "overflow: events after the resync consistent%s", suffix(problem))
+	result(problem == "", "overflow: the %d events read after the stall (%d synthesized) consistent%s", events, synth, suffix(problem))
 	sys, err := walk()
 	d := ""
 	if err == nil {
@@ -198,4 +235,11 @@ func checkReload(module, dev string) {
 	w.step("reload: unbind "+dev+" from "+drv, dev, func() error { return unbind(dev) })
 	w.step("reload: bind "+dev+" to "+drv, dev, func() error { return bind(dev, drv) })
 	w.seqResult("reload")
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
