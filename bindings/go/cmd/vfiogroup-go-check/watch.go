@@ -281,6 +281,13 @@ func (w *watcher) step(name, dev string, act func() error) {
 				bad("ready-changed that changes nothing: %s", describe(ev))
 			}
 		}
+		// Viability and readiness change only with their own events:
+		// any other event carries the values from before it.
+		if p := prev[i]; p != nil && len(g.Devices) > 0 &&
+			ev.Kind != vfiogroup.ViabilityChanged && ev.Kind != vfiogroup.ReadyChanged &&
+			(p.Viable != g.Viable || p.Ready != g.Ready) {
+			bad("%s changes viable %v->%v ready %v->%v", ev.Kind, p.Viable, g.Viable, p.Ready, g.Ready)
+		}
 		// The other devices of the group do not move.
 		if s := after[ev.GroupID]; s != nil {
 			for _, od := range g.Devices {
