@@ -19,7 +19,7 @@ mkdir -p "$1"
 out=$(cd "$1" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-# shellcheck source=gowork.sh
+# shellcheck source=gowork.sh source-path=SCRIPTDIR
 . "$here/gowork.sh"
 
 cd "$here"

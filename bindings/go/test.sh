@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 me=test.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-# shellcheck source=gowork.sh
+# shellcheck source=gowork.sh source-path=SCRIPTDIR
 . "$here/gowork.sh"
 
 cd "$here"
