@@ -80,6 +80,7 @@ type watchOptions struct {
 	waitModule bool
 	buffer     int
 	stats      func(Stats)
+	readBuffer int
 }
 
 // WaitModule: a watch made while the module is not loaded does not fail;
@@ -91,6 +92,20 @@ func WaitModule() WatchOption { return func(o *watchOptions) { o.waitModule = tr
 // that falls behind makes the socket overflow; the loss is detected and the
 // missed transitions are synthesized, never silently dropped.
 func Buffer(n int) WatchOption { return func(o *watchOptions) { o.buffer = n } }
+
+// ReadBuffer sets the receive buffer of the watch's event socket
+// (SO_RCVBUF) to bytes instead of the default 1 MiB, which the kernel caps
+// at net.core.rmem_max (and doubles, for its bookkeeping).  A small one
+// makes the socket overflow sooner, which is what tests of the loss
+// handling want.  The transport must implement ReadBufferSetter (the
+// netlink one does); Watch fails if it does not.
+func ReadBuffer(bytes int) WatchOption { return func(o *watchOptions) { o.readBuffer = bytes } }
+
+// ReadBufferSetter is implemented by transports whose event socket's
+// receive buffer can be chosen (before the socket is first used).
+type ReadBufferSetter interface {
+	SetEventReadBuffer(bytes int) error
+}
 
 // StatsFunc gets the watch's counters after every unit of work (tests,
 // diagnostics); it runs in the watch's goroutine.
@@ -114,6 +129,17 @@ func (c *Client) Watch(ctx context.Context, f Filter, opts ...WatchOption) (<-ch
 	t, err := c.dial()
 	if err != nil {
 		return nil, err
+	}
+	if o.readBuffer > 0 {
+		rb, ok := t.(ReadBufferSetter)
+		if !ok {
+			t.Close()
+			return nil, errors.New("vfiogroup: ReadBuffer: the transport cannot set its read buffer")
+		}
+		if err := rb.SetEventReadBuffer(o.readBuffer); err != nil {
+			t.Close()
+			return nil, err
+		}
 	}
 	s := newSession(t, &f)
 	if err := s.connect(ctx, o.waitModule); err != nil {

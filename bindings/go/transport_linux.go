@@ -33,6 +33,8 @@ type NetlinkTransport struct {
 	ev  *genetlink.Conn
 	raw syscall.RawConn
 	buf []byte
+	// rcvbuf: SO_RCVBUF of the event socket, 0 for eventRcvBuf.
+	rcvbuf int
 }
 
 // New returns a Client on the real netlink transport.
@@ -77,14 +79,34 @@ func (t *NetlinkTransport) events() error {
 	if err != nil {
 		return fmt.Errorf("vfiogroup: generic netlink socket: %w", err)
 	}
-	// Best effort: the kernel caps it at net.core.rmem_max anyway.
-	_ = c.SetReadBuffer(eventRcvBuf)
+	if t.rcvbuf > 0 {
+		if err := c.SetReadBuffer(t.rcvbuf); err != nil {
+			c.Close()
+			return fmt.Errorf("vfiogroup: SO_RCVBUF %d: %w", t.rcvbuf, err)
+		}
+	} else {
+		// Best effort: the kernel caps it at net.core.rmem_max anyway.
+		_ = c.SetReadBuffer(eventRcvBuf)
+	}
 	raw, err := c.SyscallConn()
 	if err != nil {
 		c.Close()
 		return err
 	}
 	t.ev, t.raw, t.buf = c, raw, make([]byte, eventBufLen)
+	return nil
+}
+
+// SetEventReadBuffer sets SO_RCVBUF of the event socket, now if it is
+// open, else when it is opened (ReadBuffer).
+func (t *NetlinkTransport) SetEventReadBuffer(bytes int) error {
+	if bytes <= 0 {
+		return fmt.Errorf("vfiogroup: read buffer of %d bytes", bytes)
+	}
+	t.rcvbuf = bytes
+	if t.ev != nil {
+		return t.ev.SetReadBuffer(bytes)
+	}
 	return nil
 }
 

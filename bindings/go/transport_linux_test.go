@@ -116,3 +116,43 @@ func TestNetlinkTransport(t *testing.T) {
 		t.Fatalf("datagram from port != 0: %v", err)
 	}
 }
+
+// ReadBuffer reaches the event socket's SO_RCVBUF (the kernel doubles it),
+// and Watch refuses it on a transport that cannot set it.
+func TestReadBuffer(t *testing.T) {
+	tr, err := DialNetlink()
+	if err != nil {
+		t.Skipf("no generic netlink here: %v", err)
+	}
+	defer tr.Close()
+	nt := tr.(*NetlinkTransport)
+	if err := nt.SetEventReadBuffer(0); err == nil {
+		t.Fatal("a read buffer of 0 bytes accepted")
+	}
+	if err := nt.SetEventReadBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.WatchControl(); err != nil { // opens the event socket
+		t.Fatal(err)
+	}
+	var got int
+	var gerr error
+	if err := nt.raw.Control(func(fd uintptr) {
+		got, gerr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF)
+	}); err != nil || gerr != nil {
+		t.Fatal(err, gerr)
+	}
+	if got < 4096 || got > 2*4096 {
+		t.Fatalf("SO_RCVBUF %d after asking for 4096", got)
+	}
+
+	// The fake kernel's transport has no read buffer: Watch says so.
+	c := NewClient(func() (Transport, error) { return noBuffer{}, nil })
+	if _, err := c.Watch(context.Background(), Filter{}, ReadBuffer(4096)); err == nil {
+		t.Fatal("ReadBuffer accepted by a transport that cannot set it")
+	}
+}
+
+type noBuffer struct{ Transport }
+
+func (noBuffer) Close() error { return nil }
