@@ -264,6 +264,7 @@ summary() {
 	for f in "${failures[@]}"; do
 		echo "FAILED: $f"
 	done
+	[ ! -f "$log_dir/vm.log" ] || grep '^bindings (Go, Rust) in the guests' "$log_dir/vm.log" || true
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 }

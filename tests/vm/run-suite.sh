@@ -191,12 +191,34 @@ else
 	sed 's/^/  /' "$outdir/node-exporter-payload.log" >&2
 fi
 
+# The "bindings" section's programs: the Go package's and the Rust
+# crate's test programs and examples; without them that section fails in
+# the guest, saying why.
+if ! selected bindings; then
+	:
+elif "$here/bindings-payload.sh" "$outdir/bindings-payload" "$builddir" >"$outdir/bindings-payload.log" 2>&1; then
+	say "$(tail -n 1 "$outdir/bindings-payload.log")"
+	payload_args+=(--payload "$outdir/bindings-payload")
+else
+	say "error: the bindings' programs did not all build (tests/vm/bindings-payload.sh):"
+	sed 's/^/  /' "$outdir/bindings-payload.log" >&2
+	[ ! -d "$outdir/bindings-payload" ] || payload_args+=(--payload "$outdir/bindings-payload")
+fi
+
+# bindings_counts TAP...: the Go and Rust programs' results (bindings.sh's
+# "go ..."/"rust ..." lines), as "go P passed, F failed, rust ..."
+bindings_counts() {
+	awk '/^(not )?ok [0-9]+ - (go|rust) / && !/# SKIP/ { l = $3 == "-" ? $4 : $5; if ($1 == "ok") p[l]++; else f[l]++ }
+		END { if (p["go"] + f["go"]) printf "go %d passed, %d failed", p["go"], f["go"]
+		      if (p["rust"] + f["rust"]) printf "%srust %d passed, %d failed", p["go"] + f["go"] ? ", " : "", p["rust"], f["rust"] }' "$@"
+}
+
 # boot_and_judge: boot the prepared kernel ($spec $kver $kdir $module $out,
 # times $t0 $t1 $tb $t2), judge the run, write "PASSED FAILED BAD" and the
 # summary line to $out/.result.  Runs in the background with --jobs > 1.
 boot_and_judge() {
 	local mem ktimeout gbudget cmd brc t3 problems p f s fin notifier want_n built_n guest_n
-	local kunit faults stress walk qwalk window extra guest times line bad why within restarts attempt slow
+	local kunit faults stress walk qwalk window bindings extra guest times line bad why within restarts attempt slow
 	mem=${VG_MEM:-1024} ktimeout=900 within=120
 	if grep -q '^CONFIG_KASAN=y' "$kdir/config" 2>/dev/null; then
 		mem=${VG_MEM:-2048} ktimeout=4000 within=300
@@ -300,7 +322,8 @@ boot_and_judge() {
 	fi
 	qwalk=$(sed -n 's/^# qemu-walk: seed=\([0-9]*\) steps=\([0-9]*\) judged=\([0-9]*\) (cdev path \([0-9]*\)) .* disagreements=\([0-9]*\) .* holds=\([0-9]*\) (cdev path \([0-9]*\)) .*/\2 steps, \3 judged by QEMU (cdev path \4), \5 disagreements, \6 holds (cdev path \7), seed \1/p' \
 		"$out/results.tap" | tail -n 1)
-	extra="${restarts:+$restarts; }${kunit:+KUnit $kunit cases; }${faults:+fault points $faults; }${stress:+stress $stress; }${walk:+walk $walk; }${qwalk:+qemu-walk $qwalk; }${window:+window $window; }"
+	bindings=$(bindings_counts "$out/results.tap")
+	extra="${restarts:+$restarts; }${bindings:+bindings: $bindings; }${kunit:+KUnit $kunit cases; }${faults:+fault points $faults; }${stress:+stress $stress; }${walk:+walk $walk; }${qwalk:+qemu-walk $qwalk; }${window:+window $window; }"
 	notifier="${extra}${notifier}"
 	if [ "$fin" != 1 ] && [ "$f" -eq 0 ]; then f=1; fi  # a run that did not finish fails
 
@@ -433,6 +456,10 @@ done
 
 echo "=== VM suite summary"
 printf '%s\n' "${summary[@]}"
+taps=()
+for r in "${results[@]}"; do [ ! -f "$r/results.tap" ] || taps+=("$r/results.tap"); done
+[ ${#taps[@]} -eq 0 ] || bindings=$(bindings_counts "${taps[@]}")
+[ -z "${bindings:-}" ] || echo "bindings (Go, Rust) in the guests of ${#taps[@]} kernel(s): $bindings"
 [ "$kernels_skipped" -eq 0 ] || echo "WARNING: $kernels_skipped kernel(s) SKIPPED, not tested (see above)"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 exit $overall

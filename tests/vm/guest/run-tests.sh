@@ -91,6 +91,12 @@
 #             Debian's node_exporter (/payload/node-exporter; skipped
 #             without it), scraped with vghttp: groups == sysfs, event
 #             counters grow by exactly the events of a vfio-pci round trip
+#   bindings  (bindings.sh) the Go package's and the Rust crate's test
+#             programs (vfiogroup-go-check, vfiogroup-rust-check, from
+#             tests/vm/bindings-payload.sh): list, events of a bind/unbind/
+#             remove/rescan sequence, overflow with a stalled consumer,
+#             rmmod/insmod while watching, each against sysfs; the Go
+#             device-plugin example and the Rust launcher example
 #   kunit     (kunit.sh) vfiogroup_kunit.ko's KTAP, one line per case
 #   faults    (faults.sh) failslab fail-nth on load, unbind, bind, get, dump
 #   order     (order.sh) two groups' binds and unbinds at once: the raw
@@ -196,7 +202,7 @@ time_left() {
 # run shorter.  A knob on the command line still wins.
 DEBUG_KERNEL=0
 case $(uname -r) in *-debug*) DEBUG_KERNEL=1 ;; esac
-user_space_section() { case $1 in qemu-walk|ynl|hooks|hooks-metrics) true ;; *) false ;; esac; }
+user_space_section() { case $1 in qemu-walk|ynl|hooks|hooks-metrics|bindings) true ;; *) false ;; esac; }
 if [ "$DEBUG_KERNEL" = 1 ]; then
 	: "${VG_ORDER_CYCLES:=15}" "${VG_STRESS_CYCLES:=50}" "${VG_WALK_STEPS:=200}"
 fi
@@ -252,10 +258,10 @@ E_DRV=e1000
 # shellcheck source=qemu.sh source-path=SCRIPTDIR
 . "$HERE/qemu.sh"
 
-# ---------------------------------------------------------------- qemu-walk, ynl, hooks, hooks-metrics, kunit, faults, order, stress, walk, bench
+# ---------------------------------------------------------------- qemu-walk, ynl, hooks, hooks-metrics, bindings, kunit, faults, order, stress, walk, bench
 # (qemu-walk before walk: on 5.10 a device walk removes and rescans can no
 # longer be given to VFIO, see qemu-walk.sh)
-for _sec in qemu-walk ynl hooks hooks-metrics kunit faults order stress walk bench; do
+for _sec in qemu-walk ynl hooks hooks-metrics bindings kunit faults order stress walk bench; do
 	if [ "$DEBUG_KERNEL" = 1 ] && [ -z "$SELECT" ] && user_space_section "$_sec"; then
 		skip "$_sec: the whole section" "not on the debug kernels unless named by --test: it tests user space, whose module side (get, dump, events) the other sections run under KASAN and lockdep"
 		continue
