@@ -875,3 +875,98 @@ fn main() {
     }
     exit(if FAILED.load(Ordering::SeqCst) { 1 } else { 0 })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(devs: &[(&str, Option<&str>)], vfio: &[&str]) -> GState {
+        let mut s = GState::default();
+        for (d, drv) in devs {
+            s.devs.insert(d.to_string(), drv.map(str::to_owned));
+        }
+        for d in vfio {
+            s.vfio.insert(d.to_string());
+        }
+        s.viable = s.rule_viable(None);
+        s.ready = s.rule_ready(None);
+        s
+    }
+
+    fn words(v: &[Exp]) -> String {
+        v.iter().map(Exp::word).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn the_rule_of_viability_and_readiness() {
+        let host = g(&[("a", Some("e1000")), ("b", None)], &[]);
+        assert!(!host.viable && !host.ready);
+        assert!(host.rule_viable(Some("a")));
+        let vfio = g(&[("a", Some("vfio-pci")), ("b", Some("pcieport"))], &["a"]);
+        assert!(vfio.viable && vfio.ready);
+        assert!(!vfio.rule_ready(Some("a")));
+        let empty = GState::empty();
+        assert!(empty.viable && !empty.ready && empty.devs.is_empty());
+    }
+
+    #[test]
+    fn expected_events_in_helpers_transitions_order() {
+        // A host driver's unbind: viability after the unbind.
+        let b = g(&[("d", Some("e1000"))], &[]);
+        let a = g(&[("d", None)], &[]);
+        assert_eq!(
+            words(&unbound_exp("d", "e1000", 4, &b, &a)),
+            "driver-unbound:d:e1000@4 viability-changed:-:-@4"
+        );
+        // A blocking driver's bind: viability first.
+        assert_eq!(
+            words(&bound_exp("d", "e1000", 4, (true, false), (false, false))),
+            "viability-changed:-:-@4 driver-bound:d:e1000@4"
+        );
+        // vfio-pci's: readiness after driver-bound.
+        assert_eq!(
+            words(&bound_exp("d", "vfio-pci", 4, (true, true), (false, true))),
+            "driver-bound:d:vfio-pci@4 ready-changed:-:-@4"
+        );
+    }
+
+    fn rec(seq: u64, kind: EventKind, synth: bool) -> Rec {
+        Rec {
+            kind,
+            synth,
+            group: 1,
+            seq,
+            dev: None,
+            driver: None,
+            state: None,
+        }
+    }
+
+    #[test]
+    fn seqs_without_a_gap() {
+        let k = EventKind::DriverBound;
+        let ok = [rec(5, k, false), rec(0, EventKind::Resync, false), rec(2, k, true), rec(6, k, false)];
+        assert_eq!(seq_break(&ok, Some(5)), None);
+        assert!(seq_break(&ok, Some(4)).is_some());
+        let gap = [rec(5, k, false), rec(7, k, false)];
+        assert!(seq_break(&gap, None).unwrap().contains("seq 7 after 5"));
+        let back = [rec(5, k, false), rec(5, k, false)];
+        assert!(seq_break(&back, None).is_some());
+    }
+
+    #[test]
+    fn listings_compared_by_property() {
+        let mut sys = Walk::new();
+        sys.insert(1, g(&[("a", Some("e1000"))], &[]));
+        sys.insert(2, g(&[("b", Some("vfio-pci"))], &["b"]));
+        assert!(sysfs::compare(&sys.clone(), &sys).iter().all(Option::is_none));
+        let mut cache = sys.clone();
+        cache.get_mut(&2).unwrap().ready = false;
+        let d = sysfs::compare(&cache, &sys);
+        assert!(d[0].is_none() && d[1].is_none() && d[2].is_none() && d[3].is_none());
+        assert_eq!(d[4].as_deref(), Some("group 2: ready false, the rule true"));
+        cache.remove(&1);
+        assert!(sysfs::compare(&cache, &sys)[0].is_some());
+        assert!(sysfs::first_diff(&cache, &sys).unwrap().starts_with("group ids"));
+    }
+}
