@@ -60,7 +60,8 @@ fi
 # The crates' versions are the project's.
 version=$(sed -n 's/^AC_INIT(\[vfiogroup\], \[\([^]]*\)\].*/\1/p' "$top/configure.ac")
 status=0
-for toml in "$here"/vfiogroup-sys/Cargo.toml "$here"/vfiogroup/Cargo.toml; do
+for toml in "$here"/vfiogroup-sys/Cargo.toml "$here"/vfiogroup/Cargo.toml \
+	"$here"/vfiogroup-vmcheck/Cargo.toml; do
 	if ! grep -qx "version = \"$version\"" "$toml"; then
 		echo "test.sh: $toml: version is not $version (configure.ac)" >&2
 		status=1
