@@ -64,12 +64,13 @@ static void wake(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev,
 		return;
 }
 
-static int64_t now_ms(void)
+/* In ns: a deadline kept in whole ms would end a wait up to 1 ms early. */
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /*
@@ -81,7 +82,7 @@ static int wait_until(struct vfiogroup_ctx *ctx, struct wait_for *w,
 {
 	struct vfiogroup_filter *f = NULL;
 	struct vfiogroup_sub *sub = NULL;
-	int64_t deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	int64_t deadline = now_ns() + (int64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000;
 	int efd, r, c;
 
 	if (!ctx)
@@ -133,12 +134,13 @@ static int wait_until(struct vfiogroup_ctx *ctx, struct wait_for *w,
 			break;
 		}
 		if (timeout_ms >= 0) {
-			int64_t rem = deadline - now_ms();
+			int64_t rem = deadline - now_ns();
 
 			if (rem <= 0) {
 				r = -ETIMEDOUT;
 				break;
 			}
+			rem = (rem + 999999) / 1000000;	/* poll() in whole ms, rounded up */
 			left = rem > INT32_MAX ? INT32_MAX : (int)rem;
 		}
 		if (w->recheck_ms > 0 && (left < 0 || left > w->recheck_ms))
