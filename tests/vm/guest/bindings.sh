@@ -11,8 +11,10 @@
 #   events     unbind, vfio-pci and back, the host driver, PCI remove and
 #              rescan: each event's whole state == sysfs after the step,
 #              seqs without a gap, the cache == sysfs after each step
-#   overflow   a stalled consumer with a 4 KiB socket buffer during binds
-#              and unbinds: the loss reported, the cache healed
+#   overflow   a stalled consumer with a 4 KiB socket buffer during an odd
+#              number of binds and unbinds (the device ends unbound, so
+#              the resync must synthesize): the loss reported, the cache
+#              healed
 #   reload     rmmod/insmod while watching: disconnected, reconnected, the
 #              events after it right
 # and then list once more.  The examples: the Go device plugin reports
@@ -59,7 +61,7 @@ for _bp in "$GOCHK" "$RSCHK"; do
 	lib_tap "$_bp" list
 	# shellcheck disable=SC2086 # BD_VFIO: empty or one word
 	lib_tap "$_bp" events --dev "$BD" $BD_VFIO
-	lib_tap "$_bp" overflow --dev "$BD" --toggles "${VG_BINDINGS_TOGGLES:-30}"
+	lib_tap "$_bp" overflow --dev "$BD" --toggles "${VG_BINDINGS_TOGGLES:-31}"
 	lib_tap "$_bp" reload --module "$MODULE_KO" --dev "$BD"
 	lib_tap "$_bp" list
 done
