@@ -21,6 +21,10 @@
 #                    "32", or $BENCH_SCALE; "" skips the scale boots).  At
 #                    most 184: 23 free slots of pcie.0 with 8 root ports
 #                    each (docs/performance.md says why not more)
+#   --vfs LIST       SR-IOV VFs per scale boot (default "1024", short "",
+#                    or $BENCH_VFS; "" skips them): emulated NVMe
+#                    controllers with 127 VFs each, a root port each, the
+#                    VFs made in the guest, each its own IOMMU group
 #   --outdir DIR     default BUILDDIR/bench
 #   --only-scale     the scale boots alone (a size measured again)
 #
@@ -30,7 +34,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
-builddir=$PWD kernels=${BENCH_KERNELS:-6.1} short=${BENCH_SHORT:-0} scale=${BENCH_SCALE-unset} outdir='' only_scale=0
+builddir=$PWD kernels=${BENCH_KERNELS:-6.1} short=${BENCH_SHORT:-0} scale=${BENCH_SCALE-unset} vfs=${BENCH_VFS-unset} outdir='' only_scale=0
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--kernels) kernels=$2; shift 2 ;;
 	--short) short=1; shift ;;
 	--scale) scale=$2; shift 2 ;;
+	--vfs) vfs=$2; shift 2 ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--only-scale) only_scale=1; shift ;;
 	-h|--help) usage ;;
@@ -48,6 +53,9 @@ done
 [ "$short" = 1 ] || short=0
 if [ "$scale" = unset ]; then
 	if [ "$short" = 1 ]; then scale=32; else scale="64 184"; fi
+fi
+if [ "$vfs" = unset ]; then
+	if [ "$short" = 1 ]; then vfs=''; else vfs=1024; fi
 fi
 outdir=${outdir:-$builddir/bench}
 mkdir -p "$outdir"
@@ -68,6 +76,21 @@ edu_devices() {
 	done
 }
 
+# nvme_vfs N: qemu arguments for NVMe controllers offering N SR-IOV VFs in
+# all, 127 each (QEMU's most), each controller in an NVMe subsystem (which
+# SR-IOV needs) and behind a root port of its own on pcie.0's slots from
+# 0x10; the guest makes the VFs (bench.sh).  QEMU wants
+# max_ioqpairs - sriov_vq_flexible >= 2 and msix_qsize > sriov_vi_flexible.
+nvme_vfs() {
+	local n=$1 k=0 v
+	while [ "$n" -gt 0 ]; do
+		v=$((n > 127 ? 127 : n))
+		printf -- '-device nvme-subsys,id=vfss%d -device pcie-root-port,id=vfrp%d,chassis=%d,slot=%d,bus=pcie.0,addr=%x.0,io-reserve=0 -device nvme,bus=vfrp%d,serial=vf%d,subsys=vfss%d,sriov_max_vfs=%d,sriov_vq_flexible=%d,sriov_vi_flexible=%d,msix_qsize=%d,max_ioqpairs=%d ' \
+			"$k" "$k" $((k + 200)) $((k + 200)) $((0x10 + k)) "$k" "$k" "$k" "$v" $((2 * v)) "$v" $((v + 3)) $((2 * v + 2))
+		n=$((n - v)) k=$((k + 1))
+	done
+}
+
 append="vgbench.short=$short"
 rc=0
 : >"$outdir/results.txt"
@@ -83,6 +106,9 @@ for k in $kernels; do
 		fi
 		boots+=("scale-$n")
 	done
+	for n in $vfs; do
+		boots+=("scale-vf-$n")
+	done
 	for b in "${boots[@]}"; do
 		o=$outdir/$k/$b
 		rm -rf "$o"
@@ -95,12 +121,19 @@ for k in $kernels; do
 		# as a BUG; watchdog_thresh=60 makes it 120 s.
 		case $b in
 		bench) test=bench extra='' cmd=$append within='' ;;
+		scale-vf-*) test=scale extra=$(nvme_vfs "${b#scale-vf-}") within=900
+			cmd="$append slab_nomerge watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300" ;;
 		scale-*) test=scale extra=$(edu_devices "${b#scale-}") within=900
 			cmd="$append slab_nomerge watchdog_thresh=60" ;;
 		esac
 		say "kernel $k, boot $b"
 		brc=0
-		VG_QEMU_EXTRA_DEVICES=$extra VG_USERSPACE_WITHIN=$within "$srcdir/tests/vm/run-suite.sh" --builddir "$builddir" \
+		# Making a thousand VFs, the guest's clock crawls under TCG
+		# (minutes of wall time per heartbeat): longer limits there.
+		limits=()
+		case $b in scale-vf-*) limits=(--timeout 5400) ;; esac
+		VG_SILENCE=${limits:+1800} VG_QEMU_EXTRA_DEVICES=$extra VG_USERSPACE_WITHIN=$within \
+			"$srcdir/tests/vm/run-suite.sh" --builddir "$builddir" "${limits[@]}" \
 			--srcdir "$srcdir" --kernels "$k" --test "$test" --append "$cmd" --outdir "$o" \
 			>"$o/run-suite.log" 2>&1 || brc=$?
 		sed -n '/^=== VM suite summary/,$p' "$o/run-suite.log" >&2

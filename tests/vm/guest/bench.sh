@@ -11,11 +11,13 @@
 #          event, wakeups of contexts filtered to another group; on e1000
 #          and on vfio-pci), storm, idle (bind latency with 0 and K idle
 #          subscribed sockets; both on vfio-pci)
-#   scale  on a guest booted with many edu devices (tests/bench/run.sh
-#          passes them in VG_QEMU_EXTRA_DEVICES) and slab_nomerge: vgbench
-#          scale (dump, ctx_new, sysfs walk, first and last group's
-#          transition), memory per device from /proc/slabinfo, the
-#          module's size, then vgbench burst (remove every edu, rescan)
+#   scale  on a guest booted with many edu devices or SR-IOV NVMe
+#          controllers (tests/bench/run.sh passes them in
+#          VG_QEMU_EXTRA_DEVICES) and slab_nomerge: the PFs' VFs made
+#          (each its own group), vgbench scale (dump, ctx_new, sysfs walk,
+#          first and last group's transition), memory per device from
+#          /proc/slabinfo, the module's size, then vgbench burst (remove
+#          every edu and rescan, or every PF's sriov_numvfs to 0 and back)
 #
 # Sizes from the kernel command line (tests/bench/run.sh sets them):
 # vgbench.short=1 (the CI's short mode: 20 transitions, 3 s storm, ...),
@@ -84,16 +86,44 @@ if want_explicit bench; then
 	fi
 fi
 
+# bench_make_vfs: the VFs of every SR-IOV PF (the emulated NVMe
+# controllers of tests/bench/run.sh --vfs), each PF on vfio-pci with
+# enable_sriov (a driver that can make VFs; the guest has no NVMe driver),
+# the VFs left unbound (sriov_drivers_autoprobe 0); BENCH_NVF: how many.
+bench_make_vfs() {
+	BENCH_NVF=0
+	for _d in "$PCI"/*; do
+		[ -f "$_d/sriov_totalvfs" ] || continue
+		_t=$(cat "$_d/sriov_totalvfs")
+		[ "$_t" -gt 0 ] || continue
+		if [ "$(cat "$_d/sriov_numvfs")" = 0 ]; then
+			echo Y >/sys/module/vfio_pci/parameters/enable_sriov 2>/dev/null
+			[ "$(drv_of "$_d")" = vfio-pci ] || rebind "${_d##*/}" vfio-pci
+			echo 0 >"$_d/sriov_drivers_autoprobe"
+			echo "$_t" >"$_d/sriov_numvfs" || diag "scale: ${_d##*/}: sriov_numvfs $_t refused"
+		fi
+		BENCH_NVF=$((BENCH_NVF + $(cat "$_d/sriov_numvfs")))
+	done
+}
+
 if want_explicit scale; then
 	log "scale"
-	# the edu devices (1234:11e8), by group number
+	loaded || { [ -n "$MODULE_KO" ] && insmod "$MODULE_KO"; }
+	bench_make_vfs
+	# the devices that make the groups: the VFs, else the edu devices
+	# (1234:11e8); by group number
 	BENCH_EDU=$(for _d in "$PCI"/*; do
-		[ "$(cat "$_d/vendor")" = 0x1234 ] && [ "$(cat "$_d/device")" = 0x11e8 ] &&
-			echo "$(grp_of "${_d##*/}") ${_d##*/}"
+		if [ "$BENCH_NVF" -gt 0 ]; then
+			[ -e "$_d/physfn" ] || continue
+		else
+			{ [ "$(cat "$_d/vendor")" = 0x1234 ] && [ "$(cat "$_d/device")" = 0x11e8 ]; } || continue
+		fi
+		echo "$(grp_of "${_d##*/}") ${_d##*/}"
 	done | sort -n | awk '{ print $2 }')
 	BENCH_NEDU=$(echo "$BENCH_EDU" | grep -c .)
+	[ "$BENCH_NVF" -eq 0 ] || diag "scale: $BENCH_NVF VFs made, $BENCH_NEDU in sysfs"
 	if [ -z "$VGBENCH" ] || [ -z "$MODULE_KO" ] || [ "$BENCH_NEDU" -lt 2 ]; then
-		notok "scale: needs vgbench, vfiogroup.ko and edu devices (booted with $BENCH_NEDU)"
+		notok "scale: needs vgbench, vfiogroup.ko and edu devices or SR-IOV VFs (booted with $BENCH_NEDU)"
 	else
 		loaded || insmod "$MODULE_KO"
 		_first=$(echo "$BENCH_EDU" | head -n 1) _last=$(echo "$BENCH_EDU" | tail -n 1)
@@ -101,7 +131,8 @@ if want_explicit scale; then
 		# memory: the module's caches (slab_nomerge keeps them apart)
 		_ndev=$(for _d in /sys/kernel/iommu_groups/*/devices/*; do echo "$_d"; done | wc -l)
 		_ngrp=$(for _d in /sys/kernel/iommu_groups/*; do echo "$_d"; done | wc -l)
-		_line="edu=$BENCH_NEDU groups=$_ngrp devices=$_ndev module_bytes=$(bench_module_size)"
+		if [ "$BENCH_NVF" -gt 0 ]; then _line="edu=0 vfs=$BENCH_NEDU"; else _line="edu=$BENCH_NEDU vfs=0"; fi
+		_line="$_line groups=$_ngrp devices=$_ndev module_bytes=$(bench_module_size)"
 		for _c in vfiogroup_group vfiogroup_device; do
 			# shellcheck disable=SC2046 # four numbers
 			set -- $(bench_slab "$_c")
@@ -114,9 +145,16 @@ if want_explicit scale; then
 		echo "# bench: memory $_line"
 		check "scale: /proc/slabinfo has the module's caches (slab_nomerge)" \
 			grep -q '^vfiogroup_device ' /proc/slabinfo
-		bench_run burst
-		_n2=$(for _d in "$PCI"/*; do cat "$_d/device"; done | grep -c 0x11e8)
-		check "scale: the burst's rescan brought back all $BENCH_NEDU edu devices ($_n2)" \
-			test "$_n2" -eq "$BENCH_NEDU"
+		if [ "$BENCH_NVF" -gt 0 ]; then
+			bench_run burst --sriov 1
+			_n2=$(for _d in "$PCI"/*; do [ -e "$_d/physfn" ] && echo; done | grep -c .)
+			check "scale: the burst brought back all $BENCH_NEDU VFs ($_n2)" \
+				test "$_n2" -eq "$BENCH_NEDU"
+		else
+			bench_run burst
+			_n2=$(for _d in "$PCI"/*; do cat "$_d/device"; done | grep -c 0x11e8)
+			check "scale: the burst's rescan brought back all $BENCH_NEDU edu devices ($_n2)" \
+				test "$_n2" -eq "$BENCH_NEDU"
+		fi
 	fi
 fi

@@ -4,7 +4,8 @@
  * listener.  Every device of one PCI vendor:device (the edu devices of
  * the "scale" boot by default) is removed, then a rescan brings them all
  * back, hundreds of device-added events (and removals before them) in a
- * burst.  A raw listener with a 32 MiB buffer must get every event (or
+ * burst.  With --sriov 1, the real thing: every PF's sriov_numvfs is set
+ * to 0, then back to what it was (the "scale" boot's emulated VFs).  A raw listener with a 32 MiB buffer must get every event (or
  * the loss is reported and fails); a library context dispatching in its
  * own thread must end with its cache equal to sysfs.
  */
@@ -63,7 +64,7 @@ static void *lib_main(void *arg)
 	return NULL;
 }
 
-static long read_hex(const char *dev, const char *file)
+static long read_base(const char *dev, const char *file, int base)
 {
 	char p[PATH_MAX], buf[32] = "";
 	FILE *f;
@@ -75,7 +76,17 @@ static long read_hex(const char *dev, const char *file)
 			buf[0] = 0;
 		fclose(f);
 	}
-	return strtol(buf, NULL, 16);
+	return buf[0] ? strtol(buf, NULL, base) : -1;
+}
+
+static long read_hex(const char *dev, const char *file)
+{
+	return read_base(dev, file, 16);
+}
+
+static long read_dec(const char *dev, const char *file)
+{
+	return read_base(dev, file, 10);
 }
 
 /* Remove every vendor:device device; how many there were. */
@@ -100,12 +111,68 @@ static int remove_all(long vendor, long device)
 	return n;
 }
 
+/* A PF and how many VFs it had before the burst. */
+struct pf {
+	char name[NAME_LEN];
+	int vfs;
+};
+
+/*
+ * sriov_numvfs of every PF that has VFs to 0, each remembered in *pfs, or
+ * (back) to what they had; how many VFs went or came.
+ */
+static int sriov_set(struct pf **pfs, int *npf, bool back)
+{
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	if (back) {
+		for (int i = 0; i < *npf; i++) {
+			char p[PATH_MAX], v[16];
+
+			snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sriov_numvfs", (*pfs)[i].name);
+			snprintf(v, sizeof(v), "%d", (*pfs)[i].vfs);
+			if (!write_file(p, v))
+				n += (*pfs)[i].vfs;
+		}
+		return n;
+	}
+	d = opendir("/sys/bus/pci/devices");
+	while (d && (de = readdir(d))) {
+		char p[PATH_MAX];
+		long vfs;
+		struct pf *more;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof((*pfs)->name))
+			continue;
+		vfs = read_dec(de->d_name, "sriov_numvfs");
+		if (vfs <= 0)
+			continue;
+		more = realloc(*pfs, (size_t)(*npf + 1) * sizeof(**pfs));
+		if (!more)
+			break;
+		*pfs = more;
+		memcpy((*pfs)[*npf].name, de->d_name, strlen(de->d_name) + 1);
+		(*pfs)[(*npf)++].vfs = (int)vfs;
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sriov_numvfs", de->d_name);
+		if (!write_file(p, "0"))
+			n += (int)vfs;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 int job_burst(int argc, char **argv)
 {
 	static struct burst b;
 	long vendor = opt_long(argc, argv, "--vendor", 0x1234);
 	long device = opt_long(argc, argv, "--device", 0x11e8);
+	bool sriov = opt_long(argc, argv, "--sriov", 0) != 0;
 	struct vfiogroup_sub *sub = NULL;
+	struct pf *pfs = NULL;
+	int npf = 0, back = 0;
 	uint64_t seq0 = 0, seq1 = 0;
 	int64_t t0, t_removed, t_rescanned, deadline;
 	int r, removed, diffs = -1;
@@ -123,9 +190,14 @@ int job_burst(int argc, char **argv)
 	pthread_create(&tr, NULL, raw_main, &b);
 	pthread_create(&tl, NULL, lib_main, &b);
 	t0 = now_ns();
-	removed = remove_all(vendor, device);
+	removed = sriov ? sriov_set(&pfs, &npf, false) : remove_all(vendor, device);
 	t_removed = now_ns();
-	r = write_file("/sys/bus/pci/rescan", "1");
+	if (sriov) {
+		back = sriov_set(&pfs, &npf, true);
+		r = back == removed ? 0 : -EIO;
+	} else {
+		r = write_file("/sys/bus/pci/rescan", "1");
+	}
 	t_rescanned = now_ns();
 	raw_module_seq(&seq1);
 	deadline = now_ns() + 120 * 1000000000LL;
@@ -154,8 +226,13 @@ int job_burst(int argc, char **argv)
 		       (unsigned long long)st.resyncs,
 		       b.lib_last_ns ? (double)(b.lib_last_ns - t0) / 1e6 : 0.0, diffs == 0);
 	}
-	result(removed > 0 && !r, "bench burst: %d devices %04lx:%04lx removed, rescan %s", removed,
-	       vendor, device, r ? strerror(-r) : "written");
+	if (sriov)
+		result(removed > 0 && !r, "bench burst: %d VFs of %d PFs gone (sriov_numvfs 0), "
+		       "%d back", removed, npf, back);
+	else
+		result(removed > 0 && !r, "bench burst: %d devices %04lx:%04lx removed, rescan %s",
+		       removed, vendor, device, r ? strerror(-r) : "written");
+	free(pfs);
 	result(b.raw.events == seq1 - seq0 && !b.raw.enobufs && !b.raw.gaps,
 	       "bench burst: the raw listener got all %llu events (got %llu, %llu ENOBUFS, %llu "
 	       "in gaps)", (unsigned long long)(seq1 - seq0), (unsigned long long)b.raw.events,
