@@ -235,6 +235,17 @@ static inline int get_str(const struct nlattr *a, char *buf, size_t size)
 	if (len < 1)
 		return -EBADMSG;
 	s = attr_data(a);
+	/*
+	 * The walk saw the NUL at the end: when the whole attribute fits,
+	 * copying it is the same string as copying up to its first NUL,
+	 * without looking for that NUL.
+	 */
+	if (len <= size && s[len - 1] == '\0') {
+		if (s[0] == '\0')
+			return -EBADMSG;
+		memcpy(buf, s, len);
+		return 0;
+	}
 	n = strnlen(s, len);
 	if (n == len || n == 0 || n >= size)
 		return -EBADMSG;
