@@ -15,6 +15,7 @@
 //	vfiogroup-go-check events --dev BDF [--vfio]
 //	vfiogroup-go-check overflow --dev BDF [--toggles N]
 //	vfiogroup-go-check reload --module PATH.ko --dev BDF
+//	vfiogroup-go-check record --dev BDF
 package main
 
 import (
@@ -47,6 +48,7 @@ func usage() {
        vfiogroup-go-check events --dev BDF [--vfio]
        vfiogroup-go-check overflow --dev BDF [--toggles N]
        vfiogroup-go-check reload --module PATH.ko --dev BDF
+       vfiogroup-go-check record --dev BDF
 `)
 	os.Exit(2)
 }
@@ -81,6 +83,11 @@ func main() {
 			usage()
 		}
 		checkReload(*module, *dev)
+	case "record":
+		if *dev == "" {
+			usage()
+		}
+		recordAll(*dev)
 	default:
 		usage()
 	}
