@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
 //! sysfs as the ground truth: the IOMMU groups, their devices and
 //! drivers, and the test's own rule of viability and readiness (that of
 //! tests/vm/guest/helpers-sysfs.sh: rule_viable, rule_ready, dev_vfio),
