@@ -7,7 +7,8 @@
  * device's driver link (what a VMM does without the module); and the wall
  * time of the sysfs unbind and bind writes of the device of the first and
  * of the last group (on vfio-pci through driver_override), which shows
- * whether the module's cost per event grows with the groups.
+ * whether the module's cost per event grows with the groups.  The series
+ * compared are interleaved rep by rep.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -62,54 +63,54 @@ static int ctx_new_once(void)
 	return r;
 }
 
-/* Median over reps runs of what, in ms; *last gets its last answer. */
-static double median_ms(int reps, int (*what)(void), int *last)
+/* How long what took, in ms; *last gets its answer. */
+static double time_ms(int (*what)(void), int *last)
 {
-	double *v = calloc((size_t)reps, sizeof(*v));
+	int64_t t0 = now_ns();
+
+	*last = what();
+	return (double)(now_ns() - t0) / 1e6;
+}
+
+static double median_of(double *v, int n)
+{
 	struct dist d;
 
-	for (int i = 0; v && i < reps; i++) {
-		int64_t t0 = now_ns();
-
-		*last = what();
-		v[i] = (double)(now_ns() - t0) / 1e6;
-	}
-	dist_of(v, v ? (size_t)reps : 0, &d);
-	free(v);
+	dist_of(v, v ? (size_t)n : 0, &d);
 	return d.median;
 }
 
-/* Median µs of the unbind and bind writes of dev on vfio-pci. */
-static int transition_us(const char *dev, int reps, double *unbind_us, double *bind_us)
+/* dev on vfio-pci, the override kept while binding through drivers/vfio-pci/bind */
+static int on_vfio(const char *dev)
 {
-	double *u = calloc((size_t)reps, sizeof(*u)), *b = calloc((size_t)reps, sizeof(*b));
 	char ov[PATH_MAX];
-	struct dist d;
-	int err = pci_bind(dev, "vfio-pci"), k = 0;
+	int err = pci_bind(dev, "vfio-pci");
 
-	/* the override stays while binding through drivers/vfio-pci/bind */
 	snprintf(ov, sizeof(ov), "/sys/bus/pci/devices/%s/driver_override", dev);
-	if (!err)
-		err = write_file(ov, "vfio-pci");
-	for (int i = 0; u && b && i < reps && !err; i++) {
-		int64_t t0 = now_ns();
+	return err ? err : write_file(ov, "vfio-pci");
+}
 
-		err = write_file("/sys/bus/pci/drivers/vfio-pci/unbind", dev);
-		u[k] = (double)(now_ns() - t0) / 1000.0;
-		t0 = now_ns();
-		if (!err)
-			err = write_file("/sys/bus/pci/drivers/vfio-pci/bind", dev);
-		b[k++] = (double)(now_ns() - t0) / 1000.0;
-		sleep_ms(5);
-	}
-	dist_of(u, u ? (size_t)k : 0, &d);
-	*unbind_us = d.median;
-	dist_of(b, b ? (size_t)k : 0, &d);
-	*bind_us = d.median;
+static void off_vfio(const char *dev)
+{
+	char ov[PATH_MAX];
+
 	pci_unbind(dev);
+	snprintf(ov, sizeof(ov), "/sys/bus/pci/devices/%s/driver_override", dev);
 	write_file(ov, "\n");
-	free(u);
-	free(b);
+}
+
+/* One unbind and bind write of dev on vfio-pci, in µs each. */
+static int transition(const char *dev, double *unbind_us, double *bind_us)
+{
+	int64_t t0 = now_ns();
+	int err = write_file("/sys/bus/pci/drivers/vfio-pci/unbind", dev);
+
+	*unbind_us = (double)(now_ns() - t0) / 1000.0;
+	t0 = now_ns();
+	if (!err)
+		err = write_file("/sys/bus/pci/drivers/vfio-pci/bind", dev);
+	*bind_us = (double)(now_ns() - t0) / 1000.0;
+	sleep_ms(5);
 	return err;
 }
 
@@ -118,28 +119,58 @@ int job_scale(int argc, char **argv)
 	const char *first = opt_str(argc, argv, "--first", NULL);
 	const char *last = opt_str(argc, argv, "--last", NULL);
 	int reps = (int)opt_long(argc, argv, "--reps", 10), ngroups = 0, nctx = 0, ndev = 0, err;
-	double dump_ms, ctx_ms, walk_ms, fu = 0, fb = 0, lu = 0, lb = 0;
+	double dump_ms, ctx_ms, walk_ms, fu = 0, fb = 0, lu = 0, lb = 0, *v[4];
 
 	if (!first || !last || reps < 1) {
 		fprintf(stderr, "usage: vgbench scale --first BDF --last BDF [--reps R]\n");
 		return 1;
 	}
-	dump_ms = median_ms(reps, raw_dump_groups, &ngroups);
-	ctx_ms = median_ms(reps, ctx_new_once, &nctx);
-	walk_ms = median_ms(reps, sysfs_walk, &ndev);
+	for (int i = 0; i < 4; i++) {
+		v[i] = calloc((size_t)reps, sizeof(double));
+		if (!v[i]) {
+			result(false, "bench scale: out of memory");
+			return 1;
+		}
+	}
+	/*
+	 * Each series interleaved with the ones it is compared with, rep by
+	 * rep: the host's load drifts during a run, and series taken one
+	 * after the other would measure the drift.
+	 */
+	for (int i = 0; i < reps; i++) {
+		v[0][i] = time_ms(raw_dump_groups, &ngroups);
+		v[1][i] = time_ms(ctx_new_once, &nctx);
+		v[2][i] = time_ms(sysfs_walk, &ndev);
+	}
+	dump_ms = median_of(v[0], reps);
+	ctx_ms = median_of(v[1], reps);
+	walk_ms = median_of(v[2], reps);
 	result(ngroups > 0 && nctx == 0 && ndev > 0,
-	       "bench scale: dump (%d groups), ctx_new (%s), sysfs walk (%d devices)", ngroups,
-	       nctx ? vfiogroup_strerror(nctx) : "ok", ndev);
-	err = transition_us(first, reps, &fu, &fb);
-	result(!err, "bench scale: %d unbind/bind of %s (group %ld) on vfio-pci%s%s", reps, first,
-	       pci_group(first), err ? ": " : "", err ? strerror(-err) : "");
-	err = transition_us(last, reps, &lu, &lb);
-	result(!err, "bench scale: %d unbind/bind of %s (group %ld) on vfio-pci%s%s", reps, last,
-	       pci_group(last), err ? ": " : "", err ? strerror(-err) : "");
+	       "bench scale: dump (%d groups), ctx_new (%s), sysfs walk (%d devices), interleaved",
+	       ngroups, nctx ? vfiogroup_strerror(nctx) : "ok", ndev);
+	err = on_vfio(first);
+	if (!err)
+		err = on_vfio(last);
+	for (int i = 0; i < reps && !err; i++) {
+		err = transition(first, &v[0][i], &v[1][i]);
+		if (!err)
+			err = transition(last, &v[2][i], &v[3][i]);
+	}
+	off_vfio(first);
+	off_vfio(last);
+	fu = median_of(v[0], reps);
+	fb = median_of(v[1], reps);
+	lu = median_of(v[2], reps);
+	lb = median_of(v[3], reps);
+	result(!err, "bench scale: %d unbind/bind of %s (group %ld) and of %s (group %ld) on "
+	       "vfio-pci, alternately%s%s", reps, first, pci_group(first), last, pci_group(last),
+	       err ? ": " : "", err ? strerror(-err) : "");
 	printf("# bench: scale groups=%d devices=%d reps=%d dump_ms=%.2f ctx_new_ms=%.2f "
 	       "sysfs_walk_ms=%.2f first_group=%ld first_unbind_us=%.1f first_bind_us=%.1f "
 	       "last_group=%ld last_unbind_us=%.1f last_bind_us=%.1f\n",
 	       ngroups, ndev, reps, dump_ms, ctx_ms, walk_ms, pci_group(first), fu, fb,
 	       pci_group(last), lu, lb);
+	for (int i = 0; i < 4; i++)
+		free(v[i]);
 	return nfail ? 1 : 0;
 }
