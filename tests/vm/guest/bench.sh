@@ -147,7 +147,7 @@ if want_explicit scale; then
 			grep -q '^vfiogroup_device ' /proc/slabinfo
 		if [ "$BENCH_NVF" -gt 0 ]; then
 			bench_run burst --sriov 1
-			_n2=$(for _d in "$PCI"/*; do [ -e "$_d/physfn" ] && echo; done | grep -c .)
+			_n2=$(for _d in "$PCI"/*; do [ -e "$_d/physfn" ] && echo "$_d"; done | grep -c .)
 			check "scale: the burst brought back all $BENCH_NEDU VFs ($_n2)" \
 				test "$_n2" -eq "$BENCH_NEDU"
 		else
