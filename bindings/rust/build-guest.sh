@@ -55,25 +55,9 @@ out=$(cd "$out" && pwd)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-# A copy, as in test.sh: Cargo.lock and target/ stay out of the tree.
-mkdir -p "$work/src/bindings" "$work/home"
-cp -R "$here" "$work/src/bindings/rust"
-rm -rf "$work/src/bindings/rust/target" "$work/src/bindings/rust/Cargo.lock"
-ln -s "$top/include" "$work/src/include"
-ln -s "$top/libvfiogroup" "$work/src/libvfiogroup"
-cat >"$work/home/config.toml" <<TOML
-[source.crates-io]
-replace-with = "debian"
-
-[source.debian]
-directory = "$registry"
-
-[net]
-offline = true
-
-[build]
-jobs = 2
-TOML
+# shellcheck source=cargo-offline.sh source-path=SCRIPTDIR
+. "$here/cargo-offline.sh"
+cargo_offline_setup "$work" || exit 1
 export CARGO_HOME="$work/home" CARGO_TARGET_DIR="$work/target" RUSTC="$rustc"
 export VFIOGROUP_LIB_DIR="$libdir" CARGO_PROFILE_RELEASE_STRIP=symbols
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS 2>/dev/null || true

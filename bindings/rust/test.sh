@@ -71,26 +71,9 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-# The copy keeps the tree's shape: the tests read include/ and
-# libvfiogroup/libvfiogroup.sym relative to the crates.
-mkdir -p "$work/src/bindings" "$work/home"
-cp -R "$here" "$work/src/bindings/rust"
-rm -rf "$work/src/bindings/rust/target" "$work/src/bindings/rust/Cargo.lock"
-ln -s "$top/include" "$work/src/include"
-ln -s "$top/libvfiogroup" "$work/src/libvfiogroup"
-cat >"$work/home/config.toml" <<TOML
-[source.crates-io]
-replace-with = "debian"
-
-[source.debian]
-directory = "$registry"
-
-[net]
-offline = true
-
-[build]
-jobs = 2
-TOML
+# shellcheck source=cargo-offline.sh source-path=SCRIPTDIR
+. "$here/cargo-offline.sh"
+cargo_offline_setup "$work" || exit 1
 export CARGO_HOME="$work/home" CARGO_TARGET_DIR="$work/target" RUSTC="$rustc" RUSTDOC="$rustdoc"
 # cargo's own tools (clippy-driver) from cargo's directory, not rustup's.
 PATH=$(dirname "$cargo"):$PATH
