@@ -25,22 +25,15 @@ fi
 out=$1
 build=$2
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-registry=${CARGO_REGISTRY:-/usr/share/cargo/registry}
-
-pick() {	# $1: /usr/bin name; the Debian binary first, then PATH's
-	if [ -x "/usr/bin/$1" ]; then echo "/usr/bin/$1"; else command -v "$1" || true; fi
-}
+# shellcheck source=cargo-offline.sh source-path=SCRIPTDIR
+. "$here/cargo-offline.sh"
 cargo=${CARGO:-$(pick cargo)}
 rustc=${RUSTC:-$(pick rustc)}
 if [ -z "$cargo" ] || [ -z "$rustc" ]; then
 	echo "build-guest.sh: no cargo or rustc (apt-get install rustc cargo librust-libc-dev)" >&2
 	exit 77
 fi
-if ! ls -d "$registry"/libc-0.2.* >/dev/null 2>&1; then
-	echo "build-guest.sh: no libc crate in $registry (apt-get install librust-libc-dev)" >&2
-	exit 77
-fi
+need_libc_crate build-guest.sh
 if [ ! -d "$build" ]; then
 	echo "build-guest.sh: no build directory $build (configure and make first)" >&2
 	exit 77
@@ -55,8 +48,6 @@ out=$(cd "$out" && pwd)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
-# shellcheck source=cargo-offline.sh source-path=SCRIPTDIR
-. "$here/cargo-offline.sh"
 cargo_offline_setup "$work" || exit 1
 export CARGO_HOME="$work/home" CARGO_TARGET_DIR="$work/target" RUSTC="$rustc"
 export VFIOGROUP_LIB_DIR="$libdir" CARGO_PROFILE_RELEASE_STRIP=symbols

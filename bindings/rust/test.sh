@@ -19,12 +19,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-registry=${CARGO_REGISTRY:-/usr/share/cargo/registry}
-
-pick() {	# $1: /usr/bin name; the Debian binary first, then PATH's
-	if [ -x "/usr/bin/$1" ]; then echo "/usr/bin/$1"; else command -v "$1" || true; fi
-}
+# shellcheck source=cargo-offline.sh source-path=SCRIPTDIR
+. "$here/cargo-offline.sh"
 cargo=${CARGO:-$(pick cargo)}
 rustc=${RUSTC:-$(pick rustc)}
 rustdoc=${RUSTDOC:-$(pick rustdoc)}
@@ -32,10 +28,7 @@ if [ -z "$cargo" ] || [ -z "$rustc" ] || [ -z "$rustdoc" ]; then
 	echo "test.sh: no cargo or rustc (apt-get install rustc cargo librust-libc-dev)" >&2
 	exit 77
 fi
-if ! ls -d "$registry"/libc-0.2.* >/dev/null 2>&1; then
-	echo "test.sh: no libc crate in $registry (apt-get install librust-libc-dev)" >&2
-	exit 77
-fi
+need_libc_crate test.sh
 
 if [ -n "${1:-}" ] && [ -z "${VFIOGROUP_LIB_DIR:-}" ]; then
 	if [ ! -d "$1" ]; then
@@ -71,8 +64,6 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-# shellcheck source=cargo-offline.sh source-path=SCRIPTDIR
-. "$here/cargo-offline.sh"
 cargo_offline_setup "$work" || exit 1
 export CARGO_HOME="$work/home" CARGO_TARGET_DIR="$work/target" RUSTC="$rustc" RUSTDOC="$rustdoc"
 # cargo's own tools (clippy-driver) from cargo's directory, not rustup's.
