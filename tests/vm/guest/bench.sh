@@ -125,7 +125,6 @@ if want_explicit scale; then
 	if [ -z "$VGBENCH" ] || [ -z "$MODULE_KO" ] || [ "$BENCH_NEDU" -lt 2 ]; then
 		notok "scale: needs vgbench, vfiogroup.ko and edu devices or SR-IOV VFs (booted with $BENCH_NEDU)"
 	else
-		loaded || insmod "$MODULE_KO"
 		_first=$(echo "$BENCH_EDU" | head -n 1) _last=$(echo "$BENCH_EDU" | tail -n 1)
 		bench_run scale --first "$_first" --last "$_last" --reps "$BENCH_R"
 		# memory: the module's caches (slab_nomerge keeps them apart)

@@ -35,13 +35,7 @@ if want bindings; then
 	[ -d /sys/bus/pci/drivers/vfio-pci ] || { modprobe vfio-pci 2>/dev/null; modprobe vfio_iommu_type1 2>/dev/null; }
 	loaded || { [ -n "$MODULE_KO" ] && insmod "$MODULE_KO"; }
 	# BD: an e1000 alone in its group, not $E (other sections' device)
-	BD=
-	for d in /sys/bus/pci/drivers/e1000/0000:*; do
-		[ -e "$d" ] || continue
-		d=${d##*/}
-		[ "$d" != "$E" ] || continue
-		if [ "$(ndevs "$(grp_of "$d")")" -eq 1 ]; then BD=$d; break; fi
-	done
+	BD=$(lone_e1000 "$E")
 	BD_VFIO=
 	[ ! -d /sys/bus/pci/drivers/vfio-pci ] || BD_VFIO=--vfio
 	diag "bindings: go-check=${GOCHK:-missing} rust-check=${RSCHK:-missing} device-plugin=${DPLUG:-missing} launch=${LAUNCH:-missing}; device ${BD:-none}; vfio-pci: ${BD_VFIO:-no}"

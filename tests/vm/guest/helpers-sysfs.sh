@@ -53,6 +53,16 @@ ndevs() { # ndevs GROUP: how many devices
 	done
 	echo "$_nd"
 }
+# lone_e1000 [EXCEPT]: the first device on e1000 alone in its group (but
+# EXCEPT), or nothing
+lone_e1000() {
+	for _le in /sys/bus/pci/drivers/e1000/0000:*; do
+		[ -e "$_le" ] || continue
+		_le=${_le##*/}
+		[ "$_le" != "${1:-}" ] || continue
+		if [ "$(ndevs "$(grp_of "$_le")")" -eq 1 ]; then echo "$_le"; return; fi
+	done
+}
 sysfs_listing() { # "GROUP DEV BUS DRIVER", sorted
 	for _g in /sys/kernel/iommu_groups/*; do
 		[ -d "$_g/devices" ] || continue

@@ -231,12 +231,8 @@ fi
 # The e1000 to use: one alone in its group (00:02.0 on the bench), for
 # events and the sections after it (user, netns, lib, qemu, ynl, faults,
 # stress).
-E=
-for d in /sys/bus/pci/drivers/e1000/0000:*; do
-	[ -e "$d" ] || continue
-	d=${d##*/}
-	if [ "$(ndevs "$(grp_of "$d")")" -eq 1 ]; then E=$d; break; fi
-done
+# shellcheck disable=SC2119 # no device to leave out
+E=$(lone_e1000)
 E_DRV=e1000
 
 # shellcheck source=events.sh source-path=SCRIPTDIR

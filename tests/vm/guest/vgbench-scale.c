@@ -125,13 +125,13 @@ int job_scale(int argc, char **argv)
 		fprintf(stderr, "usage: vgbench scale --first BDF --last BDF [--reps R]\n");
 		return 1;
 	}
-	for (int i = 0; i < 4; i++) {
-		v[i] = calloc((size_t)reps, sizeof(double));
-		if (!v[i]) {
-			result(false, "bench scale: out of memory");
-			return 1;
-		}
+	v[0] = calloc(4 * (size_t)reps, sizeof(double));
+	if (!v[0]) {
+		result(false, "bench scale: out of memory");
+		return 1;
 	}
+	for (int i = 1; i < 4; i++)
+		v[i] = v[0] + (size_t)i * reps;
 	/*
 	 * Each series interleaved with the ones it is compared with, rep by
 	 * rep: the host's load drifts during a run, and series taken one
@@ -170,7 +170,6 @@ int job_scale(int argc, char **argv)
 	       "last_group=%ld last_unbind_us=%.1f last_bind_us=%.1f\n",
 	       ngroups, ndev, reps, dump_ms, ctx_ms, walk_ms, pci_group(first), fu, fb,
 	       pci_group(last), lu, lb);
-	for (int i = 0; i < 4; i++)
-		free(v[i]);
+	free(v[0]);
 	return nfail ? 1 : 0;
 }
