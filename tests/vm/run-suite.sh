@@ -286,7 +286,18 @@ boot_and_judge() {
 	p=${p:-0} f=${f:-0} s=${s:-0} fin=${fin:-0}
 	[ "$fin" = 1 ] || problems+=("no VG-BENCH-DONE marker")
 	[ "$f" -eq 0 ] || problems+=("$f failed")
-	"$here/check-console.sh" "$out/console.log" >/dev/null || problems+=("kernel problems on the console")
+	# The first offending line goes into the summary: CI keeps only the
+	# head and tail of the output, and the logs stay on its machine.
+	if ! "$here/check-console.sh" "$out/console.log" >/dev/null 2>"$out/console.problems"; then
+		local first nprob
+		first=$(sed -n '2{s/^[0-9]*:\(\[ *[0-9.]*\] *\)\{0,1\}//;s/[^[:print:]]//g;p;q}' "$out/console.problems" | cut -c1-160)
+		nprob=$(grep -c '^[0-9]*:' "$out/console.problems" || true)
+		nprob=$((nprob + $(sed -n 's/.*\.\.\. \([0-9]*\) more lines$/\1/p' "$out/console.problems" | head -n1 | grep . || echo 0)))
+		problems+=("kernel problems on the console ($nprob lines, the first: '$first'; see console.problems)")
+		sed 's/^/  /' "$out/console.problems" | head -n 20 >&2
+	else
+		rm -f "$out/console.problems"
+	fi
 	# Which notifier path the build took: the module's imports (host side)
 	# and the guest suite's "info notifier == X" line.  The one it must
 	# take is the booted kernel's fact, not its version's: whether it has
