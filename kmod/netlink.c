@@ -316,8 +316,8 @@ static bool vg_net_listens(struct net *net)
  * carry the state right after its own event; sending them from a work item
  * keeps the bind or unbind that made them, and every other group's, from
  * waiting for the listeners (each subscribed socket costs a filter run and
- * a clone).  A work item never runs on two CPUs at once, so they go out in
- * the order they were queued.
+ * a clone).  A work item never runs on two CPUs at once, even on an unbound
+ * workqueue, so they go out in the order they were queued.
  */
 static struct sk_buff_head vg_pending = {
 	/* Empty from the start: vg_nl_deliver() runs before vg_nl_init(). */
@@ -411,8 +411,12 @@ static DECLARE_WORK(vg_deliver_work, vg_deliver);
  */
 void vg_nl_deliver(void)
 {
+	/*
+	 * Unbound: a per-CPU worker would run on the CPU of the bind that
+	 * queued it and take turns with it; any idle CPU may send instead.
+	 */
 	if (!skb_queue_empty_lockless(&vg_pending))
-		queue_work(system_wq, &vg_deliver_work);
+		queue_work(system_unbound_wq, &vg_deliver_work);
 }
 
 /**
