@@ -24,6 +24,7 @@
 static double time_bind(const char *unbind, const char *bind, const char *dev)
 {
 	int64_t t0;
+	double us;
 	int err;
 
 	err = write_file(unbind, dev);
@@ -31,8 +32,9 @@ static double time_bind(const char *unbind, const char *bind, const char *dev)
 		return err;
 	t0 = now_ns();
 	err = write_file(bind, dev);
+	us = (double)(now_ns() - t0) / 1000.0;
 	sleep_ms(5);
-	return err ? err : (double)(now_ns() - t0) / 1000.0;
+	return err ? err : us;
 }
 
 /* Every idle socket joins the events group (on) or leaves it (off). */
