@@ -13,7 +13,7 @@ BEGIN {
 	cols["wakeups"] = "group_events wakeups callbacks per_1000_events"
 	cols["storm"] = "seconds transitions_per_s raw_per_s lib_per_s module_events raw_events raw_enobufs raw_gaps lib_callbacks lib_overruns lib_resyncs cache_equals_sysfs"
 	cols["bind"] = "n median_us p90_us p99_us max_us"
-	cols["scale"] = "groups devices dump_ms ctx_new_ms sysfs_walk_ms first_group first_unbind_us first_bind_us last_group last_unbind_us last_bind_us"
+	cols["scale"] = "groups devices dump_ms ctx_new_ms sysfs_walk_ms first_group first_unbind_us first_bind_us last_group last_unbind_us last_bind_us first_module_unbind_us first_module_bind_us last_module_unbind_us last_module_bind_us"
 	cols["memory"] = "edu vfs groups devices module_bytes group_objs group_objsize group_slab_bytes_per_obj device_objs device_objsize device_slab_bytes_per_obj"
 	cols["burst"] = "devices module_events raw_events raw_enobufs raw_gaps raw_done_ms lib_callbacks lib_resyncs lib_done_ms cache_equals_sysfs"
 	cols["skipped"] = "edu reason"

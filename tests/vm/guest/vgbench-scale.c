@@ -6,9 +6,10 @@
  * load the cache), a walk of /sys/kernel/iommu_groups reading every
  * device's driver link (what a VMM does without the module); and the wall
  * time of the sysfs unbind and bind writes of the device of the first and
- * of the last group (on vfio-pci through driver_override), which shows
- * whether the module's cost per event grows with the groups.  The series
- * compared are interleaved rep by rep.
+ * of the last group (on vfio-pci through driver_override), with the time
+ * the module's notifier callbacks took in each (function_graph), which
+ * shows whether the module's cost per event grows with the groups.  The
+ * series compared are interleaved rep by rep.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -99,19 +100,47 @@ static void off_vfio(const char *dev)
 	write_file(ov, "\n");
 }
 
-/* One unbind and bind write of dev on vfio-pci, in µs each. */
-static int transition(const char *dev, double *unbind_us, double *bind_us)
+/*
+ * One sysfs write, its wall time in µs in *us and, when traced, the time
+ * the module's notifier callbacks took in it in *module_us.
+ */
+static int timed_write(const char *file, const char *dev, bool traced,
+		       double *us, double *module_us)
 {
-	int64_t t0 = now_ns();
-	int err = write_file("/sys/bus/pci/drivers/vfio-pci/unbind", dev);
+	int64_t t0;
+	int calls, err;
 
-	*unbind_us = (double)(now_ns() - t0) / 1000.0;
+	if (traced && ftrace_start())
+		traced = false;
 	t0 = now_ns();
+	err = write_file(file, dev);
+	*us = (double)(now_ns() - t0) / 1000.0;
+	if (traced && ftrace_stop(module_us, &calls) == 0 && calls > 0)
+		return err;
+	*module_us = -1;
+	return err;
+}
+
+/* One unbind and bind write of dev on vfio-pci: t[0], t[1] their wall times, t[2], t[3] the module's */
+static int transition(const char *dev, bool traced, double *t[4], int i)
+{
+	int err = timed_write("/sys/bus/pci/drivers/vfio-pci/unbind", dev, traced,
+			      &t[0][i], &t[2][i]);
+
 	if (!err)
-		err = write_file("/sys/bus/pci/drivers/vfio-pci/bind", dev);
-	*bind_us = (double)(now_ns() - t0) / 1000.0;
+		err = timed_write("/sys/bus/pci/drivers/vfio-pci/bind", dev, traced,
+				  &t[1][i], &t[3][i]);
 	sleep_ms(5);
 	return err;
+}
+
+/* The median of the module's times, or -1 when a write was not traced. */
+static double module_median(double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] < 0)
+			return -1;
+	return median_of(v, n);
 }
 
 int job_scale(int argc, char **argv)
@@ -119,18 +148,20 @@ int job_scale(int argc, char **argv)
 	const char *first = opt_str(argc, argv, "--first", NULL);
 	const char *last = opt_str(argc, argv, "--last", NULL);
 	int reps = (int)opt_long(argc, argv, "--reps", 10), ngroups = 0, nctx = 0, ndev = 0, err;
-	double dump_ms, ctx_ms, walk_ms, fu = 0, fb = 0, lu = 0, lb = 0, *v[4];
+	double dump_ms, ctx_ms, walk_ms, fu, fb, lu, lb, fmu, fmb, lmu, lmb, *v[8];
+	int terr;
+	bool traced;
 
 	if (!first || !last || reps < 1) {
 		fprintf(stderr, "usage: vgbench scale --first BDF --last BDF [--reps R]\n");
 		return 1;
 	}
-	v[0] = calloc(4 * (size_t)reps, sizeof(double));
+	v[0] = calloc(8 * (size_t)reps, sizeof(double));
 	if (!v[0]) {
 		result(false, "bench scale: out of memory");
 		return 1;
 	}
-	for (int i = 1; i < 4; i++)
+	for (int i = 1; i < 8; i++)
 		v[i] = v[0] + (size_t)i * reps;
 	/*
 	 * Each series interleaved with the ones it is compared with, rep by
@@ -148,28 +179,53 @@ int job_scale(int argc, char **argv)
 	result(ngroups > 0 && nctx == 0 && ndev > 0,
 	       "bench scale: dump (%d groups), ctx_new (%s), sysfs walk (%d devices), interleaved",
 	       ngroups, nctx ? vfiogroup_strerror(nctx) : "ok", ndev);
+	/*
+	 * The write's wall time is mostly the driver's; the module's own
+	 * share is what function_graph says its callbacks took.
+	 */
+	terr = ftrace_begin();
+	traced = terr == 0;
+	if (!traced)
+		printf("# bench: scale: the module's callbacks not timed: %s\n",
+		       terr == -ENOENT ? "no callback in set_ftrace_filter" : "no function_graph tracer");
 	err = on_vfio(first);
 	if (!err)
 		err = on_vfio(last);
 	for (int i = 0; i < reps && !err; i++) {
-		err = transition(first, &v[0][i], &v[1][i]);
+		double *f[4] = { v[0], v[1], v[4], v[5] }, *l[4] = { v[2], v[3], v[6], v[7] };
+
+		err = transition(first, traced, f, i);
 		if (!err)
-			err = transition(last, &v[2][i], &v[3][i]);
+			err = transition(last, traced, l, i);
 	}
+	if (traced)
+		ftrace_end();
 	off_vfio(first);
 	off_vfio(last);
 	fu = median_of(v[0], reps);
 	fb = median_of(v[1], reps);
 	lu = median_of(v[2], reps);
 	lb = median_of(v[3], reps);
+	fmu = module_median(v[4], reps);
+	fmb = module_median(v[5], reps);
+	lmu = module_median(v[6], reps);
+	lmb = module_median(v[7], reps);
 	result(!err, "bench scale: %d unbind/bind of %s (group %ld) and of %s (group %ld) on "
 	       "vfio-pci, alternately%s%s", reps, first, pci_group(first), last, pci_group(last),
 	       err ? ": " : "", err ? strerror(-err) : "");
+	if (traced)
+		result(!err && fmu >= 0 && fmb >= 0 && lmu >= 0 && lmb >= 0,
+		       "bench scale: function_graph timed the module's callbacks in every write");
 	printf("# bench: scale groups=%d devices=%d reps=%d dump_ms=%.2f ctx_new_ms=%.2f "
 	       "sysfs_walk_ms=%.2f first_group=%ld first_unbind_us=%.1f first_bind_us=%.1f "
-	       "last_group=%ld last_unbind_us=%.1f last_bind_us=%.1f\n",
+	       "last_group=%ld last_unbind_us=%.1f last_bind_us=%.1f",
 	       ngroups, ndev, reps, dump_ms, ctx_ms, walk_ms, pci_group(first), fu, fb,
 	       pci_group(last), lu, lb);
+	if (traced && fmu >= 0 && fmb >= 0 && lmu >= 0 && lmb >= 0)
+		printf(" first_module_unbind_us=%.1f first_module_bind_us=%.1f "
+		       "last_module_unbind_us=%.1f last_module_bind_us=%.1f",
+		       fmu, fmb, lmu, lmb);
+	printf("\n");
 	free(v[0]);
 	return nfail ? 1 : 0;
 }

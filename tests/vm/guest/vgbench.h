@@ -117,6 +117,16 @@ void cpu_end(struct cpu_mark *m, int64_t *cpu_ns, int64_t *instructions);
 
 /* --- the jobs, each "vgbench JOB [options]" */
 
+/*
+ * The module's notifier callbacks timed by function_graph (vgbench-ftrace.c):
+ * begin (-ENOTSUP: no tracer, -ENOENT: no callback to trace), then start and
+ * stop around what is measured, then end.
+ */
+int ftrace_begin(void);
+int ftrace_start(void);
+int ftrace_stop(double *us, int *calls);
+void ftrace_end(void);
+
 int job_latency(int argc, char **argv);
 int job_storm(int argc, char **argv);
 int job_scale(int argc, char **argv);
