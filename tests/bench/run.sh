@@ -29,6 +29,9 @@
 #                    again (docs/performance.md)
 #   --outdir DIR     default BUILDDIR/bench
 #   --only-scale     the scale boots alone (a size measured again)
+#   --append ARGS    more kernel command line for every boot, e.g.
+#                    "vgbench.jobs=idle vgbench.bind_n=400" (bench.sh's
+#                    vgbench.* settings)
 #
 # Exit status 0 only when every boot passed: every path got every event,
 # every cache equalled sysfs, every job ran.  Figures are never judged.
@@ -36,7 +39,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
-builddir=$PWD kernels=${BENCH_KERNELS:-6.1} short=${BENCH_SHORT:-0} scale=${BENCH_SCALE-unset} vfs=${BENCH_VFS-unset} outdir='' only_scale=0
+builddir=$PWD kernels=${BENCH_KERNELS:-6.1} short=${BENCH_SHORT:-0} scale=${BENCH_SCALE-unset} vfs=${BENCH_VFS-unset} outdir='' only_scale=0 more=''
 usage() { sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--vfs) vfs=$2; shift 2 ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--only-scale) only_scale=1; shift ;;
+	--append) more=$2; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "bench: unknown argument $1" >&2; usage ;;
 	esac
@@ -91,7 +95,7 @@ nvme_vfs() {
 	done
 }
 
-append="vgbench.short=$short"
+append="vgbench.short=$short${more:+ $more}"
 rc=0
 : >"$outdir/results.txt"
 for k in $kernels; do
