@@ -22,7 +22,8 @@
 # Sizes from the kernel command line (tests/bench/run.sh sets them):
 # vgbench.short=1 (the CI's short mode: 20 transitions, 3 s storm, ...),
 # vgbench.n=N transitions, vgbench.seconds=S storm, vgbench.sockets=K,
-# vgbench.reps=R, vgbench.jobs=latency,storm,idle,burst (which jobs run).
+# vgbench.reps=R, vgbench.jobs=latency,storm,idle,burst (which jobs run),
+# vgbench.settle=MS (idle: a pause between the unbind and the timed bind).
 # Figures are printed, never judged: only a path that missed events, a
 # cache that differs from sysfs, or a job that could not run fails.
 
@@ -94,7 +95,8 @@ if want_explicit bench; then
 			bench_run latency --dev "$E" --driver vfio-pci --other-group "$BENCH_OTHER" --n "$BENCH_N"
 		fi
 		! bench_job storm || bench_run storm --dev "$E" --driver vfio-pci --seconds "$BENCH_S"
-		! bench_job idle || bench_run idle --dev "$E" --driver vfio-pci --n "$BENCH_BN" --sockets "$BENCH_K"
+		! bench_job idle || bench_run idle --dev "$E" --driver vfio-pci --n "$BENCH_BN" --sockets "$BENCH_K" \
+			--settle "$(bench_opt settle 0)"
 		[ "$(pdrv "$E")" = e1000 ] || rebind "$E" e1000
 	fi
 fi

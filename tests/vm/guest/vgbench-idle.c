@@ -20,8 +20,11 @@
 
 #include "vgbench.h"
 
-/* One timed bind (the unbind before it untimed), in µs; < 0: -errno. */
-static double time_bind(const char *unbind, const char *bind, const char *dev)
+/*
+ * One timed bind (the unbind before it untimed, then settle_ms of pause),
+ * in µs; < 0: -errno.
+ */
+static double time_bind(const char *unbind, const char *bind, const char *dev, int settle_ms)
 {
 	int64_t t0;
 	double us;
@@ -30,6 +33,8 @@ static double time_bind(const char *unbind, const char *bind, const char *dev)
 	err = write_file(unbind, dev);
 	if (err)
 		return err;
+	if (settle_ms > 0)
+		sleep_ms(settle_ms);
 	t0 = now_ns();
 	err = write_file(bind, dev);
 	us = (double)(now_ns() - t0) / 1000.0;
@@ -66,7 +71,7 @@ static void print_binds(const char *drv, int sockets, double *v, size_t k)
  * stay full, as an idle subscriber's do.
  */
 #define BLOCK	5
-static int time_interleaved(const char *dev, const char *drv, int n,
+static int time_interleaved(const char *dev, const char *drv, int n, int settle_ms,
 			    struct raw_sock *socks, int nsock)
 {
 	double *v[2] = { calloc((size_t)n, sizeof(double)), calloc((size_t)n, sizeof(double)) };
@@ -81,7 +86,7 @@ static int time_interleaved(const char *dev, const char *drv, int n,
 
 		err = set_joined(socks, nsock, joined);
 		for (int i = 0; !err && i < BLOCK && (int)k[joined] < n; i++) {
-			double us = time_bind(unbind, bind, dev);
+			double us = time_bind(unbind, bind, dev, settle_ms);
 
 			if (us < 0)
 				err = (int)us;
@@ -103,13 +108,15 @@ int job_idle(int argc, char **argv)
 	const char *dev = opt_str(argc, argv, "--dev", NULL);
 	const char *drv = opt_str(argc, argv, "--driver", NULL);
 	int n = (int)opt_long(argc, argv, "--n", 100);
+	int settle_ms = (int)opt_long(argc, argv, "--settle", 0);
 	int nsock = (int)opt_long(argc, argv, "--sockets", 1000), opened = 0, err;
 	struct rlimit rl = { .rlim_cur = (rlim_t)nsock + 256, .rlim_max = (rlim_t)nsock + 256 };
 	struct raw_sock *socks;
 	char orig[NAME_LEN];
 
-	if (!dev || !drv || n < 1 || nsock < 1) {
-		fprintf(stderr, "usage: vgbench idle --dev BDF --driver DRV [--n N] [--sockets K]\n");
+	if (!dev || !drv || n < 1 || nsock < 1 || settle_ms < 0) {
+		fprintf(stderr, "usage: vgbench idle --dev BDF --driver DRV [--n N] [--sockets K] "
+			"[--settle MS]\n");
 		return 1;
 	}
 	err = use_driver(dev, drv, orig, sizeof(orig));
@@ -132,7 +139,9 @@ int job_idle(int argc, char **argv)
 	}
 	result(opened == nsock, "bench idle: %d of %d idle sockets joined the events group",
 	       opened, nsock);
-	err = time_interleaved(dev, drv, n, socks, opened);
+	if (settle_ms)
+		diag("idle: %d ms between each unbind and the timed bind", settle_ms);
+	err = time_interleaved(dev, drv, n, settle_ms, socks, opened);
 	result(!err, "bench idle: %d binds of %s with no listener and %d with %d idle sockets, "
 	       "interleaved in blocks of %d%s%s", n, dev, n, opened, BLOCK,
 	       err ? ": " : "", err ? strerror(-err) : "");
