@@ -77,10 +77,14 @@ static inline bool managed(const char *drv)
 	       !strcmp(drv, "pcieport");
 }
 
-/* One write(2) of val to a sysfs file: 0 or a negative errno. */
-static inline int write_file(const char *path, const char *val)
+/*
+ * One write(2) of val to a sysfs or tracefs file opened with O_WRONLY and
+ * flags (tracefs: O_TRUNC empties a buffer or a filter, O_APPEND adds to
+ * a filter): 0 or a negative errno.
+ */
+static inline int write_file_flags(const char *path, const char *val, int flags)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+	int fd = open(path, O_WRONLY | O_CLOEXEC | flags), r = 0;
 
 	if (fd < 0)
 		return -errno;
@@ -88,6 +92,12 @@ static inline int write_file(const char *path, const char *val)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+/* One write(2) of val to a sysfs file: 0 or a negative errno. */
+static inline int write_file(const char *path, const char *val)
+{
+	return write_file_flags(path, val, 0);
 }
 
 #endif /* VG_GUEST_UTIL_H */

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "vgbench.h"
 
@@ -25,17 +24,9 @@ static const char *const entry_points[] = { "vg_bus_notify", "vg_group_notify" }
 static int tracefs_write(const char *file, const char *s, int flags)
 {
 	char p[128];
-	ssize_t n;
-	int fd;
 
 	snprintf(p, sizeof(p), TRACEFS "/%s", file);
-	fd = open(p, O_WRONLY | O_CLOEXEC | flags);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
+	return write_file_flags(p, s, flags);
 }
 
 int ftrace_begin(void)
