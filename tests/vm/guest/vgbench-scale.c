@@ -121,26 +121,40 @@ static int timed_write(const char *file, const char *dev, bool traced,
 	return err;
 }
 
-/* One unbind and bind write of dev on vfio-pci: t[0], t[1] their wall times, t[2], t[3] the module's */
-static int transition(const char *dev, bool traced, double *t[4], int i)
+/*
+ * A device's series, reps each: its writes' wall times and the module's
+ * share (-1 for a write the tracer did not time).
+ */
+enum { UNBIND, BIND, MODULE_UNBIND, MODULE_BIND, NSERIES };
+
+struct side {
+	const char *dev;
+	double *us[NSERIES];
+	double median[NSERIES];
+};
+
+/* Rep i of dev's unbind and bind writes on vfio-pci. */
+static int transition(struct side *s, bool traced, int i)
 {
-	int err = timed_write("/sys/bus/pci/drivers/vfio-pci/unbind", dev, traced,
-			      &t[0][i], &t[2][i]);
+	int err = timed_write("/sys/bus/pci/drivers/vfio-pci/unbind", s->dev, traced,
+			      &s->us[UNBIND][i], &s->us[MODULE_UNBIND][i]);
 
 	if (!err)
-		err = timed_write("/sys/bus/pci/drivers/vfio-pci/bind", dev, traced,
-				  &t[1][i], &t[3][i]);
+		err = timed_write("/sys/bus/pci/drivers/vfio-pci/bind", s->dev, traced,
+				  &s->us[BIND][i], &s->us[MODULE_BIND][i]);
 	sleep_ms(5);
 	return err;
 }
 
-/* The median of the module's times, or -1 when a write was not traced. */
-static double module_median(double *v, int n)
+/* Its medians; false when the tracer left one of its writes untimed. */
+static bool side_medians(struct side *s, int reps)
 {
-	for (int i = 0; i < n; i++)
-		if (v[i] < 0)
-			return -1;
-	return median_of(v, n);
+	for (int k = 0; k < NSERIES; k++)
+		s->median[k] = median_of(s->us[k], reps);
+	for (int i = 0; i < reps; i++)
+		if (s->us[MODULE_UNBIND][i] < 0 || s->us[MODULE_BIND][i] < 0)
+			return false;
+	return true;
 }
 
 int job_scale(int argc, char **argv)
@@ -148,34 +162,36 @@ int job_scale(int argc, char **argv)
 	const char *first = opt_str(argc, argv, "--first", NULL);
 	const char *last = opt_str(argc, argv, "--last", NULL);
 	int reps = (int)opt_long(argc, argv, "--reps", 10), ngroups = 0, nctx = 0, ndev = 0, err;
-	double dump_ms, ctx_ms, walk_ms, fu, fb, lu, lb, fmu, fmb, lmu, lmb, *v[8];
+	struct side side[2] = { { .dev = first }, { .dev = last } };
+	double dump_ms, ctx_ms, walk_ms, *v;
+	bool traced, timed;
 	int terr;
-	bool traced;
 
 	if (!first || !last || reps < 1) {
 		fprintf(stderr, "usage: vgbench scale --first BDF --last BDF [--reps R]\n");
 		return 1;
 	}
-	v[0] = calloc(8 * (size_t)reps, sizeof(double));
-	if (!v[0]) {
+	v = calloc(2 * NSERIES * (size_t)reps, sizeof(double));
+	if (!v) {
 		result(false, "bench scale: out of memory");
 		return 1;
 	}
-	for (int i = 1; i < 8; i++)
-		v[i] = v[0] + (size_t)i * reps;
+	for (int d = 0; d < 2; d++)
+		for (int k = 0; k < NSERIES; k++)
+			side[d].us[k] = v + (size_t)(d * NSERIES + k) * reps;
 	/*
 	 * Each series interleaved with the ones it is compared with, rep by
 	 * rep: the host's load drifts during a run, and series taken one
 	 * after the other would measure the drift.
 	 */
 	for (int i = 0; i < reps; i++) {
-		v[0][i] = time_ms(raw_dump_groups, &ngroups);
-		v[1][i] = time_ms(ctx_new_once, &nctx);
-		v[2][i] = time_ms(sysfs_walk, &ndev);
+		v[i] = time_ms(raw_dump_groups, &ngroups);
+		v[reps + i] = time_ms(ctx_new_once, &nctx);
+		v[2 * reps + i] = time_ms(sysfs_walk, &ndev);
 	}
-	dump_ms = median_of(v[0], reps);
-	ctx_ms = median_of(v[1], reps);
-	walk_ms = median_of(v[2], reps);
+	dump_ms = median_of(v, reps);
+	ctx_ms = median_of(v + reps, reps);
+	walk_ms = median_of(v + 2 * reps, reps);
 	result(ngroups > 0 && nctx == 0 && ndev > 0,
 	       "bench scale: dump (%d groups), ctx_new (%s), sysfs walk (%d devices), interleaved",
 	       ngroups, nctx ? vfiogroup_strerror(nctx) : "ok", ndev);
@@ -192,40 +208,34 @@ int job_scale(int argc, char **argv)
 	if (!err)
 		err = on_vfio(last);
 	for (int i = 0; i < reps && !err; i++) {
-		double *f[4] = { v[0], v[1], v[4], v[5] }, *l[4] = { v[2], v[3], v[6], v[7] };
-
-		err = transition(first, traced, f, i);
+		err = transition(&side[0], traced, i);
 		if (!err)
-			err = transition(last, traced, l, i);
+			err = transition(&side[1], traced, i);
 	}
 	if (traced)
 		ftrace_end();
 	off_vfio(first);
 	off_vfio(last);
-	fu = median_of(v[0], reps);
-	fb = median_of(v[1], reps);
-	lu = median_of(v[2], reps);
-	lb = median_of(v[3], reps);
-	fmu = module_median(v[4], reps);
-	fmb = module_median(v[5], reps);
-	lmu = module_median(v[6], reps);
-	lmb = module_median(v[7], reps);
+	timed = side_medians(&side[0], reps);
+	timed = side_medians(&side[1], reps) && timed;
 	result(!err, "bench scale: %d unbind/bind of %s (group %ld) and of %s (group %ld) on "
 	       "vfio-pci, alternately%s%s", reps, first, pci_group(first), last, pci_group(last),
 	       err ? ": " : "", err ? strerror(-err) : "");
 	if (traced)
-		result(!err && fmu >= 0 && fmb >= 0 && lmu >= 0 && lmb >= 0,
+		result(!err && timed,
 		       "bench scale: function_graph timed the module's callbacks in every write");
 	printf("# bench: scale groups=%d devices=%d reps=%d dump_ms=%.2f ctx_new_ms=%.2f "
 	       "sysfs_walk_ms=%.2f first_group=%ld first_unbind_us=%.1f first_bind_us=%.1f "
 	       "last_group=%ld last_unbind_us=%.1f last_bind_us=%.1f",
-	       ngroups, ndev, reps, dump_ms, ctx_ms, walk_ms, pci_group(first), fu, fb,
-	       pci_group(last), lu, lb);
-	if (traced && fmu >= 0 && fmb >= 0 && lmu >= 0 && lmb >= 0)
+	       ngroups, ndev, reps, dump_ms, ctx_ms, walk_ms, pci_group(first),
+	       side[0].median[UNBIND], side[0].median[BIND], pci_group(last),
+	       side[1].median[UNBIND], side[1].median[BIND]);
+	if (traced && timed)
 		printf(" first_module_unbind_us=%.1f first_module_bind_us=%.1f "
 		       "last_module_unbind_us=%.1f last_module_bind_us=%.1f",
-		       fmu, fmb, lmu, lmb);
+		       side[0].median[MODULE_UNBIND], side[0].median[MODULE_BIND],
+		       side[1].median[MODULE_UNBIND], side[1].median[MODULE_BIND]);
 	printf("\n");
-	free(v[0]);
+	free(v);
 	return nfail ? 1 : 0;
 }
