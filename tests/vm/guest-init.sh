@@ -83,6 +83,19 @@ else
 fi
 tap() { printf '%s\n' "$*" >&3; }
 
+# Power off with CPU 0 alone online.  Otherwise stop_other_cpus() marks
+# the others offline while a softirq may still wake a task queued on one:
+# native_smp_send_reschedule() WARNs "Unexpected reschedule of offline
+# CPU", a panic under panic_on_warn (5.10 debug kernel, once in about five
+# runs, after every test had passed).  Hotplug moves the tasks first.
+power_off() {
+	for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		[ -w "$c" ] && echo 0 >"$c" 2>/dev/null
+	done
+	msg "powering off with CPU $(cat /sys/devices/system/cpu/online 2>/dev/null) online"
+	poweroff -f
+}
+
 # Watchdog: never hang, whatever a test does.  Dump blocked tasks first.
 (
 	exec 3>&-
@@ -91,7 +104,7 @@ tap() { printf '%s\n' "$*" >&3; }
 	echo 7 >/proc/sys/kernel/printk
 	echo w >/proc/sysrq-trigger
 	echo "VG-BENCH-TIMEOUT" >/dev/ttyS1
-	poweroff -f
+	power_off
 ) &
 watchdog=$!
 
@@ -271,13 +284,4 @@ tap "VG-BENCH-DONE rc=$rc"
 # Last close of the port waits until the UART has sent everything.
 exec 3>&-
 echo "VG-BENCH-DONE rc=$rc" >/dev/kmsg
-# Power off with CPU 0 alone online.  Otherwise stop_other_cpus() marks
-# the others offline while a softirq may still wake a task queued on one:
-# native_smp_send_reschedule() WARNs "Unexpected reschedule of offline
-# CPU", a panic under panic_on_warn (5.10 debug kernel, once in about five
-# runs, after every test had passed).  Hotplug moves the tasks first.
-for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
-	[ -w "$c" ] && echo 0 >"$c" 2>/dev/null
-done
-msg "powering off with CPU $(cat /sys/devices/system/cpu/online 2>/dev/null) online"
-poweroff -f
+power_off
