@@ -333,7 +333,7 @@ boot_and_judge() {
 		[ -z "$kunit" ]; then
 		problems+=("CONFIG_KUNIT kernel, but the KUnit suite did not run")
 	fi
-	qwalk=$(sed -n 's/^# qemu-walk: seed=\([0-9]*\) steps=\([0-9]*\) judged=\([0-9]*\) (cdev path \([0-9]*\)) .* disagreements=\([0-9]*\) .* holds=\([0-9]*\) (cdev path \([0-9]*\)) .*/\2 steps, \3 judged by QEMU (cdev path \4), \5 disagreements, \6 holds (cdev path \7), seed \1/p' \
+	qwalk=$(sed -n 's/^# qemu-walk: seed=\([0-9]*\) steps=\([0-9]*\) top-ups=\([0-9]*\) judged=\([0-9]*\) (cdev path \([0-9]*\)) .* disagreements=\([0-9]*\) .* holds=\([0-9]*\) (cdev path \([0-9]*\)) .*/\2 steps + \3 top-ups, \4 judged by QEMU (cdev path \5), \6 disagreements, \7 holds (cdev path \8), seed \1/p' \
 		"$out/results.tap" | tail -n 1)
 	bindings=$(bindings_counts "$out/results.tap")
 	extra="${restarts:+$restarts; }${bindings:+bindings: $bindings; }${kunit:+KUnit $kunit cases; }${faults:+fault points $faults; }${stress:+stress $stress; }${walk:+walk $walk; }${qwalk:+qemu-walk $qwalk; }${window:+window $window; }"
