@@ -255,14 +255,17 @@ static inline int get_str(const struct nlattr *a, char *buf, size_t size)
 
 /*
  * Into d, every field set: the devices of a renewed group are not zeroed
- * (their strings are read up to the NUL, nothing reads further).
+ * (their strings are read up to the NUL, nothing reads further).  With
+ * keep, the nest's bytes are kept with it when they fit (same_nest()).
  */
-static int parse_device(const struct nlattr *nest, struct vfiogroup_device *d)
+static int parse_device(const struct nlattr *nest, struct vfiogroup_device *d,
+			bool keep)
 {
 	struct attrs at;
 	const struct nlattr **tb = at.tb;
 	uint8_t viable, vfio;
 
+	d->nest_len = 0;	/* until it is decoded whole */
 	d->bus[0] = d->driver[0] = d->vfio_dev[0] = '\0';
 	d->is_pci = false;
 	d->vendor = d->device = 0;
@@ -296,16 +299,38 @@ static int parse_device(const struct nlattr *nest, struct vfiogroup_device *d)
 	    (!d->vfio || get_str(tb[VFIOGROUP_A_DEV_VFIO_DEV], d->vfio_dev,
 				 sizeof(d->vfio_dev))))
 		return -EBADMSG;
+	if (keep && attr_len(nest) <= sizeof(d->nest)) {
+		memcpy(d->nest, attr_data(nest), attr_len(nest));
+		d->nest_len = (uint16_t)attr_len(nest);
+	}
 	return 0;
+}
+
+/*
+ * d was decoded from a nest of these very bytes, so decoding this one
+ * would write what d holds and accept it as it was accepted then: every
+ * rule parse_device() applies looks at the nest's bytes and nothing else.
+ * An event changes one device of a group, if any, and the spare it is
+ * decoded into is most often the same group two events back (the state
+ * the last event replaced): the other devices' nests are the same.
+ */
+static bool same_nest(const struct vfiogroup_device *d,
+		      const struct nlattr *nest)
+{
+	size_t len = attr_len(nest);
+
+	return d->nest_len == len && len &&
+	       !memcmp(d->nest, attr_data(nest), len);
 }
 
 /*
  * Every device nest of the walk in at, in order, into g (room for them
  * all: at counted them).  The walk already went over these bytes, so the
- * iteration from the first device meets the same attributes.
+ * iteration from the first device meets the same attributes.  keep: see
+ * parse_group().
  */
 static int parse_devices(const struct attrs *at, const void *head, size_t len,
-			 struct vfiogroup_group *g)
+			 struct vfiogroup_group *g, bool keep)
 {
 	struct attr_iter it = { (const char *)at->rep,
 				len - (size_t)((const char *)at->rep -
@@ -317,7 +342,7 @@ static int parse_devices(const struct attrs *at, const void *head, size_t len,
 
 		if (attr_type(a) != VFIOGROUP_A_GROUP_DEVICE)
 			continue;
-		if (parse_device(a, d))
+		if (!same_nest(d, a) && parse_device(a, d, keep))
 			return -EBADMSG;
 		/* Names identify devices in diffs: they must be unique. */
 		if (vg_group_find_dev(g, d->name))
@@ -344,7 +369,12 @@ static struct vfiogroup_group *group_for(struct vfiogroup_group **spare,
 	return g ? g : vg_group_alloc(0, ndevs);
 }
 
-/* The group state shared by replies and notifications. */
+/*
+ * The group state shared by replies and notifications.  The devices keep
+ * their nests' bytes only for a caller with spares (the dispatcher): the
+ * groups it decodes are the ones its next events are decoded into, and
+ * the copies would cost a dump's groups more than they save.
+ */
 static int parse_group(const struct attrs *at, const void *head, size_t len,
 		       struct vfiogroup_group **spare,
 		       struct vfiogroup_group **out)
@@ -362,7 +392,7 @@ static int parse_group(const struct attrs *at, const void *head, size_t len,
 	    get_u64(tb[VFIOGROUP_A_GROUP_SEQ], &g->seq))
 		goto bad;
 	g->viable = viable != 0;
-	if (at->nrep && parse_devices(at, head, len, g))
+	if (at->nrep && parse_devices(at, head, len, g, spare != NULL))
 		goto bad;
 	if (tb[VFIOGROUP_A_GROUP_READY]) {
 		if (get_u8(tb[VFIOGROUP_A_GROUP_READY], &flag) || flag > 1)

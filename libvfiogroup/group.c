@@ -105,7 +105,9 @@ int vg_group_add_device(struct vfiogroup_group *g,
 {
 	if (reserve_device(g))
 		return -ENOMEM;
-	g->dev[g->ndev++] = *d;
+	g->dev[g->ndev] = *d;
+	/* Built by hand, or copied: not the decoder's to compare with. */
+	g->dev[g->ndev++].nest_len = 0;
 	if (d->vfio && !g->node[0])
 		vg_group_set_node(g);
 	return 0;

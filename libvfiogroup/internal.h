@@ -44,6 +44,12 @@
 /* Group snapshots (group.c)                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A device nest the module sends is about 90 bytes (six short attributes
+ * and three names of a PCI device); longer ones are decoded every time.
+ */
+#define VG_DEV_NEST_MAX	128
+
 struct vfiogroup_device {
 	char name[VFIOGROUP_NAME_MAX];
 	char bus[VFIOGROUP_NAME_MAX];
@@ -54,6 +60,14 @@ struct vfiogroup_device {
 	uint16_t device;
 	bool vfio;				/* registered with VFIO */
 	char vfio_dev[VFIOGROUP_NAME_MAX];	/* vfioX, "" if not known */
+	/*
+	 * The payload of the device nest this was decoded from, when it
+	 * fit (nest_len 0: unknown).  An event decoded into this group
+	 * (the spare, dispatch.c) keeps the device as it is when its nest
+	 * is the same bytes: decoding is a function of those bytes alone.
+	 */
+	uint16_t nest_len;
+	unsigned char nest[VG_DEV_NEST_MAX];
 };
 
 /*

@@ -14,6 +14,13 @@
  * callgrind's total by.  Not a test: nothing here can fail but a broken
  * library, which then says so.
  *
+ *   ./bench-dispatch --rebind [EVENTS]
+ *
+ * is the same with the device moved from driver to driver, three in turn
+ * (one event each), instead of bound and unbound: its nest in an event is
+ * never the one in the group the event is decoded into (the state two
+ * events back), so that device is decoded every time.
+ *
  *   valgrind --tool=callgrind --toggle-collect=vg_ctx_new_transport \
  *       ./bench-dispatch --ctx-new [CONTEXTS]
  *
@@ -84,7 +91,9 @@ static int bench_ctx_new(unsigned long n)
 
 int main(int argc, char **argv)
 {
+	static const char *const drivers[] = { "vfio-pci", "e1000", "igb" };
 	unsigned long want, sent = 0, seen = 0;
+	bool rebind = false;
 	struct vfiogroup_ctx *ctx;
 	struct vfiogroup_sub *sub;
 	struct fake *fk;
@@ -93,6 +102,11 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--ctx-new"))
 		return bench_ctx_new(argc > 2 ? strtoul(argv[2], NULL, 10)
 					      : 20);
+	if (argc > 1 && !strcmp(argv[1], "--rebind")) {
+		rebind = true;
+		argc--;
+		argv++;
+	}
 	want = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000;
 	fk = eight_groups();
 	ret = fake_ctx(fk, 0, &ctx);
@@ -108,7 +122,10 @@ int main(int argc, char **argv)
 
 	while (sent < want) {
 		for (i = 0; i < BATCH && sent < want; i++, sent++) {
-			if (sent % 2)
+			if (rebind)
+				fake_bind(fk, 1, "0000:01:00.1",
+					  drivers[sent % 3], false);
+			else if (sent % 2)
 				fake_unbind(fk, 1, "0000:01:00.1");
 			else
 				fake_bind(fk, 1, "0000:01:00.1", "vfio-pci",

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The library's cost in user-space instructions, counted by callgrind on
 # bench-dispatch (see its header): per event, receipt to callback, and for
-# a new context on eight groups.  A measurement, not a test: no threshold.
+# a new context on eight groups; then per event again with the device
+# moving between drivers (--rebind), which its spare group never matches.
+# A measurement, not a test: no threshold.
 #   tests/unit/bench-dispatch.sh [BENCH] [EVENTS]
 # BENCH: the bench-dispatch program (default: next to this script's build,
 # $top_builddir/tests/unit/bench-dispatch, or ./bench-dispatch).
@@ -71,6 +73,10 @@ run dispatch vfiogroup_dispatch "$events"
 d_all=$(cost dispatch PROGRAM)
 d_lib=$((d_all - $(cost dispatch f_recv f_request f_set_filter) +
 	 $(cost dispatch on_reply)))
+run rebind vfiogroup_dispatch --rebind "$events"
+r_all=$(cost rebind PROGRAM)
+r_lib=$((r_all - $(cost rebind f_recv f_request f_set_filter) +
+	 $(cost rebind on_reply)))
 run ctx vg_ctx_new_transport --ctx-new "$contexts"
 c_all=$(cost ctx PROGRAM)
 c_lib=$((c_all - $(cost ctx f_watch_ctrl f_resolve f_join f_set_filter f_request f_recv) +
@@ -78,3 +84,4 @@ c_lib=$((c_all - $(cost ctx f_watch_ctrl f_resolve f_join f_set_filter f_request
 
 echo "library: $((d_lib / events)) instructions per event (dispatch + callback), $((c_lib / contexts)) instructions for ctx_new at 8 groups"
 echo "with the fake kernel's work: $((d_all / events)) per event, $((c_all / contexts)) for ctx_new"
+echo "rebind (the changed device decoded every time): library $((r_lib / events)) per event, $((r_all / events)) with the fake kernel's work"

@@ -15,6 +15,7 @@
 
 #include "fake.h"
 #include "run-suite.h"
+#include "same-group.h"
 
 #define FAM 0x20
 
@@ -515,6 +516,137 @@ START_TEST(decode_into_spare)
 }
 END_TEST
 
+/*
+ * A spare keeps the devices whose nests are the same bytes as those it
+ * was decoded from, and decodes the others again.  The kept ones are
+ * marked here (a group is never written once built; this one is the
+ * test's own) to see which path each device took.
+ */
+START_TEST(spare_keeps_same_nests)
+{
+	struct fake_group fg = sample_group();
+	struct vg_event_raw ev = sample_event();
+	struct nl_msg *a = fake_group_msg(FAM, VFIOGROUP_CMD_EVENT_NTF, &fg,
+					  &ev, false), *b, *lng;
+	struct nlmsghdr *ha = nlmsg_hdr(a), *hb, *hl;
+	struct vfiogroup_group *spare = NULL, *g;
+	struct vg_msg m, fresh;
+
+	/* device 1 bound: its nest changes, device 0's does not */
+	strcpy(fg.dev[1].driver, "vfio-pci");
+	b = fake_group_msg(FAM, VFIOGROUP_CMD_EVENT_NTF, &fg, &ev, false);
+	hb = nlmsg_hdr(b);
+
+	/* decoded with a spare to give (the dispatcher): nests kept */
+	ck_assert_int_eq(vg_decode_into(ha, ha->nlmsg_len, FAM, &spare, &m), 0);
+	g = m.group;
+	ck_assert_uint_ne(g->dev[0].nest_len, 0);
+	ck_assert_uint_ne(g->dev[1].nest_len, 0);
+	strcpy(g->dev[0].bus, "kept");
+	strcpy(g->dev[1].bus, "kept");
+
+	spare = g;
+	ck_assert_int_eq(vg_decode_into(hb, hb->nlmsg_len, FAM, &spare, &m), 0);
+	ck_assert_ptr_eq(m.group, g);
+	ck_assert_str_eq(g->dev[0].bus, "kept");	/* same bytes */
+	ck_assert_str_eq(g->dev[1].bus, "pci");		/* decoded again */
+	ck_assert_str_eq(g->dev[1].driver, "vfio-pci");
+
+	/* unmarked, a spare decodes what a fresh decode does, both ways */
+	strcpy(g->dev[0].bus, "pci");
+	for (int i = 0; i < 4; i++) {
+		struct nlmsghdr *h = i % 2 ? hb : ha;
+
+		spare = m.group;
+		ck_assert_int_eq(vg_decode_into(h, h->nlmsg_len, FAM, &spare,
+						&m), 0);
+		ck_assert_ptr_eq(m.group, g);
+		ck_assert_int_eq(vg_decode(h, h->nlmsg_len, FAM, &fresh), 0);
+		ck_assert(vg_test_same_group(g, fresh.group));
+		/* a decode without a spare keeps no nests */
+		ck_assert_uint_eq(fresh.group->dev[0].nest_len, 0);
+		vg_msg_release(&fresh);
+	}
+	vg_msg_release(&m);
+
+	/* a nest too long to keep is decoded every time */
+	memset(fg.dev[1].driver, 'd', VFIOGROUP_NAME_MAX - 1);
+	fg.dev[1].driver[VFIOGROUP_NAME_MAX - 1] = '\0';
+	memset(fg.dev[1].name, 'n', VFIOGROUP_NAME_MAX - 1);
+	fg.dev[1].name[VFIOGROUP_NAME_MAX - 1] = '\0';
+	lng = fake_group_msg(FAM, VFIOGROUP_CMD_EVENT_NTF, &fg, &ev, false);
+	hl = nlmsg_hdr(lng);
+	spare = NULL;
+	ck_assert_int_eq(vg_decode_into(hl, hl->nlmsg_len, FAM, &spare, &m), 0);
+	ck_assert_uint_ne(m.group->dev[0].nest_len, 0);
+	ck_assert_uint_eq(m.group->dev[1].nest_len, 0);
+	ck_assert_str_eq(m.group->dev[1].driver, fg.dev[1].driver);
+	vg_msg_release(&m);
+
+	nlmsg_free(a);
+	nlmsg_free(b);
+	nlmsg_free(lng);
+}
+END_TEST
+
+/*
+ * Random bytes flipped in a notification decoded into a spare made from
+ * the message unflipped: the same verdict and the same group as a fresh
+ * decode, whether the flips hit a kept device's nest or not.
+ */
+START_TEST(spare_same_as_fresh)
+{
+	struct fake_group fg = sample_group();
+	struct vg_event_raw ev = sample_event();
+	struct nl_msg *msg = fake_group_msg(FAM, VFIOGROUP_CMD_EVENT_NTF, &fg,
+					    &ev, false);
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	uint32_t x = 0x9e3779b9;
+	int changed = 0, refused = 0;
+
+	for (int iter = 0; iter < 5000; iter++) {
+		size_t len = nlh->nlmsg_len;
+		unsigned char *p = malloc(len);
+		struct vfiogroup_group *spare = NULL;
+		struct vg_msg fresh, into;
+		int r;
+
+		memcpy(p, nlh, len);
+		for (int k = 0; k < 1 + iter % 3; k++) {
+			x = x * 1103515245u + 12345u;
+			p[(x >> 8) % len] = (unsigned char)(x >> 20);
+		}
+		ck_assert_int_eq(vg_decode_into(nlh, len, FAM, &spare, &into),
+				 0);
+		spare = into.group;
+		r = vg_decode((struct nlmsghdr *)p, len, FAM, &fresh);
+		ck_assert_int_eq(vg_decode_into((struct nlmsghdr *)p, len, FAM,
+						&spare, &into), r);
+		/* used, or dropped with a bad group; untouched without one */
+		vfiogroup_group_unref(spare);
+		ck_assert_int_eq(into.kind, fresh.kind);
+		ck_assert(!into.group == !fresh.group);
+		if (fresh.group) {
+			ck_assert_msg(vg_test_same_group(into.group,
+							 fresh.group),
+				      "iteration %d: the spare differs", iter);
+			changed += memcmp(p, nlh, len) != 0;
+		}
+		refused += r != 0;
+		vg_msg_release(&fresh);
+		vg_msg_release(&into);
+		free(p);
+	}
+	/*
+	 * Both verdicts were compared, and many a message accepted with
+	 * bytes changed (flips land in one nest at most, mostly).
+	 */
+	ck_assert_int_gt(changed, 100);
+	ck_assert_int_gt(refused, 100);
+	nlmsg_free(msg);
+}
+END_TEST
+
 static int count_cb(const struct nlmsghdr *nlh, size_t avail, void *arg)
 {
 	size_t *seen = arg;
@@ -600,6 +732,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, walker_rules);
 	tcase_add_test(tc, many_devices);
 	tcase_add_test(tc, decode_into_spare);
+	tcase_add_test(tc, spare_keeps_same_nests);
+	tcase_add_test(tc, spare_same_as_fresh);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;
