@@ -225,31 +225,47 @@ static int get_u64(const struct nlattr *a, uint64_t *v)
 	return 0;
 }
 
-/* A NUL-terminated string that fits size with its NUL, not empty. */
-static inline int get_str(const struct nlattr *a, char *buf, size_t size)
+/*
+ * A NUL-terminated string that fits size with its NUL, not empty: how many
+ * bytes of it to copy, its NUL included, or 0 when it is not one.
+ */
+static inline size_t str_len(const struct nlattr *a, size_t size)
 {
 	size_t len = a ? attr_len(a) : 0;
 	const char *s;
 	size_t n;
 
 	if (len < 1)
-		return -EBADMSG;
+		return 0;
 	s = attr_data(a);
 	/*
 	 * The walk saw the NUL at the end: when the whole attribute fits,
 	 * copying it is the same string as copying up to its first NUL,
 	 * without looking for that NUL.
 	 */
-	if (len <= size && s[len - 1] == '\0') {
-		if (s[0] == '\0')
-			return -EBADMSG;
-		memcpy(buf, s, len);
-		return 0;
-	}
+	if (len <= size && s[len - 1] == '\0')
+		return s[0] ? len : 0;
 	n = strnlen(s, len);
-	if (n == len || n == 0 || n >= size)
+	return n == len || n == 0 || n >= size ? 0 : n + 1;
+}
+
+static inline int get_str(const struct nlattr *a, char *buf, size_t size)
+{
+	size_t n = str_len(a, size);
+
+	if (!n)
 		return -EBADMSG;
-	memcpy(buf, s, n + 1);
+	memcpy(buf, attr_data(a), n);
+	return 0;
+}
+
+/* The same string, not copied: *s points into the message. */
+static inline int get_str_ref(const struct nlattr *a, size_t size,
+			      const char **s)
+{
+	if (!str_len(a, size))
+		return -EBADMSG;
+	*s = attr_data(a);
 	return 0;
 }
 
@@ -414,7 +430,8 @@ bad:
 	return -EBADMSG;
 }
 
-static int parse_event(const struct nlattr *nest, struct vg_event_raw *ev)
+/* Its strings are left in the message: an event is delivered from there. */
+static int parse_event(const struct nlattr *nest, struct vg_event_ntf *ev)
 {
 	struct attrs at;
 	const struct nlattr **tb = at.tb;
@@ -430,18 +447,14 @@ static int parse_event(const struct nlattr *nest, struct vg_event_raw *ev)
 	if (tb[VFIOGROUP_A_EVENT_TIME_NS] &&
 	    get_u64(tb[VFIOGROUP_A_EVENT_TIME_NS], &ev->time_ns))
 		return -EBADMSG;
-	if (tb[VFIOGROUP_A_EVENT_DEV_NAME]) {
-		if (get_str(tb[VFIOGROUP_A_EVENT_DEV_NAME], ev->dev_name,
-			    sizeof(ev->dev_name)))
-			return -EBADMSG;
-		ev->has_dev = true;
-	}
-	if (tb[VFIOGROUP_A_EVENT_DRIVER]) {
-		if (get_str(tb[VFIOGROUP_A_EVENT_DRIVER], ev->driver,
-			    sizeof(ev->driver)))
-			return -EBADMSG;
-		ev->has_driver = true;
-	}
+	if (tb[VFIOGROUP_A_EVENT_DEV_NAME] &&
+	    get_str_ref(tb[VFIOGROUP_A_EVENT_DEV_NAME], VFIOGROUP_NAME_MAX,
+			&ev->dev_name))
+		return -EBADMSG;
+	if (tb[VFIOGROUP_A_EVENT_DRIVER] &&
+	    get_str_ref(tb[VFIOGROUP_A_EVENT_DRIVER], VFIOGROUP_NAME_MAX,
+			&ev->driver))
+		return -EBADMSG;
 	return 0;
 }
 

@@ -25,8 +25,8 @@ static void deliver_kernel_event(struct vfiogroup_ctx *ctx,
 		.group_id = m->group_id,
 		.seq = m->ev.seq,
 		.time_ns = m->ev.time_ns,
-		.dev_name = m->ev.has_dev ? m->ev.dev_name : NULL,
-		.driver = m->ev.has_driver ? m->ev.driver : NULL,
+		.dev_name = m->ev.dev_name,
+		.driver = m->ev.driver,
 		.group = m->group,
 	};
 
@@ -146,8 +146,8 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 	drop_group(ctx, old);
 	vg_dbg(ctx, "event seq %llu: group %u, kind %u, device %s, driver %s",
 	       (unsigned long long)m->ev.seq, m->group_id, m->ev.kind,
-	       m->ev.has_dev ? m->ev.dev_name : "-",
-	       m->ev.has_driver ? m->ev.driver : "-");
+	       m->ev.dev_name ? m->ev.dev_name : "-",
+	       m->ev.driver ? m->ev.driver : "-");
 	if (!r)
 		deliver_kernel_event(ctx, m);
 	return 0;

@@ -140,13 +140,17 @@ enum vg_msg_kind {
 	VG_MSG_ERROR,		/* NLMSG_ERROR with a non-zero error */
 };
 
-struct vg_event_raw {
+/*
+ * An EVENT_NTF's event.  Its strings (NULL when absent) point into the
+ * message decoded, checked as those copied are: valid as long as its
+ * bytes are (the dispatcher's receive buffer until the next datagram).
+ */
+struct vg_event_ntf {
 	uint32_t kind;
 	uint64_t seq;
 	uint64_t time_ns;
-	bool has_dev, has_driver;
-	char dev_name[VFIOGROUP_NAME_MAX];
-	char driver[VFIOGROUP_NAME_MAX];
+	const char *dev_name;
+	const char *driver;
 };
 
 struct vg_msg {
@@ -154,7 +158,7 @@ struct vg_msg {
 	/* VG_MSG_GROUP, VG_MSG_EVENT; a reference the caller drops */
 	struct vfiogroup_group *group;
 	uint32_t group_id;
-	struct vg_event_raw ev;
+	struct vg_event_ntf ev;
 	struct vfiogroup_info info;		/* VG_MSG_INFO */
 	/* VG_MSG_INFO: events reach our namespace 1, never 0, unsaid -1 */
 	int info_events;

@@ -47,6 +47,16 @@ struct fake_group {
 	struct fake_dev dev[FAKE_MAX_DEVS];
 };
 
+/* The event of a notification the fake builds (fake_group_msg()). */
+struct vg_event_raw {
+	uint32_t kind;
+	uint64_t seq;
+	uint64_t time_ns;
+	bool has_dev, has_driver;
+	char dev_name[VFIOGROUP_NAME_MAX];
+	char driver[VFIOGROUP_NAME_MAX];
+};
+
 struct fake;
 
 /* Where the hook (below) is called, with no lock held. */

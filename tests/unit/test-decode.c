@@ -334,6 +334,73 @@ static struct nl_msg *group_of(uint32_t id, int n)
 	return msg;
 }
 
+/* A notification of group 1 whose event has the strings given (NULL: none). */
+static struct nl_msg *event_with(const void *dev, size_t dev_len,
+				 const void *driver, size_t driver_len)
+{
+	struct nl_msg *msg = group_of(1, 1);
+	struct nlattr *nest;
+
+	genlmsg_hdr(nlmsg_hdr(msg))->cmd = VFIOGROUP_CMD_EVENT_NTF;
+	nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_EVENT);
+	nla_put_u32(msg, VFIOGROUP_A_EVENT_KIND, VFIOGROUP_EVENT_DRIVER_BOUND);
+	nla_put_u64(msg, VFIOGROUP_A_EVENT_SEQ, 4);
+	if (dev)
+		nla_put(msg, VFIOGROUP_A_EVENT_DEV_NAME, (int)dev_len, dev);
+	if (driver)
+		nla_put(msg, VFIOGROUP_A_EVENT_DRIVER, (int)driver_len, driver);
+	nla_nest_end(msg, nest);
+	return msg;
+}
+
+/*
+ * The event's strings are left in the message, checked as the copied ones
+ * are: absent is NULL; empty, unterminated or too long is malformed; a
+ * NUL inside ends the string.
+ */
+START_TEST(event_strings)
+{
+	char longname[VFIOGROUP_NAME_MAX + 1];
+	struct nl_msg *msg;
+	struct vg_msg m;
+
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+
+	msg = event_with(NULL, 0, NULL, 0);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_ptr_null(m.ev.dev_name);
+	ck_assert_ptr_null(m.ev.driver);
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+
+	msg = event_with("dev0", 5, "ab\0cd", 6);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_str_eq(m.ev.dev_name, "dev0");
+	ck_assert_str_eq(m.ev.driver, "ab");
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+
+	/* the longest that fits, its NUL included */
+	msg = event_with("dev0", 5, longname + 1, VFIOGROUP_NAME_MAX);
+	ck_assert_int_eq(decode_msg(msg, &m), 0);
+	ck_assert_uint_eq(strlen(m.ev.driver), VFIOGROUP_NAME_MAX - 1);
+	vg_msg_release(&m);
+	nlmsg_free(msg);
+
+	msg = event_with("", 1, NULL, 0);
+	ck_assert_int_eq(decode_msg(msg, &m), -EBADMSG);
+	nlmsg_free(msg);
+	msg = event_with("dev0", 4, NULL, 0);
+	ck_assert_int_eq(decode_msg(msg, &m), -EBADMSG);
+	nlmsg_free(msg);
+	msg = event_with("dev0", 5, longname, sizeof(longname));
+	ck_assert_int_eq(decode_msg(msg, &m), -EBADMSG);
+	ck_assert_ptr_null(m.group);
+	nlmsg_free(msg);
+}
+END_TEST
+
 /* Bytes appended to a message as they are, its length fixed up. */
 static void append_raw(struct nl_msg *msg, const void *raw, size_t len)
 {
@@ -732,6 +799,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, walker_rules);
 	tcase_add_test(tc, many_devices);
 	tcase_add_test(tc, decode_into_spare);
+	tcase_add_test(tc, event_strings);
 	tcase_add_test(tc, spare_keeps_same_nests);
 	tcase_add_test(tc, spare_same_as_fresh);
 	tcase_set_timeout(tc, 30);
