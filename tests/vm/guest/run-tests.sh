@@ -262,6 +262,10 @@ for _sec in qemu-walk ynl hooks hooks-metrics bindings kunit faults order stress
 		skip "$_sec: the whole section" "not on the debug kernels unless named by --test: it tests user space, whose module side (get, dump, events) the other sections run under KASAN and lockdep"
 		continue
 	fi
+	case ",${VG_ELSEWHERE:-}," in *",$_sec,"*)
+		skip "$_sec: the whole section" "another kernel of this run covers it better (VG_ELSEWHERE; tests/vm/run-suite.sh says which)"
+		continue ;;
+	esac
 	# shellcheck source=/dev/null
 	. "$HERE/$_sec.sh"
 done
