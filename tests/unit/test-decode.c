@@ -656,6 +656,17 @@ START_TEST(spare_keeps_same_nests)
 }
 END_TEST
 
+/* p = the message's len bytes with n of them set at random (LCG state *x). */
+static void flipped_copy(unsigned char *p, const struct nlmsghdr *nlh,
+			 size_t len, int n, uint32_t *x)
+{
+	memcpy(p, nlh, len);
+	for (int k = 0; k < n; k++) {
+		*x = *x * 1103515245u + 12345u;
+		p[(*x >> 8) % len] = (unsigned char)(*x >> 20);
+	}
+}
+
 /*
  * Random bytes flipped in a notification decoded into a spare made from
  * the message unflipped: the same verdict and the same group as a fresh
@@ -678,11 +689,7 @@ START_TEST(spare_same_as_fresh)
 		struct vg_msg fresh, into;
 		int r;
 
-		memcpy(p, nlh, len);
-		for (int k = 0; k < 1 + iter % 3; k++) {
-			x = x * 1103515245u + 12345u;
-			p[(x >> 8) % len] = (unsigned char)(x >> 20);
-		}
+		flipped_copy(p, nlh, len, 1 + iter % 3, &x);
 		ck_assert_int_eq(vg_decode_into(nlh, len, FAM, &spare, &into),
 				 0);
 		spare = into.group;
@@ -769,11 +776,7 @@ START_TEST(random_bytes)
 		unsigned char *p = malloc(len);
 		struct vg_msg m;
 
-		memcpy(p, nlh, len);
-		for (int k = 0; k < 1 + iter % 4; k++) {
-			x = x * 1103515245u + 12345u;
-			p[(x >> 8) % len] = (unsigned char)(x >> 20);
-		}
+		flipped_copy(p, nlh, len, 1 + iter % 4, &x);
 		if (vg_decode((struct nlmsghdr *)p, len, FAM, &m) == 0)
 			vg_msg_release(&m);
 		free(p);
