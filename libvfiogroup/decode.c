@@ -343,25 +343,34 @@ static bool same_nest(const struct vfiogroup_device *d,
  * Every device nest of the walk in at, in order, into g (room for them
  * all: at counted them).  The walk already went over these bytes, so the
  * iteration from the first device meets the same attributes.  keep: see
- * parse_group().
+ * parse_group().  g was a whole group of was devices before it was
+ * renewed (0: new).
  */
 static int parse_devices(const struct attrs *at, const void *head, size_t len,
-			 struct vfiogroup_group *g, bool keep)
+			 struct vfiogroup_group *g, size_t was, bool keep)
 {
 	struct attr_iter it = { (const char *)at->rep,
 				len - (size_t)((const char *)at->rep -
 					       (const char *)head) };
 	const struct nlattr *a;
+	bool as_was = true;	/* every device so far same_nest() */
 
 	while (g->ndev < at->nrep && (a = attr_next(&it))) {
 		struct vfiogroup_device *d = &g->dev[g->ndev];
+		bool same;
 
 		if (attr_type(a) != VFIOGROUP_A_GROUP_DEVICE)
 			continue;
-		if (!same_nest(d, a) && parse_device(a, d, keep))
+		same = same_nest(d, a);
+		if (!same && parse_device(a, d, keep))
 			return -EBADMSG;
-		/* Names identify devices in diffs: they must be unique. */
-		if (vg_group_find_dev(g, d->name))
+		/*
+		 * Names identify devices in diffs: they must be unique.  The
+		 * first devices, as long as each is the one it was, are known
+		 * to be: the group they came from was checked whole.
+		 */
+		as_was = as_was && same && g->ndev < was;
+		if (!as_was && vg_group_find_dev(g, d->name))
 			return -EBADMSG;
 		g->ndev++;
 		if (d->vfio && !g->node[0])
@@ -370,16 +379,23 @@ static int parse_devices(const struct attrs *at, const void *head, size_t len,
 	return 0;
 }
 
-/* A group with room for ndevs devices: the spare if it has it. */
+/*
+ * A group with room for ndevs devices: the spare if it has it.  *was: how
+ * many devices it held before (0 for a new one).
+ */
 static struct vfiogroup_group *group_for(struct vfiogroup_group **spare,
-					 size_t ndevs)
+					 size_t ndevs, size_t *was)
 {
 	struct vfiogroup_group *g = NULL;
 
+	*was = 0;
 	if (spare && *spare) {
+		*was = (*spare)->ndev;
 		g = vg_group_renew(*spare, ndevs);
-		if (!g)	/* too small: make room for a bigger one */
+		if (!g) {	/* too small: make room for a bigger one */
 			vfiogroup_group_unref(*spare);
+			*was = 0;
+		}
 		*spare = NULL;
 	}
 	return g ? g : vg_group_alloc(0, ndevs);
@@ -398,9 +414,10 @@ static int parse_group(const struct attrs *at, const void *head, size_t len,
 	const struct nlattr *const *tb = at->tb;
 	struct vfiogroup_group *g;
 	uint8_t viable, flag;
+	size_t was;
 
 	/* Sized once: the walk counted the device nests. */
-	g = group_for(spare, at->nrep);
+	g = group_for(spare, at->nrep, &was);
 	if (!g)
 		return -ENOMEM;
 	if (get_u32(tb[VFIOGROUP_A_GROUP_ID], &g->id) ||
@@ -408,7 +425,7 @@ static int parse_group(const struct attrs *at, const void *head, size_t len,
 	    get_u64(tb[VFIOGROUP_A_GROUP_SEQ], &g->seq))
 		goto bad;
 	g->viable = viable != 0;
-	if (at->nrep && parse_devices(at, head, len, g, spare != NULL))
+	if (at->nrep && parse_devices(at, head, len, g, was, spare != NULL))
 		goto bad;
 	if (tb[VFIOGROUP_A_GROUP_READY]) {
 		if (get_u8(tb[VFIOGROUP_A_GROUP_READY], &flag) || flag > 1)

@@ -656,6 +656,70 @@ START_TEST(spare_keeps_same_nests)
 }
 END_TEST
 
+/* A group reply of these devices, their nests alike but for the names. */
+static struct nl_msg *named(const char *const *names, int n)
+{
+	struct nl_msg *msg = group_of(9, 0);
+
+	for (int i = 0; i < n; i++) {
+		struct nlattr *nest = nla_nest_start(msg, VFIOGROUP_A_GROUP_DEVICE);
+
+		nla_put_string(msg, VFIOGROUP_A_DEV_NAME, names[i]);
+		nla_put_u8(msg, VFIOGROUP_A_DEV_VIABLE, 1);
+		nla_nest_end(msg, nest);
+	}
+	return msg;
+}
+
+/* names into *g, its spare (NULL: a new group): the decoder's answer. */
+static int decode_names(struct vfiogroup_group **g, const char *const *names,
+			int n)
+{
+	struct nl_msg *msg = named(names, n);
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct vg_msg m;
+	int r = vg_decode_into(h, h->nlmsg_len, FAM, g, &m);
+
+	ck_assert_ptr_null(*g);	/* used up, either way */
+	*g = m.group;
+	nlmsg_free(msg);
+	return r;
+}
+
+/*
+ * Names stay unique when a spare's devices are kept without decoding
+ * them: a duplicate of a kept device is refused, also in a slot past the
+ * spare's last device whose stale nest is the duplicate's very bytes.
+ */
+START_TEST(spare_checks_names)
+{
+	static const char *const xya[] = { "x", "y", "a" }, *const ab[] = {
+		"a", "b" }, *const aba[] = { "a", "b", "a" }, *const abc[] = {
+		"a", "b", "c" }, *const abb[] = { "a", "b", "b" };
+	struct vfiogroup_group *g = NULL;
+
+	/* a, b, a after a, b: the first two kept, the third refused */
+	ck_assert_int_eq(decode_names(&g, ab, 2), 0);
+	ck_assert_uint_ne(g->dev[1].nest_len, 0);
+	ck_assert_int_eq(decode_names(&g, aba, 3), -EBADMSG);
+	ck_assert_ptr_null(g);
+
+	/* x, y, a then a, b: slot 2 of the room for three keeps a's nest */
+	ck_assert_int_eq(decode_names(&g, xya, 3), 0);
+	ck_assert_int_eq(decode_names(&g, ab, 2), 0);
+	ck_assert_uint_eq(g->ndevs, 3);
+	ck_assert_uint_eq(g->dev[2].nest_len, g->dev[0].nest_len);
+	ck_assert_int_eq(decode_names(&g, aba, 3), -EBADMSG);
+
+	/* a stale nest that is no duplicate is taken as it is */
+	ck_assert_int_eq(decode_names(&g, abc, 3), 0);
+	ck_assert_int_eq(decode_names(&g, ab, 2), 0);
+	ck_assert_int_eq(decode_names(&g, abc, 3), 0);
+	ck_assert_str_eq(g->dev[2].name, "c");
+	ck_assert_int_eq(decode_names(&g, abb, 3), -EBADMSG);
+}
+END_TEST
+
 /* p = the message's len bytes with n of them set at random (LCG state *x). */
 static void flipped_copy(unsigned char *p, const struct nlmsghdr *nlh,
 			 size_t len, int n, uint32_t *x)
@@ -804,6 +868,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, decode_into_spare);
 	tcase_add_test(tc, event_strings);
 	tcase_add_test(tc, spare_keeps_same_nests);
+	tcase_add_test(tc, spare_checks_names);
 	tcase_add_test(tc, spare_same_as_fresh);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
