@@ -90,6 +90,7 @@ void vg_know_cover(struct vfiogroup_ctx *ctx, uint64_t gen)
 {
 	filter_reset(&ctx->known);
 	ctx->known_all = false;
+	vg_owed_changed(ctx);
 	/*
 	 * The cover changed while the dump was taken: some group may have
 	 * been dumped before the filter let it through.  Refresh them all.
@@ -143,6 +144,7 @@ bool vg_set_cover(struct vfiogroup_ctx *ctx, bool all,
 		c->since = NULL;
 		c->all = true;
 		c->all_since = ++ctx->cover_gen;
+		vg_owed_changed(ctx);
 		return true;
 	}
 	if (!c->all && filter_equal(&c->ids, ids)) {
@@ -151,6 +153,7 @@ bool vg_set_cover(struct vfiogroup_ctx *ctx, bool all,
 		return false;
 	}
 	ctx->cover_gen++;
+	vg_owed_changed(ctx);
 	/* Covered before too: since then; else from now on. */
 	for (size_t i = 0; i < ids->n; i++)
 		if (!covered_since(ctx, ids->ids[i], &since[i]))
@@ -291,11 +294,13 @@ int vg_refresh_pending(struct vfiogroup_ctx *ctx)
 	 * Fetched for a cache that was reloaded since (maybe from another
 	 * module instance): worthless, and not needed any more.
 	 */
-	if (!r && reload == ctx->reload_gen && ctx->connected)
+	if (!r && reload == ctx->reload_gen && ctx->connected) {
 		r = merge(ctx, &fresh, s, all, gen);
+		vg_owed_changed(ctx);	/* more groups known */
+	}
 	/* Those groups stay unknown: a resync will load everything. */
 	if (r && ctx->connected)
-		ctx->need_resync = true;
+		vg_owe_resync(ctx);
 	pthread_mutex_unlock(&ctx->cache_lock);
 	vg_cache_clear(&fresh);
 	if (all)

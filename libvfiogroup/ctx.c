@@ -62,6 +62,7 @@ static struct vfiogroup_ctx *ctx_alloc(unsigned flags)
 	}
 	ctx->rxcap = RXBUF_SIZE;
 	atomic_init(&ctx->refs, 1);
+	atomic_init(&ctx->owed_gen, 0);
 	ctx->flags = flags;
 	pthread_mutexattr_t attr;
 

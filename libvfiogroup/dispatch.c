@@ -119,7 +119,7 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 	switch (v) {
 	case REFRESH:	/* the cover would not hold still: start over */
 	case GAP:	/* the rest of this datagram predates the reload anyway */
-		ctx->need_resync = true;
+		vg_owe_resync(ctx);
 		last = ctx->last_seq;
 		pthread_mutex_unlock(&ctx->cache_lock);
 		if (v == GAP)
@@ -141,7 +141,7 @@ static int handle_event(struct vfiogroup_ctx *ctx, struct vg_msg *m)
 	r = vg_cache_put_at(&ctx->cache, e, vfiogroup_group_ref(m->group),
 			    &old);
 	if (r)	/* the cache could not follow: start over from a dump */
-		ctx->need_resync = true;
+		vg_owe_resync(ctx);
 	pthread_mutex_unlock(&ctx->cache_lock);
 	drop_group(ctx, old);
 	vg_dbg(ctx, "event seq %llu: group %u, kind %u, device %s, driver %s",
@@ -204,14 +204,14 @@ static int handle_msg(const struct nlmsghdr *nlh, size_t avail, void *arg)
 		ctx->stats.messages++;
 		ctx->stats.malformed++;
 		if (event && ctx->connected)
-			ctx->need_resync = true;
+			vg_owe_resync(ctx);
 		pthread_mutex_unlock(&ctx->cache_lock);
 		return 0;
 	}
 	if (r) {	/* -ENOMEM: we lost it, resync later */
 		pthread_mutex_lock(&ctx->cache_lock);
 		ctx->stats.messages++;
-		ctx->need_resync = true;
+		vg_owe_resync(ctx);
 		pthread_mutex_unlock(&ctx->cache_lock);
 		return 0;
 	}
@@ -247,14 +247,30 @@ int vg_handle_datagram(struct vfiogroup_ctx *ctx, const void *buf, size_t len)
  * (decided since, here or by another thread), or a refresh of groups the
  * filter lets through that are not known yet (vg_refresh_pending() looks
  * again itself).
+ *
+ * Most often nothing, and nothing has changed since the last look: then
+ * owed_gen has not moved and the lock is not taken.  A change made just
+ * after that load is as good as made just after an unlock here:
+ * handle_event() looks again under the lock before it applies anything,
+ * and the next turn of the loop sees the new owed_gen.
  */
 static void owed(struct vfiogroup_ctx *ctx, bool *resync, bool *refresh)
 {
+	uint64_t gen = atomic_load_explicit(&ctx->owed_gen,
+					    memory_order_acquire);
+
+	*resync = *refresh = false;
+	if (ctx->owed_none && gen == ctx->owed_none_gen)
+		return;
 	pthread_mutex_lock(&ctx->cache_lock);
+	/* the writers bump it under this lock: it goes with what we read */
+	gen = atomic_load_explicit(&ctx->owed_gen, memory_order_relaxed);
 	*resync = ctx->connected && ctx->need_resync;
 	*refresh = ctx->connected && ctx->synced && !ctx->need_resync &&
 		   vg_refresh_needed(ctx);
 	pthread_mutex_unlock(&ctx->cache_lock);
+	ctx->owed_none = !*resync && !*refresh;
+	ctx->owed_none_gen = gen;
 }
 
 /* Events were lost (ENOBUFS, or a datagram cut short): reload, drained. */
@@ -264,7 +280,7 @@ static void lost(struct vfiogroup_ctx *ctx, int why)
 	pthread_mutex_lock(&ctx->cache_lock);
 	ctx->stats.overruns++;
 	/* nothing is applied or refreshed until then */
-	ctx->need_resync = true;
+	vg_owe_resync(ctx);
 	pthread_mutex_unlock(&ctx->cache_lock);
 	vg_notice(ctx, "events lost (%s): resynchronising",
 		  why == -ENOBUFS ? "ENOBUFS" : "a message did not fit");

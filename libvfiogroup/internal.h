@@ -453,6 +453,9 @@ struct vfiogroup_ctx {
 	 * vg_sync(), connected or not (dispatch.c).
 	 */
 	bool sync_owed;
+	/* owed_gen when owed() last found nothing owed; valid if owed_none */
+	uint64_t owed_none_gen;
+	bool owed_none;
 	/*
 	 * The group the last event replaced in the cache, when nobody else
 	 * held it: the next event is decoded into it (dispatch.c), which
@@ -486,6 +489,14 @@ struct vfiogroup_ctx {
 	bool gapcheck;
 	bool attaching;		/* a filter is being attached right now */
 	uint64_t cover_gen;	/* bumped by every change of the cover */
+	/*
+	 * Bumped by every change of what the dispatcher's owed() reads:
+	 * connected, synced, need_resync, the cover and the known groups
+	 * (vg_owed_changed()).  While it has not moved since owed() found
+	 * nothing owed, the dispatcher does not take cache_lock to look
+	 * again (dispatch.c).
+	 */
+	atomic_uint_least64_t owed_gen;
 	uint64_t reload_gen;	/* bumped by every vg_sync() reload */
 	struct vfiogroup_stats stats;	/* but for delivered: */
 	char err[256];
@@ -549,6 +560,20 @@ void vg_logv(struct vfiogroup_ctx *ctx, int priority, const char *file,
 #define vg_notice(ctx, ...)	vg_log(ctx, 5, __VA_ARGS__)	/* LOG_NOTICE */
 #define vg_info(ctx, ...)	vg_log(ctx, 6, __VA_ARGS__)	/* LOG_INFO */
 #define vg_dbg(ctx, ...)	vg_log(ctx, 7, __VA_ARGS__)	/* LOG_DEBUG */
+
+/* What owed() (dispatch.c) reads changed; cache_lock held. */
+static inline void vg_owed_changed(struct vfiogroup_ctx *ctx)
+{
+	atomic_fetch_add_explicit(&ctx->owed_gen, 1, memory_order_release);
+}
+
+/* Nothing is applied until the dispatcher resyncs; cache_lock held. */
+static inline void vg_owe_resync(struct vfiogroup_ctx *ctx)
+{
+	ctx->need_resync = true;
+	vg_owed_changed(ctx);
+}
+
 /* Bump a counter under cache_lock. */
 #define VG_STAT_ADD(ctx, field, v) do {				\
 	pthread_mutex_lock(&(ctx)->cache_lock);			\

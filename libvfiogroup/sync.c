@@ -46,6 +46,7 @@ void vg_disconnect(struct vfiogroup_ctx *ctx)
 	pthread_mutex_lock(&ctx->cache_lock);
 	was = ctx->connected;
 	ctx->connected = false;
+	vg_owed_changed(ctx);
 	if (was)
 		ctx->stats.disconnects++;
 	pthread_mutex_unlock(&ctx->cache_lock);
@@ -105,7 +106,7 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 
 	/* Until this succeeds, dispatch retries it before reading on. */
 	pthread_mutex_lock(&ctx->cache_lock);
-	ctx->need_resync = true;
+	vg_owe_resync(ctx);
 	pthread_mutex_unlock(&ctx->cache_lock);
 
 	/* Always re-resolve: a reload we did not hear about changes ids. */
@@ -144,6 +145,7 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	pthread_mutex_lock(&ctx->cache_lock);
 	ctx->fam = fam;
 	ctx->connected = true;
+	vg_owed_changed(ctx);
 	pthread_mutex_unlock(&ctx->cache_lock);
 	vg_update_filter(ctx);		/* it names the family id */
 	pthread_mutex_lock(&ctx->cache_lock);
@@ -187,6 +189,7 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 		if (!was_connected) {
 			pthread_mutex_lock(&ctx->cache_lock);
 			ctx->connected = false;
+			vg_owed_changed(ctx);
 			pthread_mutex_unlock(&ctx->cache_lock);
 		}
 		return r;
@@ -210,6 +213,7 @@ int vg_sync(struct vfiogroup_ctx *ctx, enum vg_sync_reason why)
 	ctx->reload_gen++;	/* a refresh under way fetched for the old cache */
 	ctx->synced = true;
 	ctx->need_resync = false;
+	vg_owed_changed(ctx);
 	if (why == VG_SYNC_RESYNC && !moved)
 		ctx->stats.resyncs++;
 	else if (why != VG_SYNC_INITIAL)

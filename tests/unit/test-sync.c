@@ -597,6 +597,43 @@ START_TEST(widening_refreshes_the_new_group)
 END_TEST
 
 /*
+ * With nothing on the socket, the dispatcher still looks again at what it
+ * owes once the cover has changed: a group newly covered by another
+ * thread (what vg_update_filter() does before that thread refreshes it)
+ * is fetched by the next dispatch, though the last one found nothing owed
+ * and skips cache_lock until owed_gen moves.
+ */
+START_TEST(dispatch_sees_a_cover_change)
+{
+	struct vfiogroup_filter f = { 0 };
+	uint64_t *since = calloc(2, sizeof(*since));
+	unsigned req;
+	bool known;
+
+	ck_assert_ptr_nonnull(since);
+	ck_assert_int_eq(fake_ctx(fk, 0, &ctx), 0);
+	sub = sub_groups(&rec, 1, 0);
+	vfiogroup_dispatch(ctx);	/* nothing owed, remembered */
+	vfiogroup_dispatch(ctx);
+	ck_assert_int_eq(vfiogroup_filter_add_group(&f, 1), 0);
+	ck_assert_int_eq(vfiogroup_filter_add_group(&f, 2), 0);
+	pthread_mutex_lock(&ctx->cache_lock);
+	ck_assert(!vg_known(ctx, 2));
+	ck_assert(vg_set_cover(ctx, false, &f, since));
+	pthread_mutex_unlock(&ctx->cache_lock);
+
+	req = requests();
+	ck_assert_int_eq(vfiogroup_dispatch(ctx), 0);
+	ck_assert_uint_gt(requests(), req);
+	pthread_mutex_lock(&ctx->cache_lock);
+	known = vg_known(ctx, 2);
+	pthread_mutex_unlock(&ctx->cache_lock);
+	ck_assert(known);
+	ck_assert_uint_eq(stats().resyncs, 0);
+}
+END_TEST
+
+/*
  * The refresh also works when the dispatcher meets an event of a group it
  * does not know yet (the refresh of vfiogroup_subscribe() failed, here
  * because the fake was told to fail it), and events older than the refresh
@@ -1364,6 +1401,7 @@ int main(void)
 	tcase_add_test(tc, filter_gap_is_not_loss_enobufs_is);
 	tcase_add_test(tc, no_filter_gap_still_resyncs);
 	tcase_add_test(tc, widening_refreshes_the_new_group);
+	tcase_add_test(tc, dispatch_sees_a_cover_change);
 	tcase_add_test(tc, old_events_cannot_resurrect);
 	tcase_add_test(tc, filter_queries_go_to_the_kernel);
 	tcase_add_test(tc, filter_across_reload);
