@@ -49,8 +49,19 @@ static size_t lower_bound(const struct vg_cache *c, uint32_t id)
 
 struct vg_cache_entry *vg_cache_find(struct vg_cache *c, uint32_t id)
 {
-	size_t i = lower_bound(c, id);
+	size_t i;
 
+	/*
+	 * The kernel numbers IOMMU groups from 0 up, so a cache of every
+	 * group is most often dense: id is then as far from the first entry
+	 * as its id is.  With gaps (groups gone, a filter) a search.
+	 */
+	if (c->n && id >= c->e[0].id) {
+		i = id - c->e[0].id;
+		if (i < c->n && c->e[i].id == id)
+			return &c->e[i];
+	}
+	i = lower_bound(c, id);
 	return i < c->n && c->e[i].id == id ? &c->e[i] : NULL;
 }
 

@@ -96,6 +96,48 @@ START_TEST(put_find_remove)
 }
 END_TEST
 
+/*
+ * Every id found where it is and no other, in a dense cache (found by
+ * its distance from the first entry) and with gaps, an offset first entry
+ * and ids past the end or below the first (found by the search).
+ */
+START_TEST(find_dense_and_sparse)
+{
+	static const uint32_t sets[][6] = {
+		{ 0, 1, 2, 3, 4, 5 }, { 3, 4, 5, 6, 7, 8 },
+		{ 0, 2, 3, 4, 9, 4000000000u }, { 5, 6, 8, 9, 10, 11 },
+	};
+	struct vg_cache c;
+
+	for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++) {
+		vg_cache_init(&c);
+		for (size_t i = 0; i < 6; i++)
+			ck_assert_int_eq(vg_cache_put_absent(&c, sets[k][i],
+							     i + 1), 0);
+		for (uint32_t id = 0; id < 14; id++) {
+			const struct vg_cache_entry *e = vg_cache_find(&c, id);
+			size_t i = 0;
+
+			while (i < 6 && sets[k][i] != id)
+				i++;
+			if (i == 6) {
+				ck_assert_msg(!e, "set %zu: %u found", k, id);
+				continue;
+			}
+			ck_assert_msg(e && e->id == id && e->seq == i + 1,
+				      "set %zu: %u not found", k, id);
+		}
+		ck_assert_ptr_nonnull(vg_cache_find(&c, sets[k][5]));
+		ck_assert_ptr_null(vg_cache_find(&c, UINT32_MAX));
+		vg_cache_clear(&c);
+	}
+	/* empty */
+	vg_cache_init(&c);
+	ck_assert_ptr_null(vg_cache_find(&c, 0));
+	vg_cache_clear(&c);
+}
+END_TEST
+
 START_TEST(group_diff_order)
 {
 	struct vfiogroup_group *o = grp(3, 5, false, "a=e1000 b c=snd");
@@ -244,6 +286,7 @@ int main(void)
 	TCase *tc = tcase_create("cache");
 
 	tcase_add_test(tc, put_find_remove);
+	tcase_add_test(tc, find_dense_and_sparse);
 	tcase_add_test(tc, group_diff_order);
 	tcase_add_test(tc, group_appears_vanishes);
 	tcase_add_test(tc, cache_diff_merge);
