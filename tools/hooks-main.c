@@ -265,6 +265,7 @@ static void run_hooks(const struct hook_event *e)
 		}
 		counters.hook_runs[res.outcome]++;
 		metrics_dirty = true;
+		update_textfile();	/* each run, as the man page says */
 	}
 	hook_env_free(env);
 	hooks_dir_free(paths, n);
@@ -416,9 +417,12 @@ int main(int argc, char **argv)
 			continue;	/* EINTR or the pipe: look at stop */
 		dispatch_all();
 	}
-	if (!r)
+	if (!r) {
+		/* what the last hooks before the stop did is counted too */
+		update_textfile();
 		hlog(LOG_INFO, "stopping: %zu event(s) left without hooks",
 		     queue.len);
+	}
 	vfiogroup_unsubscribe(sub);
 	hook_queue_fini(&queue);
 	vfiogroup_ctx_unref(ctx);

@@ -77,6 +77,10 @@ grep -q '^<6>vfiogroup-hooks: .*/30-runs: resync seq [0-9]*: ok' "$tmp/err" ||
 	{ echo "FAIL: the hook after them is not logged as ok"; fail=1; }
 grep -q '^vfiogroup_hook_runs_total{result="timeout"} 1$' "$tmp/tf/vfiogroup.prom" ||
 	{ echo "FAIL: textfile without the timed-out run"; cat "$tmp/tf/vfiogroup.prom"; fail=1; }
+# the textfile is written after each hook run: the last one, stopped by
+# SIGTERM while it ran, is in it too
+grep -q '^vfiogroup_hook_runs_total{result="ok"} 1$' "$tmp/tf/vfiogroup.prom" ||
+	{ echo "FAIL: textfile without the last run before the stop"; cat "$tmp/tf/vfiogroup.prom"; fail=1; }
 [ "$fail" = 0 ] || { echo "daemon's log:"; cat "$tmp/err"; }
 
 # --dry-run: the hooks and their variables logged, none run
