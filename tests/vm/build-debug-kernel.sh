@@ -115,9 +115,12 @@ step() { say "$* ($((SECONDS - step_t)) s)"; step_t=$SECONDS; }
 # --- build dependencies ---------------------------------------------------
 # dwarves for --config-only too: Kconfig records pahole's version
 # (CONFIG_PAHOLE_VERSION), and the checked .config must be the build's.
+# debhelper: 6.12's bindeb-pkg writes a debian/control that Build-Depends
+# on debhelper-compat (= 12), and dpkg-buildpackage refuses to start
+# without it (5.10's and 6.1's do not ask; a fresh machine has none).
 deps='make gcc libc6-dev flex bison xz-utils dpkg-dev dwarves'
 [ "$config_only" = 1 ] ||
-	deps="$deps bc libelf-dev libssl-dev rsync kmod cpio fakeroot binutils perl"
+	deps="$deps bc libelf-dev libssl-dev rsync kmod cpio fakeroot binutils perl debhelper"
 missing=''
 for p in $deps; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
