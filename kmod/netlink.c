@@ -394,11 +394,59 @@ static void vg_multicast(struct sk_buff *skb)
 		vg_note_loss();
 }
 
+/* A queued notification's group: its first attribute, as filters read it. */
+static u32 vg_skb_group(const struct sk_buff *skb)
+{
+	const struct genlmsghdr *gnlh = nlmsg_data(nlmsg_hdr(skb));
+
+	return nla_get_u32((const struct nlattr *)genlmsg_data(gnlh));
+}
+
+/*
+ * The next notification together with those of the same group queued
+ * right behind it, as one datagram: a transition makes two or three
+ * (driver bound, then ready changed), and netlink_broadcast() visits every
+ * subscribed socket once per datagram, the idle ones too.  Only one
+ * group's: a listener's socket filter reads the first message's group
+ * and keeps or drops the datagram whole.  Only this work item dequeues, so
+ * a message taken back goes to the head without changing the order.
+ */
+static struct sk_buff *vg_next_datagram(void)
+{
+	struct sk_buff *skb, *next;
+	unsigned long flags;
+	int room;
+
+	skb = skb_dequeue(&vg_pending);
+	while (skb) {
+		spin_lock_irqsave(&vg_pending.lock, flags);
+		next = skb_peek(&vg_pending);
+		if (next && (vg_skb_group(next) != vg_skb_group(skb) ||
+			     skb->len + next->len > NLMSG_GOODSIZE))
+			next = NULL;
+		if (next)
+			__skb_unlink(next, &vg_pending);
+		spin_unlock_irqrestore(&vg_pending.lock, flags);
+		if (!next)
+			break;
+
+		room = skb_tailroom(skb);
+		if (room < next->len &&
+		    pskb_expand_head(skb, 0, next->len - room, GFP_KERNEL)) {
+			skb_queue_head(&vg_pending, next);
+			break;
+		}
+		skb_put_data(skb, next->data, next->len);
+		consume_skb(next);
+	}
+	return skb;
+}
+
 static void vg_deliver(struct work_struct *work)
 {
 	struct sk_buff *skb;
 
-	while ((skb = skb_dequeue(&vg_pending)))
+	while ((skb = vg_next_datagram()))
 		vg_multicast(skb);
 }
 

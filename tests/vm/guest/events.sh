@@ -63,7 +63,12 @@ if want events; then
 	# Its timeout only guards against a hang (the bench's watchdog does
 	# too): the whole guest budget, as the events section alone takes more
 	# than 400 s on the debug kernel on a loaded host.
-	if mon_start M "$RT_BUDGET" 0; then
+	# --datagrams: each line says which datagram brought it (e).
+	MON_OPTS=--datagrams
+	mon_start M "$RT_BUDGET" 0
+	# shellcheck disable=SC2034 # read by mon_start
+	_r=$? MON_OPTS=
+	if [ "$_r" = 0 ]; then
 		ok "monitor subscribed (ready file)"
 	else
 		notok "monitor subscribed (ready file) within 15 s: $(cat "$T/M.out" "$T/M.err" 2>/dev/null | tr '\n' ' ')"
@@ -247,6 +252,21 @@ if want events; then
 		back=$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^time=/) { t = substr($i, 6) + 0 }
 			if (NR > 1 && t < prev) bad++; prev = t } END { print bad + 0 }' "$T/M.ev")
 		check "event times (CLOCK_BOOTTIME) never go back" test "$back" -eq 0
+		# The module sends a transition's notifications of one group as
+		# one datagram; listeners' socket filters read only the first
+		# message's group, so a datagram must never hold two groups.
+		dg=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			d = f["dgram"]; n[d]++
+			if (d in g && g[d] != f["group"]) { mixed++; print "# datagram " d " mixes groups " g[d] " and " f["group"] > "/dev/stderr" }
+			g[d] = f["group"] }
+			END { for (d in n) { all++; if (n[d] > 1) multi++ }
+				print "all=" all + 0, "multi=" multi + 0, "mixed=" mixed + 0 }' "$T/M.ev")
+		dg_all=$(vg_field "$dg" all) dg_multi=$(vg_field "$dg" multi)
+		echo "# datagrams: $dg"
+		check "no datagram holds two groups' notifications ($dg_all datagrams)" \
+			test "$(vg_field "$dg" mixed)" -eq 0
+		check "a transition's notifications of one group share a datagram ($dg_multi of $dg_all datagrams held several)" \
+			test "$dg_multi" -gt 0
 		last=$(vg_field "$(tail -n1 "$T/M.ev")" seq)
 		info1=$("$VG" info)
 		check "info seq == last event seq ($last)" test "$(vg_field "$info1" seq)" = "$last"

@@ -10,17 +10,19 @@
 # mon_start NAME TIMEOUT COUNT [VGPROBE-COMMAND...]: start "VGPROBE-COMMAND
 # monitor ..." (default: vgprobe; e.g. "unshare -n /payload/vgprobe" or
 # "vgns --uid=1000 -- vgprobe") in the background, output in $T/NAME.out;
-# waits until it is subscribed.
+# waits until it is subscribed.  $MON_OPTS, when set, goes to the monitor
+# as its first options (e.g. --datagrams).
+# shellcheck disable=SC2086 # MON_OPTS: words on purpose
 mon_start() {
 	_n=$1 _to=$2 _cnt=$3
 	shift 3
 	[ $# -gt 0 ] || set -- "$VG"
 	rm -f "$T/u/$_n.ready" "$T/$_n.out" "$T/$_n.err"
 	if [ "$_cnt" -gt 0 ]; then
-		"$@" monitor --timeout "$_to" --count "$_cnt" --ready-file "$T/u/$_n.ready" \
+		"$@" monitor ${MON_OPTS:-} --timeout "$_to" --count "$_cnt" --ready-file "$T/u/$_n.ready" \
 			>"$T/$_n.out" 2>"$T/$_n.err" </dev/null &
 	else
-		"$@" monitor --timeout "$_to" --ready-file "$T/u/$_n.ready" \
+		"$@" monitor ${MON_OPTS:-} --timeout "$_to" --ready-file "$T/u/$_n.ready" \
 			>"$T/$_n.out" 2>"$T/$_n.err" </dev/null &
 	fi
 	eval "pid_$_n=$!"

@@ -40,6 +40,13 @@ static const char *kind_name(uint32_t k)
 /* Room for MAX_DEVS devices, some KiB: static, reused for each message. */
 static struct groupinfo gbuf;
 
+/*
+ * With --datagrams, each line ends with the ordinal of the datagram that
+ * brought it (from 1), so that a test sees which notifications the module
+ * sent together.
+ */
+static long dgram_no;
+
 static void print_event(const struct nlmsghdr *nlh)
 {
 	struct nlattr *et[VFIOGROUP_A_EVENT_MAX + 1];
@@ -80,8 +87,11 @@ static void print_event(const struct nlmsghdr *nlh)
 	if (gbuf.has_in_use)
 		note_malformed("ntf-with-in-use", VFIOGROUP_A_GROUP_IN_USE);
 	printf("seq=%" PRIu64 " kind=%s group=%" PRIu32 " dev=%s driver=%s viable=%u ready=%u time=%"
-	       PRIu64 " ndev=%u\n", seq, kname ? kname : "?", gbuf.id, dev ? dev : "-",
+	       PRIu64 " ndev=%u", seq, kname ? kname : "?", gbuf.id, dev ? dev : "-",
 	       drv ? drv : "-", gbuf.viable, gbuf.ready, tns, gbuf.ndev);
+	if (dgram_no)
+		printf(" dgram=%ld", dgram_no);
+	putchar('\n');
 }
 
 /*
@@ -150,6 +160,7 @@ static bool family_removed(struct nlmsghdr *nlh, const char *fam)
 int cmd_monitor(struct conn *c, int argc, char **argv)
 {
 	long count = 0, seen = 0;
+	bool datagrams = false;
 	double timeout_s = 0;
 	const char *ready = NULL;
 	int64_t deadline = 0;
@@ -162,8 +173,10 @@ int cmd_monitor(struct conn *c, int argc, char **argv)
 			timeout_s = strtod(argv[++i], NULL);
 		else if (!strcmp(argv[i], "--ready-file") && i + 1 < argc)
 			ready = argv[++i];
+		else if (!strcmp(argv[i], "--datagrams"))
+			datagrams = true;
 		else {
-			fprintf(stderr, "usage: vgprobe monitor [--count N] [--timeout S] [--ready-file F]\n");
+			fprintf(stderr, "usage: vgprobe monitor [--count N] [--timeout S] [--ready-file F] [--datagrams]\n");
 			return EXIT_USAGE;
 		}
 	}
@@ -225,6 +238,8 @@ int cmd_monitor(struct conn *c, int argc, char **argv)
 		if (bogus_recv(n))
 			return finish(EXIT_RECV);
 		len = (int)n;
+		if (datagrams)
+			dgram_no++;
 		for (nlh = (struct nlmsghdr *)rxbuf; NLMSG_OK(nlh, (unsigned int)len);
 		     nlh = NLMSG_NEXT(nlh, len)) {
 			if (nlh->nlmsg_type == NLMSG_ERROR) {

@@ -22,7 +22,7 @@
  *   dump                 every group: a line per group, then a line per device
  *   get --id N | --dev NAME
  *   info
- *   monitor [--count N] [--timeout S] [--ready-file F]
+ *   monitor [--count N] [--timeout S] [--ready-file F] [--datagrams]
  *   bad CASE             CASE: unknown-cmd id-u64 id-short name-long
  *                        name-nonul attr-beyond-max foreign-attr no-attr
  *                        info-attr dump-attr, sweep GROUP,
@@ -73,7 +73,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: vgprobe [--timeout=S] [-v] [--fail-nth=N] COMMAND\n"
 		"  dump | get --id N | get --dev NAME | info\n"
-		"  monitor [--count N] [--timeout S] [--ready-file F]\n"
+		"  monitor [--count N] [--timeout S] [--ready-file F] [--datagrams]\n"
 		"  bad CASE\n");
 }
 
