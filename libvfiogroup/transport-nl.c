@@ -5,11 +5,12 @@
  * Why two: the event socket is non-blocking, joined to the multicast
  * groups and filtered; requests on it would interleave replies with
  * notifications.  The request socket is blocking and sees only replies
- * to what it asked, which libnl sequences and parses for us.
+ * to what it asked.
  *
- * The event socket is read with recvmsg() directly rather than through
- * libnl, because we need the raw errors (ENOBUFS, ESHUTDOWN), the sender
- * address (only the kernel, nl_pid 0, is believed) and MSG_TRUNC.
+ * Both are read with recvmsg() directly rather than through libnl: the
+ * event socket because we need the raw errors (ENOBUFS, ESHUTDOWN), the
+ * sender address (only the kernel, nl_pid 0, is believed) and MSG_TRUNC;
+ * the request socket for speed (do_request()).  libnl builds and sends.
  *
  * The kernel filter (filter.c) is attached to the event socket.  It only
  * ever drops a message or accepts it whole: netlink_broadcast() may hand
@@ -36,6 +37,7 @@ struct nl_transport {
 	struct vg_transport base;
 	struct nl_sock *ev;
 	struct nl_sock *req;
+	void *rxbuf;		/* REQ_BUFSIZE, for replies */
 };
 
 #define T(t) ((struct nl_transport *)(t))
@@ -70,113 +72,127 @@ static int nlerr_to_errno(int e)
 /* One request, its replies handed to fn                              */
 /* ------------------------------------------------------------------ */
 
-struct req_state {
-	vg_reply_fn fn;
-	void *arg;
-	int err;
-	bool dump;
-	bool done;
-	bool intr;
-};
+/*
+ * Replies are read with one recvmsg() each into the transport's buffer
+ * and walked in place.  libnl's nl_recvmsgs() peeks before every read
+ * (two system calls a datagram, with 16 KiB in libnl 3.7) and copies
+ * every message into an nl_msg of its own.  The kernel sizes dump parts
+ * to the largest read it has seen, up to nearly 32 KiB: this buffer gets
+ * parts of that size, and a group-get reply may be as big as an event.
+ */
+#define REQ_BUFSIZE	(64 * 1024)
 
-static int on_msg_in(struct nl_msg *msg, void *arg)
+/* One datagram of replies: its length, or a negative errno. */
+static long recv_replies(struct nl_transport *t)
 {
-	(void)arg;
-	/* Only the kernel answers requests. */
-	return nlmsg_get_src(msg)->nl_pid ? NL_SKIP : NL_OK;
-}
+	struct sockaddr_nl from;
+	struct iovec iov = { .iov_base = t->rxbuf, .iov_len = REQ_BUFSIZE };
+	struct msghdr mh = {
+		.msg_name = &from, .msg_namelen = sizeof(from),
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	ssize_t n;
 
-static int on_valid(struct nl_msg *msg, void *arg)
-{
-	struct req_state *st = arg;
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	int r;
-
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		st->intr = true;
-	r = st->fn(nlh, nlh->nlmsg_len, st->arg);
-	if (r < 0) {
-		st->err = r;
-		return NL_STOP;
+	for (;;) {
+		mh.msg_namelen = sizeof(from);
+		n = recvmsg(nl_socket_get_fd(t->req), &mh, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (mh.msg_flags & MSG_TRUNC)
+			return -EMSGSIZE;
+		/* Only the kernel answers requests. */
+		if (mh.msg_namelen >= sizeof(from) && from.nl_pid == 0)
+			return (long)n;
 	}
-	if (!st->dump) {	/* a do has exactly one reply */
-		st->done = true;
-		return NL_STOP;
-	}
-	return NL_OK;
 }
 
-static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+/* The errno a dump's NLMSG_DONE carries (0: the dump is complete). */
+static int done_error(const struct nlmsghdr *nlh)
 {
-	struct req_state *st = arg;
+	int e;
 
-	(void)nla;
-	st->err = e->error < 0 ? e->error : -EIO;
-	return NL_STOP;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(e)))
+		return 0;
+	memcpy(&e, NLMSG_DATA(nlh), sizeof(e));
+	return e < 0 ? e : 0;
 }
 
-static int on_done(struct nl_msg *msg, void *arg)
+static int error_of(const struct nlmsghdr *nlh)
 {
-	struct req_state *st = arg;
+	const struct nlmsgerr *e = NLMSG_DATA(nlh);
 
-	(void)msg;
-	st->done = true;
-	return NL_STOP;
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+		return -EBADMSG;
+	return e->error;
 }
 
 /*
  * Auto-ack is off on the request socket: a do ends with its one reply or
- * an error, a dump with NLMSG_DONE.  (An ack after a dump's DONE would be
- * left in the socket and break the next request's sequence check.)
+ * an error, a dump with NLMSG_DONE.  Messages of another sequence number
+ * answer an earlier request given up halfway and are skipped.  Once fn
+ * fails, a dump is still read to its end without it, so that the kernel
+ * finishes it and the socket is left empty for the next request.
  */
-static int do_request(struct nl_sock *sk, struct nl_msg *msg, bool dump,
+static int do_request(struct nl_transport *t, struct nl_msg *msg, bool dump,
 		      vg_reply_fn fn, void *arg)
 {
-	struct req_state st = { .fn = fn, .arg = arg, .dump = dump };
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-	int r;
+	bool intr = false, done = false;
+	uint32_t seq;
+	int err = 0, r;
 
-	if (!cb)
-		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_MSG_IN, NL_CB_CUSTOM, on_msg_in, &st);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &st);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, &st);
-	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &st);
-
-	r = nl_send_auto(sk, msg);
-	if (r < 0) {
-		nl_cb_put(cb);
+	r = nl_send_auto(t->req, msg);
+	if (r < 0)
 		return nlerr_to_errno(r);
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
+	while (!done) {
+		long n = recv_replies(t);
+		int len = (int)n;
+		struct nlmsghdr *nlh;
+
+		if (n < 0)
+			return err ? err : (int)n;
+		for (nlh = t->rxbuf; !done && NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_seq != seq || nlh->nlmsg_type == NLMSG_NOOP)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				/* error 0 is an ack; only a do may end so */
+				r = error_of(nlh);
+				err = err ? err : r;
+				done = true;
+			} else if (nlh->nlmsg_type == NLMSG_DONE) {
+				r = done_error(nlh);
+				err = err ? err : r;
+				done = true;
+			} else if (nlh->nlmsg_type == NLMSG_OVERRUN) {
+				err = err ? err : -EOVERFLOW;
+				done = true;
+			} else if (!err) {
+				if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+					intr = true;
+				err = fn(nlh, nlh->nlmsg_len, arg);
+				err = err < 0 ? err : 0;
+				done = !dump;
+			}
+			if (err && !dump)
+				done = true;
+		}
 	}
-	/* Until the one reply (do) or NLMSG_DONE (dump), or an error. */
-	while (!st.done && !st.err) {
-		r = nl_recvmsgs(sk, cb);
-		if (r < 0 && !st.err)
-			st.err = nlerr_to_errno(r);
-	}
-	nl_cb_put(cb);
-	if (!st.err && st.intr)
-		st.err = -EINTR;	/* the dump saw changes: redo */
+	if (!err && intr)
+		err = -EINTR;	/* the dump saw changes: redo */
 	/*
 	 * netlink refuses to start a dump of a family whose module is going
 	 * away (try_module_get() fails: EPROTONOSUPPORT); to us that family
 	 * is as good as gone.
 	 */
-	if (dump && st.err == -EPROTONOSUPPORT)
-		st.err = -ENOENT;
-	return st.err;
+	if (dump && err == -EPROTONOSUPPORT)
+		err = -ENOENT;
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
-
-static int t_watch_ctrl(struct vg_transport *t)
-{
-	int grp = genl_ctrl_resolve_grp(T(t)->req, "nlctrl", "notify");
-
-	if (grp < 0)
-		return nlerr_to_errno(grp);
-	return nlerr_to_errno(nl_socket_add_membership(T(t)->ev, grp));
-}
 
 struct family_reply {
 	const char *grp_name;
@@ -249,13 +265,24 @@ int vg_nl_resolve(struct vg_transport *t, const char *family,
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	r = do_request(T(t)->req, msg, false, on_family, &fr);
+	r = do_request(T(t), msg, false, on_family, &fr);
 	nlmsg_free(msg);
 	if (!r && !fr.has_grp)
 		r = -EPROTONOSUPPORT;	/* family without our group */
 	if (r)
 		memset(fam, 0, sizeof(*fam));
 	return r;
+}
+
+static int t_watch_ctrl(struct vg_transport *t)
+{
+	struct vg_family ctrl;
+	int r = vg_nl_resolve(t, "nlctrl", "notify", &ctrl);
+
+	if (r)
+		return r;
+	return nlerr_to_errno(nl_socket_add_membership(T(t)->ev,
+						       (int)ctrl.events_grp));
 }
 
 static int t_resolve(struct vg_transport *t, struct vg_family *fam)
@@ -316,7 +343,7 @@ static int t_request(struct vg_transport *t, const struct vg_family *fam,
 		return -ENOMEM;
 	}
 	/* -EINTR for a dump the kernel flagged inconsistent: caller redoes */
-	r = do_request(T(t)->req, msg, !!flags, fn, arg);
+	r = do_request(T(t), msg, !!flags, fn, arg);
 	nlmsg_free(msg);
 	return r;
 }
@@ -343,6 +370,7 @@ static void t_destroy(struct vg_transport *t)
 {
 	nl_socket_free(T(t)->ev);
 	nl_socket_free(T(t)->req);
+	free(T(t)->rxbuf);
 	free(t);
 }
 
@@ -382,6 +410,11 @@ int vg_transport_nl_new(struct vg_transport **out, char *err, size_t errlen)
 	if (!t)
 		return -ENOMEM;
 	t->base.ops = &nl_ops;
+	t->rxbuf = malloc(REQ_BUFSIZE);
+	if (!t->rxbuf) {
+		free(t);
+		return -ENOMEM;
+	}
 	t->ev = open_sock(&r);
 	if (t->ev)
 		t->req = open_sock(&r);
@@ -402,6 +435,7 @@ int vg_transport_nl_new(struct vg_transport **out, char *err, size_t errlen)
 		nl_socket_free(t->ev);
 	if (t->req)
 		nl_socket_free(t->req);
+	free(t->rxbuf);
 	free(t);
 	return r;
 }
