@@ -9,7 +9,7 @@ awk -F'\t' '
 BEGIN {
 	ntab = split("info latency wakeups storm bind scale memory burst skipped", tabs, " ")
 	cols["info"] = "release short cpus module_bytes"
-	cols["latency"] = "n median_us p90_us p99_us max_us ratio_median vs_uevent_median_us unbind_median_us bind_median_us cpu_us_per_event instr_per_event"
+	cols["latency"] = "n median_us p90_us p99_us max_us ratio_median vs_uevent_median_us unbind_median_us bind_median_us cpu_us_per_event work_us_per_event instr_per_event"
 	cols["wakeups"] = "group_events wakeups callbacks per_1000_events"
 	cols["storm"] = "seconds transitions_per_s raw_per_s lib_per_s module_events raw_events raw_enobufs raw_gaps lib_callbacks lib_overruns lib_resyncs cache_equals_sysfs"
 	cols["bind"] = "n median_us p90_us p99_us max_us"

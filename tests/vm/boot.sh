@@ -38,6 +38,8 @@
 #   q35's own: host bridge, VGA, the 00:1f.x group of three.
 #   $VG_QEMU_EXTRA_DEVICES: more qemu arguments, split on blanks (the
 #   performance bench's edu devices behind root ports, tests/bench/run.sh).
+#   $VG_SMP: vCPUs (default 2), for experiments such as the bench's idle
+#   job on one vCPU.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -102,7 +104,7 @@ monitor=$mondir/monitor.sock
 t0=$(date +%s.%N)
 rc=0 stalled=0 silent=0
 timeout --kill-after=10 "$timeout" \
-	qemu-system-x86_64 -M q35 -accel tcg -smp 2 -m "$mem" -nographic -no-reboot \
+	qemu-system-x86_64 -M q35 -accel tcg -smp "${VG_SMP:-2}" -m "$mem" -nographic -no-reboot \
 	-monitor "unix:$monitor,server=on,wait=off" "${con[@]}" -serial "file:$results" \
 	"${devices[@]}" \
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" </dev/null &

@@ -23,7 +23,9 @@
 # vgbench.short=1 (the CI's short mode: 20 transitions, 3 s storm, ...),
 # vgbench.n=N transitions, vgbench.seconds=S storm, vgbench.sockets=K,
 # vgbench.reps=R, vgbench.jobs=latency,storm,idle,burst (which jobs run),
-# vgbench.settle=MS (idle: a pause between the unbind and the timed bind).
+# vgbench.settle=MS (idle: a pause between the unbind and the timed bind),
+# vgbench.barrier=0 (idle: time each bind right after the unbind's
+# notifications were queued, not after they reached every socket).
 # Figures are printed, never judged: only a path that missed events, a
 # cache that differs from sysfs, or a job that could not run fails.
 
@@ -96,7 +98,7 @@ if want_explicit bench; then
 		fi
 		! bench_job storm || bench_run storm --dev "$E" --driver vfio-pci --seconds "$BENCH_S"
 		! bench_job idle || bench_run idle --dev "$E" --driver vfio-pci --n "$BENCH_BN" --sockets "$BENCH_K" \
-			--settle "$(bench_opt settle 0)"
+			--settle "$(bench_opt settle 0)" --barrier "$(bench_opt barrier 1)"
 		[ "$(pdrv "$E")" = e1000 ] || rebind "$E" e1000
 	fi
 fi

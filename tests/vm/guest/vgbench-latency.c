@@ -14,7 +14,9 @@
  *                 poll() + vfiogroup_dispatch() loop
  * Every path must see every transition (else "not ok").  Per path: CPU of
  * its thread per transition (getrusage) and user instructions where there
- * is a PMU.  Two more contexts subscribed to another group count their
+ * is a PMU; and its work: the thread's CPU from each poll() that found
+ * something to read to the end of handling it (receipt to callback or to
+ * the sysfs answer), per transition, which leaves out the idle timeouts.  Two more contexts subscribed to another group count their
  * wakeups (poll() returns): one with the kernel filter, one without.
  */
 #define _GNU_SOURCE
@@ -42,6 +44,7 @@ struct path {
 	atomic_int got;		/* transitions received */
 	uint64_t messages;	/* everything the thread read */
 	int64_t cpu_ns, instructions;
+	int64_t work_ns;	/* CPU from a poll() that found data to its end */
 	int error;
 };
 
@@ -142,20 +145,22 @@ static void *uevent_thread(struct lat *l, int p)
 	atomic_fetch_add(&l->ready, 1);
 	while (!atomic_load(&l->stop)) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t c0 = thread_cpu_now();
 		ssize_t n;
 
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
 		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		l->path[p].messages++;
-		if (!uevent_is_ours(buf, (size_t)n, l->dev))
-			continue;
-		if (p == P_UEVENT_SYSFS)
-			read_group_state(l->dev);
-		got_one(l, p);
+		if (n > 0) {
+			buf[n] = 0;
+			l->path[p].messages++;
+			if (uevent_is_ours(buf, (size_t)n, l->dev)) {
+				if (p == P_UEVENT_SYSFS)
+					read_group_state(l->dev);
+				got_one(l, p);
+			}
+		}
+		l->path[p].work_ns += thread_cpu_now() - c0;
 	}
 	cpu_end(&m, &l->path[p].cpu_ns, &l->path[p].instructions);
 	close(fd);
@@ -190,8 +195,12 @@ static void *raw_main(void *arg)
 	}
 	cpu_begin(&m);
 	atomic_fetch_add(&l->ready, 1);
-	while (!atomic_load(&l->stop))
-		raw_read(&r, 100, raw_event, l);
+	while (!atomic_load(&l->stop)) {
+		int64_t c0 = thread_cpu_now();
+
+		if (raw_read(&r, 100, raw_event, l) != 0)
+			l->path[P_RAW].work_ns += thread_cpu_now() - c0;
+	}
 	cpu_end(&m, &l->path[P_RAW].cpu_ns, &l->path[P_RAW].instructions);
 	l->path[P_RAW].messages = r.events;
 	raw_close(&r);
@@ -211,7 +220,8 @@ static void lib_cb(struct vfiogroup_sub *sub, const struct vfiogroup_ev *ev, voi
 
 /* A context subscribed to group's events, its fd polled until stop. */
 static int lib_loop(struct lat *l, long group, unsigned flags, vfiogroup_cb cb, void *data,
-		    uint64_t *wakeups, struct cpu_mark *m, int64_t *cpu_ns, int64_t *instr)
+		    uint64_t *wakeups, struct cpu_mark *m, int64_t *cpu_ns, int64_t *instr,
+		    int64_t *work_ns)
 {
 	struct vfiogroup_ctx *ctx = NULL;
 	struct vfiogroup_filter *f = NULL;
@@ -232,6 +242,7 @@ static int lib_loop(struct lat *l, long group, unsigned flags, vfiogroup_cb cb, 
 	atomic_fetch_add(&l->ready, 1);
 	while (!r && !atomic_load(&l->stop)) {
 		struct pollfd pfd = { .fd = vfiogroup_get_fd(ctx), .events = POLLIN };
+		int64_t c0 = thread_cpu_now();
 
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
@@ -239,6 +250,8 @@ static int lib_loop(struct lat *l, long group, unsigned flags, vfiogroup_cb cb, 
 			++*wakeups;
 		while (vfiogroup_dispatch(ctx) > 0)
 			;
+		if (work_ns)
+			*work_ns += thread_cpu_now() - c0;
 	}
 	if (m)
 		cpu_end(m, cpu_ns, instr);
@@ -255,7 +268,8 @@ static void *lib_main(void *arg)
 	struct path *p = &l->path[P_LIB];
 	struct cpu_mark m;
 
-	p->error = -lib_loop(l, l->group, 0, lib_cb, l, NULL, &m, &p->cpu_ns, &p->instructions);
+	p->error = -lib_loop(l, l->group, 0, lib_cb, l, NULL, &m, &p->cpu_ns, &p->instructions,
+			     &p->work_ns);
 	return NULL;
 }
 
@@ -271,7 +285,8 @@ static void *wake_main(void *arg, int i)
 	struct lat *l = arg;
 	struct wake_ctx *w = &l->wake[i];
 
-	w->error = -lib_loop(l, l->other_group, w->flags, wake_cb, w, &w->wakeups, NULL, NULL, NULL);
+	w->error = -lib_loop(l, l->other_group, w->flags, wake_cb, w, &w->wakeups, NULL, NULL, NULL,
+			     NULL);
 	return NULL;
 }
 
@@ -349,10 +364,11 @@ static void print_path(struct lat *l, int p, double base_median)
 	printf("# bench: latency driver=%s path=%s n=%zu median_us=%.1f p90_us=%.1f p99_us=%.1f "
 	       "max_us=%.1f ratio_median=%.2f unbind_median_us=%.1f bind_median_us=%.1f "
 	       "vs_uevent_median_us=%.1f vs_uevent_p90_us=%.1f cpu_us_per_event=%.1f "
-	       "instr_per_event=%s messages=%llu\n",
+	       "work_us_per_event=%.1f instr_per_event=%s messages=%llu\n",
 	       l->drv, path_name[p], d.n, d.median, d.p90, d.p99, d.max,
 	       base_median > 0 ? d.median / base_median : 0.0, du.median, db.median, dd.median,
-	       dd.p90, got ? (double)pa->cpu_ns / 1000.0 / got : 0.0, instr,
+	       dd.p90, got ? (double)pa->cpu_ns / 1000.0 / got : 0.0,
+	       got ? (double)pa->work_ns / 1000.0 / got : 0.0, instr,
 	       (unsigned long long)pa->messages);
 }
 

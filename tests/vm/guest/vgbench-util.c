@@ -192,6 +192,15 @@ static int64_t thread_cpu_ns(void)
 		ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 }
 
+int64_t thread_cpu_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void cpu_begin(struct cpu_mark *m)
 {
 	struct perf_event_attr pa = {

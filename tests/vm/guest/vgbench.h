@@ -112,6 +112,8 @@ struct cpu_mark {
 	int64_t cpu_ns;
 };
 void cpu_begin(struct cpu_mark *m);
+/* CPU time of the calling thread in ns (CLOCK_THREAD_CPUTIME_ID) */
+int64_t thread_cpu_now(void);
 /* Elapsed CPU ns and instructions (-1: n/a) since cpu_begin; closes. */
 void cpu_end(struct cpu_mark *m, int64_t *cpu_ns, int64_t *instructions);
 
