@@ -240,7 +240,9 @@ int cmd_monitor(struct conn *c, int argc, char **argv)
 		len = (int)n;
 		if (datagrams)
 			dgram_no++;
-		for (nlh = (struct nlmsghdr *)rxbuf; NLMSG_OK(nlh, (unsigned int)len);
+		/* --count N prints N events, even from inside a datagram */
+		for (nlh = (struct nlmsghdr *)rxbuf;
+		     (!count || seen < count) && NLMSG_OK(nlh, (unsigned int)len);
 		     nlh = NLMSG_NEXT(nlh, len)) {
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(nlh);
