@@ -416,12 +416,16 @@ static struct sk_buff *vg_next_datagram(void)
 	struct sk_buff *skb, *next;
 	unsigned long flags;
 	int room;
+	u32 group;
 
 	skb = skb_dequeue(&vg_pending);
-	while (skb) {
+	if (!skb)
+		return NULL;
+	group = vg_skb_group(skb);
+	for (;;) {
 		spin_lock_irqsave(&vg_pending.lock, flags);
 		next = skb_peek(&vg_pending);
-		if (next && (vg_skb_group(next) != vg_skb_group(skb) ||
+		if (next && (vg_skb_group(next) != group ||
 			     skb->len + next->len > NLMSG_GOODSIZE))
 			next = NULL;
 		if (next)

@@ -82,50 +82,64 @@ static int nlerr_to_errno(int e)
  */
 #define REQ_BUFSIZE	(64 * 1024)
 
-/* One datagram of replies: its length, or a negative errno. */
-static long recv_replies(struct nl_transport *t)
+/*
+ * One datagram of fd into buf: its length, -EPERM when not from the
+ * kernel (nl_pid 0), -EMSGSIZE when cut short, or another negative errno.
+ */
+static long recv_from_kernel(int fd, void *buf, size_t cap, int flags)
 {
 	struct sockaddr_nl from;
-	struct iovec iov = { .iov_base = t->rxbuf, .iov_len = REQ_BUFSIZE };
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr mh = {
 		.msg_name = &from, .msg_namelen = sizeof(from),
 		.msg_iov = &iov, .msg_iovlen = 1,
 	};
 	ssize_t n;
 
-	for (;;) {
-		mh.msg_namelen = sizeof(from);
-		n = recvmsg(nl_socket_get_fd(t->req), &mh, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (mh.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;
-		/* Only the kernel answers requests. */
-		if (mh.msg_namelen >= sizeof(from) && from.nl_pid == 0)
-			return (long)n;
-	}
+	do
+		n = recvmsg(fd, &mh, flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	if (mh.msg_namelen < sizeof(from) || from.nl_family != AF_NETLINK ||
+	    from.nl_pid != 0)
+		return -EPERM;
+	return (long)n;
 }
 
-/* The errno a dump's NLMSG_DONE carries (0: the dump is complete). */
-static int done_error(const struct nlmsghdr *nlh)
+/* One datagram of replies (only the kernel answers requests). */
+static long recv_replies(struct nl_transport *t)
 {
-	int e;
+	long n;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(e)))
-		return 0;
-	memcpy(&e, NLMSG_DATA(nlh), sizeof(e));
-	return e < 0 ? e : 0;
+	do
+		n = recv_from_kernel(nl_socket_get_fd(t->req), t->rxbuf,
+				     REQ_BUFSIZE, 0);
+	while (n == -EPERM);
+	return n;
 }
 
-static int error_of(const struct nlmsghdr *nlh)
+/* The errno a message that ends a request carries (0: a clean end). */
+static int end_error(const struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = NLMSG_DATA(nlh);
+	int done;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-		return -EBADMSG;
-	return e->error;
+	switch (nlh->nlmsg_type) {
+	case NLMSG_ERROR:	/* error 0 is an ack; only a do may end so */
+		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+			return -EBADMSG;
+		return e->error;
+	case NLMSG_DONE:	/* a dump the kernel ended in error says so */
+		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(done)))
+			return 0;
+		memcpy(&done, NLMSG_DATA(nlh), sizeof(done));
+		return done < 0 ? done : 0;
+	default:		/* NLMSG_OVERRUN */
+		return -EOVERFLOW;
+	}
 }
 
 /*
@@ -157,27 +171,19 @@ static int do_request(struct nl_transport *t, struct nl_msg *msg, bool dump,
 		     nlh = NLMSG_NEXT(nlh, len)) {
 			if (nlh->nlmsg_seq != seq || nlh->nlmsg_type == NLMSG_NOOP)
 				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				/* error 0 is an ack; only a do may end so */
-				r = error_of(nlh);
+			if (nlh->nlmsg_type == NLMSG_ERROR ||
+			    nlh->nlmsg_type == NLMSG_DONE ||
+			    nlh->nlmsg_type == NLMSG_OVERRUN) {
+				r = end_error(nlh);
 				err = err ? err : r;
-				done = true;
-			} else if (nlh->nlmsg_type == NLMSG_DONE) {
-				r = done_error(nlh);
-				err = err ? err : r;
-				done = true;
-			} else if (nlh->nlmsg_type == NLMSG_OVERRUN) {
-				err = err ? err : -EOVERFLOW;
 				done = true;
 			} else if (!err) {
 				if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 					intr = true;
 				err = fn(nlh, nlh->nlmsg_len, arg);
 				err = err < 0 ? err : 0;
-				done = !dump;
+				done = !dump;	/* a do has exactly one reply */
 			}
-			if (err && !dump)
-				done = true;
 		}
 	}
 	if (!err && intr)
@@ -301,25 +307,8 @@ static int t_join(struct vg_transport *t, uint32_t old_grp, uint32_t grp)
 
 static long t_recv(struct vg_transport *t, void *buf, size_t cap)
 {
-	struct sockaddr_nl from;
-	struct iovec iov = { .iov_base = buf, .iov_len = cap };
-	struct msghdr mh = {
-		.msg_name = &from, .msg_namelen = sizeof(from),
-		.msg_iov = &iov, .msg_iovlen = 1,
-	};
-	ssize_t n;
-
-	do
-		n = recvmsg(nl_socket_get_fd(T(t)->ev), &mh, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (mh.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	if (mh.msg_namelen < sizeof(from) || from.nl_family != AF_NETLINK ||
-	    from.nl_pid != 0)
-		return -EPERM;
-	return (long)n;
+	return recv_from_kernel(nl_socket_get_fd(T(t)->ev), buf, cap,
+				MSG_DONTWAIT);
 }
 
 static int t_request(struct vg_transport *t, const struct vg_family *fam,
